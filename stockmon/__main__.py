@@ -1,0 +1,3 @@
+from stockmon.cli import main
+
+raise SystemExit(main())

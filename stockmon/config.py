@@ -1,0 +1,135 @@
+"""Settings from the environment and an optional ``.env`` file, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PUBLIC_ALPHA_VANTAGE_URL = "https://www.alphavantage.co/query"
+
+# Ticker symbols as exchanges spell them: letters, digits and a few separators (BRK.B, BF-B, ^GSPC).
+SYMBOL_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,15}$")
+
+
+class ConfigError(ValueError):
+    """A setting has a value stockmon cannot use; the message names the variable."""
+
+
+class ProviderChoice(StrEnum):
+    AUTO = "auto"
+    ALPHAVANTAGE = "alphavantage"
+    DEMO = "demo"
+
+
+def normalize_symbol(raw: str) -> str:
+    """Upper-case and validate one ticker symbol, or raise ``ValueError`` with the reason."""
+    symbol = raw.strip().upper()
+    if not SYMBOL_PATTERN.match(symbol):
+        raise ValueError(f"{raw!r} is not a ticker symbol (letters, digits, '.', '-', '^', '=')")
+    return symbol
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    alpha_vantage_api_key: SecretStr | None = Field(None, alias="ALPHA_VANTAGE_API_KEY")
+    alpha_vantage_base_url: str = Field(PUBLIC_ALPHA_VANTAGE_URL, alias="ALPHA_VANTAGE_BASE_URL")
+    alpha_vantage_requests_per_minute: int = Field(
+        5, ge=1, alias="ALPHA_VANTAGE_REQUESTS_PER_MINUTE"
+    )
+    alpha_vantage_requests_per_day: int = Field(
+        25, ge=0, alias="ALPHA_VANTAGE_REQUESTS_PER_DAY", description="0 means no daily cap"
+    )
+    alpha_vantage_bulk_quotes: bool = Field(False, alias="ALPHA_VANTAGE_BULK_QUOTES")
+    alpha_vantage_timeout_seconds: float = Field(10.0, gt=0, alias="ALPHA_VANTAGE_TIMEOUT_SECONDS")
+    alpha_vantage_min_request_interval: float = Field(
+        1.0, ge=0, alias="ALPHA_VANTAGE_MIN_REQUEST_INTERVAL"
+    )
+
+    provider: ProviderChoice = Field(ProviderChoice.AUTO, alias="STOCKMON_PROVIDER")
+    database_url: str | None = Field(
+        None, alias="STOCKMON_DATABASE_URL", description="default: a SQLite file in data_dir"
+    )
+    refresh_seconds: int = Field(60, ge=1, le=86_400, alias="STOCKMON_REFRESH_SECONDS")
+    symbols: Annotated[tuple[str, ...], NoDecode] = Field((), alias="STOCKMON_SYMBOLS")
+    demo_seed: int | None = Field(None, alias="STOCKMON_DEMO_SEED")
+    dashboard_refresh_seconds: int = Field(
+        5, ge=1, le=3_600, alias="STOCKMON_DASHBOARD_REFRESH_SECONDS"
+    )
+    cookie_key: SecretStr | None = Field(None, alias="STOCKMON_COOKIE_KEY")
+    data_dir: Path = Field(Path("data"), alias="STOCKMON_DATA_DIR")
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _split_symbols(cls, value: object) -> tuple[str, ...]:
+        parts = value.split(",") if isinstance(value, str) else list(value or ())
+        symbols = [normalize_symbol(part) for part in parts if str(part).strip()]
+        return tuple(dict.fromkeys(symbols))
+
+    @field_validator("alpha_vantage_api_key", "cookie_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alpha_vantage_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(
+            ("sqlite://", "postgresql://", "postgresql+psycopg://")
+        ):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.data_dir / 'stockmon.db'}"
+        if self.provider is ProviderChoice.ALPHAVANTAGE and self.alpha_vantage_api_key is None:
+            raise ValueError(
+                "STOCKMON_PROVIDER=alphavantage needs ALPHA_VANTAGE_API_KEY "
+                "(or use STOCKMON_PROVIDER=demo)"
+            )
+        return self
+
+    @property
+    def effective_provider(self) -> ProviderChoice:
+        """``auto`` resolved: Alpha Vantage when a key is set, else the offline demo market."""
+        if self.provider is ProviderChoice.AUTO:
+            has_key = self.alpha_vantage_api_key is not None
+            return ProviderChoice.ALPHAVANTAGE if has_key else ProviderChoice.DEMO
+        return self.provider
+
+
+_SECRET_FIELDS = {"ALPHA_VANTAGE_API_KEY", "STOCKMON_COOKIE_KEY"}
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        shown = "" if name in _SECRET_FIELDS or not item["loc"] else f" (got {item['input']!r})"
+        lines.append(f"{name}: {message}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise ``ConfigError`` with one line per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None

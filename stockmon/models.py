@@ -1,0 +1,116 @@
+"""The database tables. Schema changes go through the Alembic migrations in ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Quote(SQLModel, table=True):
+    """The latest known quote of one symbol; the scheduler upserts it, the app reads it."""
+
+    __tablename__ = "quotes"
+
+    symbol: str = Field(primary_key=True, max_length=16)
+    price: float
+    open: float | None = None
+    high: float | None = None
+    low: float | None = None
+    previous_close: float | None = None
+    change: float | None = None
+    change_percent: float | None = Field(None, description="1.23 means 1.23 %")
+    volume: int | None = Field(None, sa_type=BigInteger)
+    latest_trading_day: date | None = None
+    fetched_at: datetime
+
+
+class PriceHistory(SQLModel, table=True):
+    """One observed price per symbol and fetch time: the series behind sparklines and charts."""
+
+    __tablename__ = "price_history"
+    __table_args__ = (UniqueConstraint("symbol", "ts", name="uq_price_history_symbol_ts"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    symbol: str = Field(max_length=16)
+    ts: datetime
+    price: float
+    volume: int | None = Field(None, sa_type=BigInteger)
+
+
+class Symbol(SQLModel, table=True):
+    """The catalog the stock picker offers."""
+
+    __tablename__ = "symbols"
+
+    symbol: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=200)
+    exchange: str = Field("", max_length=32)
+    currency: str = Field("USD", max_length=8)
+
+
+class FetchStatus(SQLModel, table=True):
+    """Per-symbol scheduler bookkeeping: last attempt, last success, last error, back-off."""
+
+    __tablename__ = "fetch_status"
+
+    symbol: str = Field(primary_key=True, max_length=16)
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(None, max_length=500)
+    consecutive_failures: int = 0
+    retry_after: datetime | None = Field(None, description="no attempt before this time")
+
+
+class ApiRequest(SQLModel, table=True):
+    """One row per request sent to a rate-limited provider; the budget counts these."""
+
+    __tablename__ = "api_requests"
+    __table_args__ = (Index("ix_api_requests_provider_sent_at", "provider", "sent_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=32)
+    sent_at: datetime
+
+
+class SchedulerState(SQLModel, table=True):
+    """Small key/value facts the scheduler keeps across restarts (e.g. a provider's block)."""
+
+    __tablename__ = "scheduler_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
+    updated_at: datetime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=100)
+    email: str = Field(max_length=254, unique=True)
+    password_hash: str = Field(max_length=100)
+    failed_login_attempts: int = 0
+    created_at: datetime
+
+
+class WatchlistItem(SQLModel, table=True):
+    """One symbol a user picked."""
+
+    __tablename__ = "watchlists"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    symbol: str = Field(primary_key=True, max_length=16)
+    position: int = 0
+    added_at: datetime

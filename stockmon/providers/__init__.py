@@ -1,0 +1,43 @@
+"""Quote providers: Alpha Vantage, and an offline demo market used when no API key is set."""
+
+from __future__ import annotations
+
+from stockmon.config import ProviderChoice, Settings
+from stockmon.providers.alphavantage import AlphaVantageProvider
+from stockmon.providers.base import (
+    FetchResult,
+    ProviderError,
+    ProviderUnavailable,
+    QuoteData,
+    QuoteProvider,
+    RateLimited,
+    SymbolRejected,
+)
+from stockmon.providers.demo import DemoProvider
+
+__all__ = [
+    "AlphaVantageProvider",
+    "DemoProvider",
+    "FetchResult",
+    "ProviderError",
+    "ProviderUnavailable",
+    "QuoteData",
+    "QuoteProvider",
+    "RateLimited",
+    "SymbolRejected",
+    "make_provider",
+]
+
+
+def make_provider(settings: Settings) -> QuoteProvider:
+    """The provider the settings ask for (``auto``: Alpha Vantage when a key is set, else demo)."""
+    if settings.effective_provider is ProviderChoice.DEMO:
+        return DemoProvider(seed=settings.demo_seed)
+    assert settings.alpha_vantage_api_key is not None  # guaranteed by Settings validation
+    return AlphaVantageProvider(
+        settings.alpha_vantage_api_key.get_secret_value(),
+        settings.alpha_vantage_base_url,
+        timeout=settings.alpha_vantage_timeout_seconds,
+        bulk=settings.alpha_vantage_bulk_quotes,
+        min_request_interval=settings.alpha_vantage_min_request_interval,
+    )

@@ -1,0 +1,117 @@
+"""An offline market: each symbol follows a random walk from a realistic price, day by day.
+
+Within one (UTC) day a symbol's open, high, low, volume and previous close stay consistent with
+the prices it has shown; at the turn of the day the last price becomes the previous close. With a
+seed, the same sequence of fetch times gives the same quotes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from stockmon.catalog import load_catalog
+from stockmon.providers.base import FetchResult, QuoteData
+
+MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute
+MIN_STEP_MINUTES = 0.25  # prices move a little even between fetches a second apart
+
+
+@dataclass
+class _Walk:
+    rng: random.Random
+    day: date
+    previous_close: float
+    open: float
+    high: float
+    low: float
+    last: float
+    volume: int
+    daily_volume: int
+    last_tick: datetime
+
+
+def _stable_fraction(text: str) -> float:
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class DemoProvider:
+    name = "demo"
+    rate_limited = False
+    batch_size = 500
+
+    def __init__(
+        self, seed: int | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        self._now = now
+        self._reference = {entry.symbol: entry.reference_price for entry in load_catalog()}
+        self._walks: dict[str, _Walk] = {}
+
+    def fetch(self, symbols: Sequence[str]) -> dict[str, FetchResult]:
+        now = self._now()
+        return {symbol: self._quote(symbol, now) for symbol in symbols}
+
+    def _reference_price(self, symbol: str) -> float:
+        if symbol in self._reference:
+            return self._reference[symbol]
+        # Unknown to the catalog: a stable price between 5 and 500, log-uniform.
+        return round(5 * 100 ** _stable_fraction(symbol), 2)
+
+    def _start(self, symbol: str, now: datetime) -> _Walk:
+        rng = random.Random(f"{self._seed}:{symbol}")
+        previous_close = self._reference_price(symbol) * math.exp(rng.gauss(0, 0.02))
+        opening = previous_close * math.exp(rng.gauss(0, 0.008))
+        daily_volume = int(10 ** rng.uniform(5.5, 7.7))
+        return _Walk(
+            rng=rng,
+            day=now.date(),
+            previous_close=previous_close,
+            open=opening,
+            high=opening,
+            low=opening,
+            last=opening,
+            volume=int(daily_volume * rng.uniform(0.01, 0.05)),
+            daily_volume=daily_volume,
+            last_tick=now,
+        )
+
+    def _advance(self, walk: _Walk, now: datetime) -> None:
+        if now.date() != walk.day:
+            gap = walk.last * math.exp(walk.rng.gauss(0, 0.006))
+            walk.day, walk.previous_close = now.date(), walk.last
+            walk.open = walk.high = walk.low = walk.last = gap
+            walk.volume = 0
+        minutes = max((now - walk.last_tick).total_seconds() / 60, MIN_STEP_MINUTES)
+        walk.last *= math.exp(walk.rng.gauss(0, MINUTE_VOLATILITY * math.sqrt(minutes)))
+        walk.high = max(walk.high, walk.last)
+        walk.low = min(walk.low, walk.last)
+        walk.volume += int(walk.daily_volume / 390 * minutes * walk.rng.uniform(0.3, 1.7))
+        walk.last_tick = now
+
+    def _quote(self, symbol: str, now: datetime) -> QuoteData:
+        walk = self._walks.get(symbol)
+        if walk is None:
+            walk = self._walks[symbol] = self._start(symbol, now)
+        else:
+            self._advance(walk, now)
+        price = round(walk.last, 4)
+        previous_close = round(walk.previous_close, 4)
+        change = round(price - previous_close, 4)
+        return QuoteData(
+            symbol=symbol,
+            price=price,
+            open=round(walk.open, 4),
+            high=round(walk.high, 4),
+            low=round(walk.low, 4),
+            previous_close=previous_close,
+            change=change,
+            change_percent=round(change / previous_close * 100, 4),
+            volume=walk.volume,
+            latest_trading_day=walk.day,
+        )

@@ -1,0 +1,86 @@
+"""Shared fixtures: a database per test on SQLite and on PostgreSQL, and a fake Alpha Vantage."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from stockmon.db import make_engine, prepare_database
+from tests.fake_alphavantage import FakeAlphaVantage, serve
+
+POSTGRES_URL = os.environ.get(
+    "STOCKMON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_unavailable_reason() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:  # any reason the server cannot be used
+        return f"PostgreSQL not reachable at {make_url(POSTGRES_URL).render_as_string()}: {error}"
+    return None
+
+
+_PG_SKIP_REASON = _postgres_unavailable_reason()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'stockmon.db'}"
+        return
+    if _PG_SKIP_REASON:
+        pytest.skip(_PG_SKIP_REASON)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fake_av() -> Iterator[FakeAlphaVantage]:
+    with serve() as fake:
+        yield fake
+
+
+class Clock:
+    """A controllable UTC clock for code that takes ``now=``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()

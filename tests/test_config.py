@@ -1,0 +1,79 @@
+import pytest
+
+from stockmon.config import ConfigError, ProviderChoice, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """Settings come only from what each test sets (no stray .env or variables)."""
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "ALPHA_VANTAGE_API_KEY",
+        "ALPHA_VANTAGE_BASE_URL",
+        "STOCKMON_PROVIDER",
+        "STOCKMON_DATABASE_URL",
+        "STOCKMON_SYMBOLS",
+        "STOCKMON_REFRESH_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_run_the_demo_market_on_sqlite():
+    settings = load_settings()
+    assert settings.effective_provider is ProviderChoice.DEMO
+    assert settings.database_url == "sqlite:///data/stockmon.db"
+    assert settings.alpha_vantage_requests_per_minute == 5
+    assert settings.alpha_vantage_requests_per_day == 25
+    assert settings.alpha_vantage_base_url == "https://www.alphavantage.co/query"
+
+
+def test_a_key_switches_auto_to_alpha_vantage(monkeypatch):
+    monkeypatch.setenv("ALPHA_VANTAGE_API_KEY", "abc")
+    assert load_settings().effective_provider is ProviderChoice.ALPHAVANTAGE
+    monkeypatch.setenv("STOCKMON_PROVIDER", "demo")
+    assert load_settings().effective_provider is ProviderChoice.DEMO
+
+
+def test_dotenv_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text(
+        "STOCKMON_SYMBOLS=msft, aapl,MSFT\nSTOCKMON_REFRESH_SECONDS=30\n"
+    )
+    settings = load_settings()
+    assert settings.symbols == ("MSFT", "AAPL")
+    assert settings.refresh_seconds == 30
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("STOCKMON_REFRESH_SECONDS", "soon", "STOCKMON_REFRESH_SECONDS"),
+        ("STOCKMON_REFRESH_SECONDS", "0", "greater than or equal to 1"),
+        ("STOCKMON_PROVIDER", "yahoo", "STOCKMON_PROVIDER"),
+        ("STOCKMON_DATABASE_URL", "mysql://x/y", "sqlite://"),
+        ("ALPHA_VANTAGE_BASE_URL", "ftp://example", "http"),
+        ("ALPHA_VANTAGE_REQUESTS_PER_MINUTE", "-3", "ALPHA_VANTAGE_REQUESTS_PER_MINUTE"),
+        ("STOCKMON_SYMBOLS", "AAPL,<script>alert(1)</script>", "not a ticker symbol"),
+    ],
+)
+def test_bad_values_name_the_variable(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert expected in str(raised.value)
+    assert name in str(raised.value)
+
+
+def test_alpha_vantage_without_key_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("STOCKMON_PROVIDER", "alphavantage")
+    with pytest.raises(ConfigError, match="needs ALPHA_VANTAGE_API_KEY"):
+        load_settings()
+
+
+def test_the_key_never_appears_in_errors_or_repr(monkeypatch):
+    monkeypatch.setenv("ALPHA_VANTAGE_API_KEY", "SUPERSECRET")
+    monkeypatch.setenv("STOCKMON_REFRESH_SECONDS", "x")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert "SUPERSECRET" not in str(raised.value)
+    monkeypatch.delenv("STOCKMON_REFRESH_SECONDS")
+    assert "SUPERSECRET" not in repr(load_settings())

@@ -1,0 +1,179 @@
+"""Refresh cycles against a fake Alpha Vantage and the demo market, on SQLite and PostgreSQL."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from stockmon.budget import Limits
+from stockmon.ingest import DEFAULT_SYMBOLS, Refresher, symbols_to_track
+from stockmon.models import FetchStatus, PriceHistory, Quote, SchedulerState, User, WatchlistItem
+from stockmon.providers import AlphaVantageProvider, DemoProvider
+
+GENEROUS = Limits(per_minute=1000, per_day=0)
+
+
+def av_refresher(engine, fake, clock, symbols, limits=GENEROUS) -> Refresher:
+    provider = AlphaVantageProvider(fake.api_key, fake.url, timeout=0.5, min_request_interval=0)
+    return Refresher(engine, provider, limits, symbols, now=clock)
+
+
+def quotes(engine) -> dict[str, Quote]:
+    with Session(engine) as session:
+        return {q.symbol: q for q in session.exec(select(Quote)).scalars()}
+
+
+def status(engine, symbol) -> FetchStatus:
+    with Session(engine) as session:
+        return session.get(FetchStatus, symbol)
+
+
+def history_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(PriceHistory)).scalar_one()
+
+
+def test_a_cycle_stores_quotes_history_and_status(engine, fake_av, clock):
+    fake_av.prices.update({"AAPL": 230.5, "MSFT": 418.25})
+    summary = av_refresher(engine, fake_av, clock, ["AAPL", "MSFT"]).run_cycle()
+    assert (summary.fetched, summary.failed) == (2, 0)
+    stored = quotes(engine)
+    assert stored["AAPL"].price == 230.5
+    assert stored["MSFT"].fetched_at == clock.current
+    assert stored["MSFT"].change_percent == pytest.approx(-0.5852, abs=1e-3)
+    assert history_count(engine) == 2
+    assert status(engine, "AAPL").last_success_at == clock.current
+
+
+@pytest.mark.parametrize(
+    "behaviour", ["error", "empty", "http500", "slow", "malformed", "html", "nonnumeric"]
+)
+def test_a_bad_answer_keeps_the_last_good_quote(engine, fake_av, clock, caplog, behaviour):
+    caplog.set_level(logging.DEBUG)
+    fake_av.slow_seconds = 1.0
+    refresher = av_refresher(engine, fake_av, clock, ["IBM", "MSFT"])
+    fake_av.prices["IBM"] = 150.0
+    refresher.run_cycle()
+    good = quotes(engine)["IBM"]
+
+    clock.advance(minutes=5)
+    fake_av.script["IBM"] = behaviour
+    fake_av.prices["MSFT"] = 420.0
+    summary = refresher.run_cycle()
+
+    assert summary.failed == 1 and summary.fetched == 1
+    after = quotes(engine)
+    assert after["IBM"] == good
+    assert after["MSFT"].price == 420.0
+    recorded = status(engine, "IBM")
+    assert recorded.last_error and recorded.consecutive_failures == 1
+    assert recorded.last_success_at == good.fetched_at
+    assert fake_av.api_key not in caplog.text
+    assert fake_av.api_key not in recorded.last_error
+
+
+def test_a_rejected_symbol_is_not_retried_every_cycle(engine, fake_av, clock):
+    fake_av.script["BOGUS"] = "error"
+    refresher = av_refresher(engine, fake_av, clock, ["BOGUS", "MSFT"])
+    refresher.run_cycle()
+    asked = [r["symbol"] for r in fake_av.requests]
+    clock.advance(minutes=1)
+    summary = refresher.run_cycle(pace=False)
+    assert summary.backing_off == 1
+    assert [r["symbol"] for r in fake_av.requests[len(asked) :]] == ["MSFT"]
+    clock.advance(minutes=16)
+    refresher.run_cycle(pace=False)
+    assert fake_av.requests[-2]["symbol"] == "BOGUS"
+    assert status(engine, "BOGUS").consecutive_failures == 2
+
+
+@pytest.mark.parametrize("behaviour", ["note", "information"])
+def test_a_rate_limit_answer_stops_the_cycle_and_blocks(engine, fake_av, clock, behaviour):
+    fake_av.script["AAPL"] = behaviour
+    refresher = av_refresher(engine, fake_av, clock, ["AAPL", "MSFT", "NVDA"])
+    summary = refresher.run_cycle()
+    assert len(fake_av.requests) == 1
+    assert summary.skipped_for_budget == 3 and summary.blocked_until > clock.current
+    assert quotes(engine) == {}
+
+    clock.advance(seconds=30)
+    assert refresher.run_cycle().budget_left == 0
+    assert len(fake_av.requests) == 1
+    with Session(engine) as session:
+        assert session.get(SchedulerState, "alphavantage.blocked_until") is not None
+
+    fake_av.script.clear()
+    clock.advance(hours=2)
+    assert refresher.run_cycle().fetched == 3
+
+
+def test_stalest_symbols_go_first_when_the_budget_is_short(engine, fake_av, clock):
+    refresher = av_refresher(engine, fake_av, clock, ["A", "B", "C"], Limits(2, 0))
+    refresher.run_cycle(pace=False)
+    assert [r["symbol"] for r in fake_av.requests] == ["A", "B"]
+    clock.advance(minutes=2)
+    refresher.run_cycle(pace=False)
+    assert [r["symbol"] for r in fake_av.requests[2:]] == ["C", "A"]
+
+
+def test_writes_are_idempotent(engine, clock):
+    provider = DemoProvider(seed=1, now=clock)
+    refresher = Refresher(engine, provider, GENEROUS, ["AAPL"], now=clock)
+    refresher.run_cycle()
+    first = quotes(engine)["AAPL"]
+    # the same observation stored twice leaves one row and one history point
+    Refresher(engine, DemoProvider(seed=1, now=clock), GENEROUS, ["AAPL"], now=clock).run_cycle()
+    assert quotes(engine)["AAPL"] == first
+    assert history_count(engine) == 1
+
+
+def test_symbols_to_track_unions_configuration_and_every_users_picks(engine, clock):
+    assert symbols_to_track(engine, []) == list(DEFAULT_SYMBOLS)
+    with Session(engine) as session:
+        for name in ("ann", "bob"):
+            session.add(
+                User(
+                    username=name,
+                    name=name,
+                    email=f"{name}@example.com",
+                    password_hash="x",
+                    created_at=clock(),
+                )
+            )
+        session.commit()
+        ann, bob = (
+            session.exec(select(User.id).where(User.username == n)).scalar_one()
+            for n in ("ann", "bob")
+        )
+        for user_id, symbol in ((ann, "TSLA"), (ann, "MSFT"), (bob, "MSFT"), (bob, "GME")):
+            session.add(WatchlistItem(user_id=user_id, symbol=symbol, added_at=clock()))
+        session.commit()
+    assert symbols_to_track(engine, ["MSFT", "AAPL"]) == ["MSFT", "AAPL", "GME", "TSLA"]
+
+
+def test_the_demo_market_fills_every_tracked_symbol_each_cycle(engine, clock):
+    refresher = Refresher(engine, DemoProvider(seed=7, now=clock), GENEROUS, [], now=clock)
+    first = refresher.run_cycle()
+    assert first.fetched == len(DEFAULT_SYMBOLS) and first.budget_left is None
+    before = quotes(engine)
+    clock.advance(seconds=60)
+    refresher.run_cycle()
+    after = quotes(engine)
+    assert any(after[s].price != before[s].price for s in DEFAULT_SYMBOLS)
+    assert history_count(engine) == 2 * len(DEFAULT_SYMBOLS)
+
+
+def test_history_points_follow_fetch_times(engine, fake_av, clock):
+    refresher = av_refresher(engine, fake_av, clock, ["MSFT"])
+    for price in (100.0, 101.0, 99.5):
+        fake_av.prices["MSFT"] = price
+        refresher.run_cycle(pace=False)
+        clock.advance(minutes=1)
+    with engine.connect() as conn:
+        points = conn.execute(
+            select(PriceHistory.ts, PriceHistory.price).order_by(PriceHistory.ts)
+        ).all()
+    assert [p.price for p in points] == [100.0, 101.0, 99.5]
+    assert points[-1].ts - points[0].ts == timedelta(minutes=2)

@@ -1,0 +1,26 @@
+"""The Alembic migrations build exactly the schema the models describe."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from stockmon.db import migrate, prepare_database
+from stockmon.models import SQLModel
+
+
+def test_migrations_match_the_models(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_start_up_is_idempotent(engine):
+    prepare_database(engine)
+    migrate(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"quotes", "price_history", "symbols", "fetch_status", "users", "watchlists"} <= tables
+
+
+def test_price_history_is_indexed_for_recent_points(engine):
+    uniques = inspect(engine).get_unique_constraints("price_history")
+    assert any(u["column_names"] == ["symbol", "ts"] for u in uniques)
