@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, Row, select
 
 from stockmon.budget import Limits, RequestBudget
 from stockmon.config import SYMBOL_PATTERN
-from stockmon.db import insert_for, upsert
+from stockmon.db import insert_ignoring_duplicates, upsert
 from stockmon.models import (
     FetchStatus,
     PriceHistory,
@@ -34,7 +33,7 @@ from stockmon.providers.base import (
 log = logging.getLogger(__name__)
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "AMD", "NFLX", "DIS")
-FLUSH_EVERY_RESULTS = 100
+FLUSH_EVERY_RESULTS = 500
 FLUSH_EVERY_SECONDS = 2.0
 REJECTED_BACKOFF = (timedelta(minutes=15), timedelta(hours=24))  # first, longest
 FAILED_BACKOFF = (timedelta(minutes=1), timedelta(minutes=30))
@@ -84,10 +83,10 @@ class CycleSummary:
         return line
 
 
-class _Writer:
+class ResultWriter:
     """Buffers results and writes them in batched transactions."""
 
-    def __init__(self, engine: Engine, statuses: dict[str, FetchStatus]) -> None:
+    def __init__(self, engine: Engine, statuses: dict[str, Row]) -> None:
         self.engine = engine
         self._statuses = statuses
         self._quotes: list[dict] = []
@@ -106,8 +105,7 @@ class _Writer:
             "retry_after": None,
         }
         if isinstance(result, QuoteData):
-            quote = Quote(**vars(result), fetched_at=attempted_at)
-            self._quotes.append(quote.model_dump())
+            self._quotes.append({**vars(result), "fetched_at": attempted_at})
             self._history.append(
                 {
                     "symbol": symbol,
@@ -136,9 +134,7 @@ class _Writer:
         if self._status_rows:
             with self.engine.begin() as conn:
                 upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
-                if self._history:
-                    new_points = insert_for(conn.dialect, PriceHistory.__table__)
-                    conn.execute(new_points.on_conflict_do_nothing(), self._history)
+                insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
                 upsert(conn, FetchStatus.__table__, self._status_rows, keys=["symbol"])
         self._quotes, self._history, self._status_rows = [], [], []
         self._last_flush = time.monotonic()
@@ -206,7 +202,7 @@ class Refresher:
         else:
             to_fetch = due
 
-        writer = _Writer(self.engine, statuses)
+        writer = ResultWriter(self.engine, statuses)
         for position, batch in enumerate(_chunks(to_fetch, batch_size)):
             try:
                 if self._provider.rate_limited:
@@ -250,7 +246,8 @@ class Refresher:
         with self.engine.begin() as conn:
             upsert(conn, SchedulerState.__table__, rows, keys=["key"])
 
-    def _load_statuses(self, symbols: Sequence[str]) -> dict[str, FetchStatus]:
-        with Session(self.engine) as session:
-            rows = session.exec(select(FetchStatus).where(FetchStatus.symbol.in_(symbols)))
+    def _load_statuses(self, symbols: Sequence[str]) -> dict[str, Row]:
+        table = FetchStatus.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table).where(table.c.symbol.in_(symbols)))
             return {row.symbol: row for row in rows}
