@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs stockmon's scheduler; Ctrl-C stops it. Creates .venv and installs requirements on first
-# use. With no ALPHA_VANTAGE_API_KEY (in the environment or .env) it runs on the offline demo
-# market, with a SQLite file in data/.
+# Runs stockmon: the scheduler and the Streamlit app together; Ctrl-C stops both.
+# Creates .venv and installs requirements on first use. With no ALPHA_VANTAGE_API_KEY (in the
+# environment or .env) it runs on the offline demo market, with a SQLite file in data/.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv requirements.txt
-exec .venv/bin/python scheduler.py "$@"
+
+.venv/bin/python -m stockmon db upgrade
+.venv/bin/python scheduler.py &
+scheduler=$!
+trap 'kill "$scheduler" 2>/dev/null || true; wait "$scheduler" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+
+.venv/bin/python -m streamlit run streamlit_app.py \
+    --server.port "${STOCKMON_PORT:-8501}" --browser.gatherUsageStats false "$@"

@@ -1,30 +1,106 @@
-"""``python -m stockmon``: operator commands."""
+"""``python -m stockmon``: operator commands.
+
+python -m stockmon db upgrade
+python -m stockmon user add USERNAME --name NAME --email EMAIL   (asks for the password)
+python -m stockmon user list
+python -m stockmon user remove USERNAME
+python -m stockmon user set-password USERNAME
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from stockmon import accounts
+from stockmon.accounts import AccountError
 from stockmon.config import ConfigError, load_settings
 from stockmon.db import make_engine, prepare_database
 
 
-def _db_upgrade(_args: argparse.Namespace) -> int:
+def _engine() -> Engine:
     engine = make_engine(load_settings().database_url)
     prepare_database(engine)
+    return engine
+
+
+def _read_password(args: argparse.Namespace) -> tuple[str, str]:
+    """From STOCKMON_PASSWORD when set (scripts), else asked twice without echo."""
+    if from_env := os.environ.get("STOCKMON_PASSWORD"):
+        return from_env, from_env
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+        return password, password
+    return getpass.getpass("Password: "), getpass.getpass("Repeat password: ")
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    engine = _engine()
     print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
+def _user_add(args: argparse.Namespace) -> int:
+    password, repeat = _read_password(args)
+    account = accounts.create_user(
+        _engine(), args.username, args.name, args.email, password, repeat
+    )
+    print(f"added {account.username} ({account.email})")
+    return 0
+
+
+def _user_list(_args: argparse.Namespace) -> int:
+    for account in accounts.list_accounts(_engine()):
+        print(f"{account.username}\t{account.name}\t{account.email}")
+    return 0
+
+
+def _user_remove(args: argparse.Namespace) -> int:
+    if not accounts.remove_user(_engine(), args.username):
+        print(f"stockmon: there is no user {args.username!r}", file=sys.stderr)
+        return 1
+    print(f"removed {args.username} and their watchlist")
+    return 0
+
+
+def _user_set_password(args: argparse.Namespace) -> int:
+    password, repeat = _read_password(args)
+    accounts.set_password(_engine(), args.username, password, repeat)
+    print(f"password of {args.username} changed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m stockmon", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m stockmon",
+        description="Operator commands for stockmon.",
+        epilog="Passwords are read from STOCKMON_PASSWORD, standard input, or asked for.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    db = commands.add_parser("db", help="database schema")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="create or migrate the schema, seed the catalog")
-    db.set_defaults(handler=_db_upgrade)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
+    db.add_parser("upgrade", help="create or migrate the schema, seed the catalog").set_defaults(
+        handler=_db_upgrade
+    )
+
+    user = commands.add_parser("user", help="manage accounts").add_subparsers(required=True)
+    add = user.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+    add.set_defaults(handler=_user_add)
+    user.add_parser("list", help="list accounts").set_defaults(handler=_user_list)
+    remove = user.add_parser("remove", help="delete an account and its watchlist")
+    remove.add_argument("username")
+    remove.set_defaults(handler=_user_remove)
+    reset = user.add_parser("set-password", help="set a new password")
+    reset.add_argument("username")
+    reset.set_defaults(handler=_user_set_password)
     return parser
 
 
@@ -32,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ConfigError as error:
+    except (ConfigError, AccountError) as error:
         print(f"stockmon: {error}", file=sys.stderr)
         return 2
     except SQLAlchemyError as error:
-        print(f"stockmon: database error: {error.__class__.__name__}: {error}", file=sys.stderr)
+        print(f"stockmon: database error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,88 @@
+"""Live dashboard of the person's picks: ticker, headline metrics and the quote table."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from stockmon import ui
+from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard
+from stockmon.models import utcnow
+from stockmon.presentation import age_text, is_stale, ticker_html
+from stockmon.watchlists import get_picks
+
+account = ui.require_account()
+settings = ui.settings()
+picks = get_picks(ui.engine(), account.id)
+
+st.title("Dashboard")
+if not picks:
+    st.info("You have not picked any stocks yet.")
+    st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
+    st.stop()
+
+
+@st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
+def live_quotes() -> None:
+    now = utcnow()
+    data = load_dashboard(ui.engine(), picks, now)
+    quotes = data.quotes
+    if ticker := ticker_html(quotes):
+        st.html(ticker)
+
+    newest = quotes["fetched_at"].max()
+    waiting = quotes["price"].isna()
+    if waiting.all():
+        st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
+    elif is_stale(newest, now, settings.refresh_seconds):
+        st.warning(
+            f"Quotes are stale: the newest is from {age_text(newest, now)}. "
+            "Is the scheduler running?",
+            icon=":material/schedule:",
+        )
+
+    quoted = quotes[~waiting]
+    if not quoted.empty:
+        best = quoted.loc[quoted["change_percent"].idxmax()]
+        worst = quoted.loc[quoted["change_percent"].idxmin()]
+        advancers = int((quoted["change"] > 0).sum())
+        decliners = int((quoted["change"] < 0).sum())
+        first, second, third = st.columns(3)
+        first.metric(
+            f"Best mover · {best.symbol}",
+            f"{best.price:,.2f}",
+            f"{best.change_percent:+.2f}%",
+            chart_data=data.sparklines.get(best.symbol) or None,
+            border=True,
+        )
+        second.metric(
+            f"Worst mover · {worst.symbol}",
+            f"{worst.price:,.2f}",
+            f"{worst.change_percent:+.2f}%",
+            chart_data=data.sparklines.get(worst.symbol) or None,
+            border=True,
+        )
+        third.metric(
+            "Up / down today",
+            f"{advancers} / {decliners}",
+            f"{quoted['change_percent'].mean():+.2f}% average",
+            border=True,
+        )
+
+    st.dataframe(
+        data.styled_table(now),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(quotes), 720),
+        column_config={
+            "Trend": st.column_config.LineChartColumn(
+                f"Last {SPARKLINE_WINDOW.total_seconds() / 3600:.0f} h", width="small"
+            ),
+            "Company": st.column_config.TextColumn(width="medium"),
+        },
+    )
+    st.caption(
+        f"Updated {now:%H:%M:%S} UTC · refreshes every {settings.dashboard_refresh_seconds} s"
+    )
+
+
+live_quotes()

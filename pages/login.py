@@ -1,0 +1,72 @@
+"""Logged out: log in, or create an account."""
+
+import streamlit as st
+
+from stockmon import accounts, ui
+from stockmon.accounts import AccountError
+
+auth = st.session_state["stockmon_authenticator"]
+
+left, middle, right = st.columns([1, 2, 1])
+with middle:
+    st.title(":material/monitoring: stockmon")
+    st.caption("Live quotes for the stocks you care about.")
+    if st.session_state.pop("registered", False) or "login_mode" not in st.session_state:
+        st.session_state["login_mode"] = "Log in"
+    mode = st.segmented_control(
+        "What would you like to do?",
+        ["Log in", "Create account"],
+        key="login_mode",
+        label_visibility="collapsed",
+    )
+    if notice := st.session_state.pop("login_notice", None):
+        st.success(notice)
+
+    if mode == "Create account":
+        with st.form("register", clear_on_submit=False):
+            st.subheader("Create account")
+            username = st.text_input("Username", help="3 to 32 letters, digits, '.', '_' or '-'")
+            name = st.text_input("Name")
+            email = st.text_input("Email")
+            password = st.text_input(
+                "Password",
+                type="password",
+                help=f"At least {accounts.MIN_PASSWORD_LENGTH} characters",
+            )
+            repeat = st.text_input("Repeat password", type="password")
+            if st.form_submit_button("Create account", type="primary"):
+                try:
+                    created = accounts.create_user(
+                        ui.engine(), username, name, email, password, repeat
+                    )
+                except AccountError as error:
+                    st.error(str(error))
+                else:
+                    st.session_state["login_notice"] = (
+                        f"Welcome, {created.name}! Your account is ready: log in below."
+                    )
+                    st.session_state["registered"] = True
+                    st.rerun()
+    else:
+        before = {
+            name: data.get("failed_login_attempts", 0)
+            for name, data in accounts.credentials(ui.engine())["usernames"].items()
+        }
+        auth.login(
+            location="main",
+            fields={
+                "Form name": "Log in",
+                "Username": "Username",
+                "Password": "Password",
+                "Login": "Log in",
+            },
+        )
+        ui.save_login_counters(auth, before)
+        status = st.session_state.get("authentication_status")
+        if status is False:
+            st.error("Wrong username or password.")
+        elif status:
+            # The cookie component reruns the app once the cookie is set; the button is the
+            # way on should a browser not run it.
+            st.success("Logged in. Opening your dashboard…")
+            st.button("Continue to the dashboard", type="primary")

@@ -1,0 +1,207 @@
+"""User accounts in the database: registration rules, bcrypt hashes, the cookie signing key.
+
+Accounts live in the ``users`` table so every app replica sees the same people. Passwords are
+stored as bcrypt hashes only (the format streamlit-authenticator checks against).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from stockmon.models import User, utcnow
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit
+COOKIE_KEY_FILE = "cookie_key"
+
+
+class AccountError(ValueError):
+    """A registration or account change was refused; the message says why, for the person."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    name: str
+    email: str
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def check_password_rules(password: str, repeat: str | None = None) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise AccountError(f"The password can have at most {MAX_PASSWORD_BYTES} bytes.")
+    if password != password.strip():
+        raise AccountError("The password cannot start or end with a space.")
+    if repeat is not None and password != repeat:
+        raise AccountError("The two passwords do not match.")
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are case-insensitive (the login form lower-cases them)."""
+    return username.strip().lower()
+
+
+def _check_registration(username: str, name: str, email: str) -> None:
+    if not USERNAME_PATTERN.match(username):
+        raise AccountError(
+            "The username needs 3 to 32 characters: letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
+    if not name.strip() or len(name) > 100:
+        raise AccountError("Please give a name of at most 100 characters.")
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise AccountError("Please give a valid email address.")
+
+
+def create_user(
+    engine: Engine,
+    username: str,
+    name: str,
+    email: str,
+    password: str,
+    password_repeat: str | None = None,
+) -> Account:
+    """Register a person, or raise ``AccountError`` saying what to fix."""
+    username, email, name = normalize_username(username), email.strip().lower(), name.strip()
+    _check_registration(username, name, email)
+    check_password_rules(password, password_repeat)
+    with Session(engine) as session:
+        taken = session.exec(
+            select(User.username, User.email).where(
+                (func.lower(User.username) == username) | (func.lower(User.email) == email)
+            )
+        ).first()
+        if taken is not None:
+            what = "username" if taken.username.lower() == username else "email address"
+            raise AccountError(f"That {what} is already registered.")
+        user = User(
+            username=username,
+            name=name,
+            email=email,
+            password_hash=hash_password(password),
+            created_at=utcnow(),
+        )
+        session.add(user)
+        try:
+            session.commit()
+        except IntegrityError:  # registered by another replica a moment ago
+            raise AccountError("That username or email address is already registered.") from None
+        return Account(user.id, user.username, user.name, user.email)
+
+
+def get_account(engine: Engine, username: str) -> Account | None:
+    with Session(engine) as session:
+        user = session.exec(
+            select(User).where(User.username == normalize_username(username))
+        ).scalar_one_or_none()
+        return Account(user.id, user.username, user.name, user.email) if user else None
+
+
+def list_accounts(engine: Engine) -> list[Account]:
+    with Session(engine) as session:
+        users = session.exec(select(User).order_by(User.username)).scalars()
+        return [Account(u.id, u.username, u.name, u.email) for u in users]
+
+
+def remove_user(engine: Engine, username: str) -> bool:
+    """Delete a user and their watchlist; False when there was no such user."""
+    with engine.begin() as conn:
+        result = conn.execute(delete(User).where(User.username == normalize_username(username)))
+    return result.rowcount > 0
+
+
+def verify_password(engine: Engine, username: str, password: str) -> bool:
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(User.password_hash).where(User.username == normalize_username(username))
+        ).scalar_one_or_none()
+    if stored is None or len(password.encode()) > MAX_PASSWORD_BYTES:
+        return False
+    return bcrypt.checkpw(password.encode(), stored.encode())
+
+
+def set_password(engine: Engine, username: str, password: str, repeat: str | None = None) -> None:
+    check_password_rules(password, repeat)
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(User)
+            .where(User.username == normalize_username(username))
+            .values(password_hash=hash_password(password), failed_login_attempts=0)
+        )
+    if result.rowcount == 0:
+        raise AccountError(f"There is no user {username!r}.")
+
+
+def change_password(engine: Engine, username: str, current: str, new: str, repeat: str) -> None:
+    if not verify_password(engine, username, current):
+        raise AccountError("The current password is wrong.")
+    set_password(engine, username, new, repeat)
+
+
+def credentials(engine: Engine) -> dict[str, Any]:
+    """Every account in the shape streamlit-authenticator takes (hashes only)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                User.username, User.name, User.email, User.password_hash, User.failed_login_attempts
+            )
+        ).all()
+    return {
+        "usernames": {
+            row.username: {
+                "name": row.name,
+                "first_name": row.name,
+                "last_name": "",
+                "email": row.email,
+                "password": row.password_hash,
+                "failed_login_attempts": row.failed_login_attempts,
+                "logged_in": False,
+                "roles": [],
+            }
+            for row in rows
+        }
+    }
+
+
+def save_failed_login_attempts(engine: Engine, counts: dict[str, int]) -> None:
+    """Persist the failed-attempt counters the login widget updated in memory."""
+    with engine.begin() as conn:
+        for username, count in counts.items():
+            conn.execute(
+                update(User).where(User.username == username).values(failed_login_attempts=count)
+            )
+
+
+def cookie_key(configured: str | None, data_dir: Path) -> str:
+    """The key signing login cookies: the configured one, else one generated once and kept."""
+    if configured:
+        return configured
+    path = data_dir / COOKIE_KEY_FILE
+    if path.exists() and (key := path.read_text().strip()):
+        return key
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:  # exclusive create: when two replicas start at once, the first key wins
+        with open(path, "x") as handle:
+            handle.write(key)
+        path.chmod(0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    return key

@@ -1,0 +1,79 @@
+"""Text and HTML the app shows, built without Streamlit so it can be tested on its own.
+
+Everything that ends up in HTML is escaped here: a symbol or company name is data, never markup.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from html import escape
+
+import pandas as pd
+
+GAIN = "#16a34a"
+LOSS = "#dc2626"
+FLAT = "#64748b"
+
+
+def direction(change: float | None) -> str:
+    if change is None or (isinstance(change, float) and math.isnan(change)) or change == 0:
+        return "flat"
+    return "up" if change > 0 else "down"
+
+
+def change_color(change: float | None) -> str:
+    return {"up": GAIN, "down": LOSS, "flat": FLAT}[direction(change)]
+
+
+def age_text(then: datetime | None, now: datetime) -> str:
+    """'12 s ago', '4 min ago', '3 h ago', '2 d ago'; 'never' for no time."""
+    if then is None or pd.isna(then):
+        return "never"
+    seconds = max((now - then).total_seconds(), 0)
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} d ago"
+
+
+def is_stale(then: datetime | None, now: datetime, refresh_seconds: int) -> bool:
+    """Older than three scheduler intervals (or never fetched)."""
+    if then is None or pd.isna(then):
+        return True
+    return now - then > timedelta(seconds=3 * refresh_seconds)
+
+
+def ticker_html(quotes: pd.DataFrame) -> str:
+    """A scrolling ticker line (symbol, price, arrow and change %) for the quoted rows."""
+    items = []
+    for row in quotes.dropna(subset=["price"]).itertuples():
+        arrow = {"up": "▲", "down": "▼", "flat": "■"}[direction(row.change)]
+        percent = 0.0 if pd.isna(row.change_percent) else row.change_percent
+        items.append(
+            f'<span class="stockmon-tick stockmon-{direction(row.change)}">'
+            f"<b>{escape(str(row.symbol))}</b> {row.price:,.2f} "
+            f"{arrow} {percent:+.2f}%</span>"
+        )
+    if not items:
+        return ""
+    line = "".join(items)
+    seconds = max(20, 4 * len(items))
+    return f"""<div class="stockmon-ticker" role="marquee" aria-label="Ticker">
+<div class="stockmon-track" style="animation-duration:{seconds}s">{line}{line}</div></div>
+<style>
+.stockmon-ticker {{ overflow: hidden; white-space: nowrap; border-radius: 0.5rem;
+  background: rgba(100, 116, 139, 0.10); padding: 0.45rem 0; }}
+.stockmon-track {{ display: inline-block; animation: stockmon-scroll linear infinite; }}
+.stockmon-ticker:hover .stockmon-track {{ animation-play-state: paused; }}
+.stockmon-tick {{ margin: 0 1.4rem; font-variant-numeric: tabular-nums; }}
+.stockmon-up {{ color: {GAIN}; }}
+.stockmon-down {{ color: {LOSS}; }}
+.stockmon-flat {{ color: {FLAT}; }}
+@keyframes stockmon-scroll {{
+  from {{ transform: translateX(0); }} to {{ transform: translateX(-50%); }} }}
+@media (prefers-reduced-motion: reduce) {{ .stockmon-track {{ animation: none; }} }}
+</style>"""

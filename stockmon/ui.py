@@ -1,0 +1,135 @@
+"""The Streamlit side of stockmon: shared resources, login state and the sidebar.
+
+The only module of the library that imports Streamlit; pages call it and the plain modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from stockmon import accounts
+from stockmon.accounts import Account
+from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
+from stockmon.db import make_engine, prepare_database
+from stockmon.models import utcnow
+from stockmon.presentation import age_text, is_stale
+from stockmon.queries import scheduler_status
+
+COOKIE_NAME = "stockmon_auth"
+COOKIE_EXPIRY_DAYS = 30.0
+PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market (simulated)"}
+
+PAGES = {
+    "dashboard": "pages/dashboard.py",
+    "picker": "pages/picker.py",
+    "charts": "pages/charts.py",
+    "account": "pages/account.py",
+    "login": "pages/login.py",
+}
+
+
+@st.cache_resource(show_spinner=False)
+def _settings() -> Settings:
+    return load_settings()
+
+
+def settings() -> Settings:
+    """The validated settings, or a clear error on the page (and nothing else) when invalid."""
+    try:
+        return _settings()
+    except ConfigError as error:
+        st.error(f"stockmon cannot start: {error}")
+        st.stop()
+        raise
+
+
+@st.cache_resource(show_spinner=False)
+def engine():
+    """One engine for every session of this process; the schema is ready when it returns."""
+    database = make_engine(settings().database_url)
+    prepare_database(database)
+    return database
+
+
+def _cookie_key() -> str:
+    configured = settings().cookie_key
+    if configured is not None:
+        return configured.get_secret_value()
+    try:
+        from_secrets = st.secrets.get("cookie_key")
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        from_secrets = None
+    return accounts.cookie_key(from_secrets, settings().data_dir)
+
+
+def authenticator() -> stauth.Authenticate:
+    """The one ``Authenticate`` of this script run, over the accounts in the database."""
+    return stauth.Authenticate(
+        accounts.credentials(engine()),
+        cookie_name=COOKIE_NAME,
+        cookie_key=_cookie_key(),
+        cookie_expiry_days=COOKIE_EXPIRY_DAYS,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+
+
+def restore_login(auth: stauth.Authenticate) -> None:
+    """Log the person in from their cookie, if it is valid and their account still exists."""
+    try:
+        auth.login(location="unrendered")
+    except stauth.LoginError:  # the account behind the cookie is gone
+        auth.logout(location="unrendered")
+
+
+def current_account() -> Account | None:
+    if not st.session_state.get("authentication_status"):
+        return None
+    username = st.session_state.get("username") or ""
+    cached = st.session_state.get("stockmon_account")
+    if cached is None or cached.username != username:
+        cached = accounts.get_account(engine(), username)
+        st.session_state["stockmon_account"] = cached
+    return cached
+
+
+def require_account() -> Account:
+    """The logged-in account; pages are only reachable logged in, so this never stops a person."""
+    account = current_account()
+    if account is None:
+        st.switch_page(PAGES["login"])
+    return account
+
+
+def save_login_counters(auth: stauth.Authenticate, before: dict[str, Any]) -> None:
+    """Persist the failed-attempt counters the login widget changed in memory."""
+    users = auth.authentication_controller.authentication_model.credentials["usernames"]
+    changed = {
+        name: data.get("failed_login_attempts", 0)
+        for name, data in users.items()
+        if data.get("failed_login_attempts", 0) != before.get(name)
+    }
+    if changed:
+        accounts.save_failed_login_attempts(engine(), changed)
+
+
+def sidebar(auth: stauth.Authenticate, account: Account) -> None:
+    with st.sidebar:
+        st.markdown(f"**{account.name}**  \n@{account.username}")
+        auth.logout("Log out", location="sidebar", key="logout_button")
+        st.divider()
+        provider = settings().effective_provider
+        st.caption(f"Quotes: {PROVIDER_LABELS[provider.value]}")
+        if provider is ProviderChoice.DEMO:
+            st.caption("Set ALPHA_VANTAGE_API_KEY for real quotes.")
+        status = scheduler_status(engine())
+        now = utcnow()
+        if status.last_cycle_at is None:
+            st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
+        elif is_stale(status.last_cycle_at, now, settings().refresh_seconds):
+            st.warning(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
+        else:
+            st.caption(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")

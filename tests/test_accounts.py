@@ -1,0 +1,98 @@
+"""Accounts, watchlists and the user CLI on both databases."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stockmon import accounts
+from stockmon.accounts import AccountError
+from stockmon.watchlists import WatchlistError, get_picks, save_picks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_passwords_are_stored_as_bcrypt_hashes(engine):
+    accounts.create_user(engine, "Ann", "Ann Lee", "Ann@Example.com", "sup3rsecret")
+    creds = accounts.credentials(engine)["usernames"]
+    assert list(creds) == ["ann"]
+    assert creds["ann"]["password"].startswith("$2") and creds["ann"]["email"] == "ann@example.com"
+    assert accounts.verify_password(engine, "ANN", "sup3rsecret")
+    assert not accounts.verify_password(engine, "ann", "wrong")
+    assert not accounts.verify_password(engine, "nobody", "sup3rsecret")
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "password", "message"),
+    [
+        ("a", "a@b.co", "password1", "3 to 32 characters"),
+        ("<script>", "a@b.co", "password1", "3 to 32 characters"),
+        ("carol", "carol@", "password1", "valid email"),
+        ("carol", "c@b.co", "short", "at least 8"),
+        ("carol", "c@b.co", "x" * 73, "at most 72 bytes"),
+        ("ann", "c@b.co", "password1", "username is already registered"),
+        ("carol", "ANN@example.com", "password1", "email address is already registered"),
+    ],
+)
+def test_registration_rules(engine, username, email, password, message):
+    accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")
+    with pytest.raises(AccountError, match=message):
+        accounts.create_user(engine, username, "Carol", email, password)
+
+
+def test_change_password_needs_the_current_one(engine):
+    accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")
+    with pytest.raises(AccountError, match="current password is wrong"):
+        accounts.change_password(engine, "ann", "nope", "newpassword", "newpassword")
+    accounts.change_password(engine, "ann", "sup3rsecret", "newpassword", "newpassword")
+    assert accounts.verify_password(engine, "ann", "newpassword")
+
+
+def test_watchlists_are_per_user_and_catalog_only(engine):
+    ann = accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")
+    bob = accounts.create_user(engine, "bob", "Bob", "bob@example.com", "sup3rsecret")
+    assert save_picks(engine, ann.id, ["tsla", "AAPL", "TSLA"]) == ["TSLA", "AAPL"]
+    save_picks(engine, bob.id, ["GME"])
+    assert get_picks(engine, ann.id) == ["TSLA", "AAPL"]
+    with pytest.raises(WatchlistError, match="Not in the catalog: NOPE"):
+        save_picks(engine, ann.id, ["AAPL", "NOPE"])
+    with pytest.raises(WatchlistError, match="not a ticker symbol"):
+        save_picks(engine, ann.id, ["<b>x</b>"])
+    assert get_picks(engine, ann.id) == ["TSLA", "AAPL"]  # a refused save changes nothing
+    assert accounts.remove_user(engine, "ann")
+    assert get_picks(engine, ann.id) == []
+    assert get_picks(engine, bob.id) == ["GME"]
+
+
+def test_cookie_key_is_generated_once_and_kept(tmp_path):
+    first = accounts.cookie_key(None, tmp_path)
+    assert len(first) >= 32
+    assert accounts.cookie_key(None, tmp_path) == first
+    assert (tmp_path / "cookie_key").stat().st_mode & 0o777 == 0o600
+    assert accounts.cookie_key("configured", tmp_path) == "configured"
+
+
+def cli(database_url: str, *args: str, password: str | None = None):
+    env = {**os.environ, "STOCKMON_DATABASE_URL": database_url}
+    env.pop("STOCKMON_PASSWORD", None)
+    return subprocess.run(
+        [sys.executable, "-m", "stockmon", *args], cwd=ROOT, env=env, input=password,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_user_cli(database_url):
+    added = cli(database_url, "user", "add", "Ops", "--name", "Op Erator", "--email",
+                "ops@example.com", password="sup3rsecret\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "ops\tOp Erator\tops@example.com" in cli(database_url, "user", "list").stdout
+    weak = cli(database_url, "user", "set-password", "ops", password="weak\n")
+    assert weak.returncode == 2 and "at least 8" in weak.stderr
+    changed = cli(database_url, "user", "set-password", "ops", password="an0ther-pass\n")
+    assert changed.returncode == 0
+    assert cli(database_url, "user", "remove", "ops").returncode == 0
+    missing = cli(database_url, "user", "remove", "ops")
+    assert missing.returncode == 1 and "no user" in missing.stderr
+    assert cli(database_url, "user", "list").stdout == ""

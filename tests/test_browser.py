@@ -1,0 +1,202 @@
+"""The product as a person meets it: scheduler + `streamlit run`, driven in Debian's Chromium.
+
+register → log in → pick three stocks → live prices → reload keeps the login → log out →
+reload stays logged out. Screenshots land in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("STOCKMON_CHROMIUM", "/usr/bin/chromium")
+PICKS = {"AAPL": "AAPL · Apple Inc.", "NVDA": "NVDA · NVIDIA Corporation",
+         "TSLA": "TSLA · Tesla Inc."}  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"browser test needs Chromium at {CHROMIUM} (apt-get install chromium)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("browser")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_"))},
+        "STOCKMON_DATA_DIR": str(data),
+        "STOCKMON_PROVIDER": "demo",
+        "STOCKMON_REFRESH_SECONDS": "2",
+        "STOCKMON_DASHBOARD_REFRESH_SECONDS": "2",
+    }
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    logs = data / "logs"
+    logs.mkdir()
+    with open(logs / "scheduler.log", "w") as scheduler_log, open(logs / "app.log", "w") as app_log:
+        scheduler = subprocess.Popen(
+            [sys.executable, str(ROOT / "scheduler.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=scheduler_log,
+            stderr=subprocess.STDOUT,
+        )
+        app = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+             "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
+             "--browser.gatherUsageStats=false"],
+            cwd=ROOT, env=env, stdout=app_log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            _wait_healthy(url, app)
+            yield url
+        finally:
+            for process in (app, scheduler):
+                process.terminate()
+                process.wait(timeout=20)
+    assert "Traceback" not in (logs / "app.log").read_text(), (logs / "app.log").read_text()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_register_pick_watch_reload_logout(app_url, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+
+    # register
+    page.get_by_text("Create account", exact=True).click()
+    expect(page.get_by_role("heading", name="Create account")).to_be_visible()
+    page.get_by_role("textbox", name="Username", exact=True).fill("ann")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Ann Lee")
+    page.get_by_role("textbox", name="Email", exact=True).fill("ann@example.com")
+    page.get_by_role("textbox", name="Password", exact=True).fill("sup3rsecret")
+    page.get_by_role("textbox", name="Repeat password", exact=True).fill("sup3rsecret")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Your account is ready")).to_be_visible()
+    shoot(page, "login")
+
+    # a wrong password first, then the right one
+    page.get_by_role("textbox", name="Username", exact=True).fill("ann")
+    page.get_by_role("textbox", name="Password", exact=True).fill("wrong-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Wrong username or password.")).to_be_visible()
+    page.get_by_role("textbox", name="Password", exact=True).fill("sup3rsecret")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_text("not picked any stocks")).to_be_visible()
+
+    # pick three stocks
+    page.get_by_role("link", name="Stock Picker").click()
+    picker = page.get_by_role("combobox").first
+    for symbol, label in PICKS.items():
+        picker.click()
+        page.keyboard.type(symbol)
+        page.get_by_role("option", name=label, exact=True).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Save picks").click()
+    expect(page.get_by_text("Saved 3 picks.")).to_be_visible()
+
+    # the dashboard shows them with prices, and prices move without a reload
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    ticker = page.locator(".stockmon-ticker").first
+    for symbol in PICKS:
+        expect(ticker).to_contain_text(re.compile(rf"{symbol} [\d,]+\.\d\d"), timeout=30_000)
+    expect(page.get_by_text(re.compile("Best mover"))).to_be_visible()
+    page.evaluate("window.stockmonMarker = 'same page'")
+    first = ticker.inner_text()
+    deadline = time.monotonic() + 30
+    while ticker.inner_text() == first and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert ticker.inner_text() != first, "prices did not change on screen"
+    assert page.evaluate("window.stockmonMarker") == "same page"
+    page.wait_for_timeout(2500)
+    shoot(page, "dashboard")
+
+    page.get_by_role("link", name="Charts").click()
+    expect(page.get_by_role("heading", name="Compared: % change over the range")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    page.wait_for_timeout(1500)
+    shoot(page, "charts")
+
+    # a reload keeps the person logged in
+    page.reload()
+    expect(page.get_by_text("@ann")).to_be_visible()
+    expect(page.get_by_role("link", name="Dashboard", exact=True)).to_be_visible()
+
+    # log out; a reload keeps them logged out
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    page.wait_for_timeout(1500)
+    page.reload()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    page.wait_for_timeout(2000)
+    expect(page.get_by_text("@ann")).to_have_count(0)
+    assert all(cookie["name"] != "stockmon_auth" for cookie in context.cookies())
+    context.close()
+
+
+def test_phone_width_dashboard(app_url, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+    page.get_by_role("textbox", name="Username", exact=True).fill("ann")
+    page.get_by_role("textbox", name="Password", exact=True).fill("sup3rsecret")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.locator(".stockmon-ticker").first).to_contain_text("AAPL")
+    page.wait_for_timeout(2000)
+    shoot(page, "dashboard-phone")
+    context.close()
