@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -31,15 +31,19 @@ class Quote(SQLModel, table=True):
 
 
 class PriceHistory(SQLModel, table=True):
-    """One observed price per symbol and fetch time: the series behind sparklines and charts."""
+    """One observed price per symbol and fetch time: the series behind sparklines and charts.
+
+    Keyed by (symbol, ts) so that "these symbols since then" is one range scan that never
+    visits other rows: SQLite stores the table clustered on the key (WITHOUT ROWID), PostgreSQL
+    carries the price in the key's index (INCLUDE) for index-only scans.
+    """
 
     __tablename__ = "price_history"
-    __table_args__ = (UniqueConstraint("symbol", "ts", name="uq_price_history_symbol_ts"),)
-
-    id: int | None = Field(
-        default=None,
-        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    __table_args__ = (
+        PrimaryKeyConstraint("symbol", "ts", name="pk_price_history", postgresql_include=["price"]),
+        {"sqlite_with_rowid": False},
     )
+
     symbol: str = Field(max_length=16)
     ts: datetime
     price: float

@@ -6,13 +6,12 @@ index), so a month of minute history never reaches pandas row by row.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Float, Row, cast, func, select
+from sqlalchemy import Connection, Engine, Row, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from stockmon.ingest import LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME
@@ -26,26 +25,56 @@ QUOTE_COLUMNS = [
 
 def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
     """One row per symbol in ``symbols`` order; symbols without a quote yet have NaN prices."""
+    quote = Quote.__table__.c
     with engine.connect() as conn:
-        quotes = {
-            row.symbol: row._asdict()
-            for row in conn.execute(select(Quote).where(Quote.symbol.in_(symbols)))
+        rows = {
+            row.symbol: row
+            for row in conn.execute(
+                select(*(quote[c] for c in QUOTE_COLUMNS if c != "name"), Symbol.name)
+                .select_from(Quote)
+                .outerjoin(Symbol, Symbol.symbol == Quote.symbol)
+                .where(Quote.symbol.in_(symbols))
+            ).all()
         }
-        names = dict(
-            conn.execute(select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(symbols))).all()
-        )
-    rows = [{**quotes.get(s, {"symbol": s}), "name": names.get(s, "")} for s in symbols]
-    frame = pd.DataFrame(rows, columns=QUOTE_COLUMNS)
+        if waiting := [s for s in symbols if s not in rows]:  # picked, no quote yet
+            names = dict(
+                conn.execute(
+                    select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(waiting))
+                ).all()
+            )
+    frame = pd.DataFrame.from_records(
+        [
+            rows[s]._asdict() if s in rows else {"symbol": s, "name": names.get(s, "")}
+            for s in symbols
+        ],
+        columns=QUOTE_COLUMNS,
+    )
     for column in ("price", "change", "change_percent", "open", "previous_close", "high", "low"):
         frame[column] = frame[column].astype("float64")
+    frame["name"] = frame["name"].fillna("")
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
     return frame
 
 
-def _epoch_seconds(dialect: str, column: ColumnElement) -> ColumnElement:
+# The widths series are averaged over, each with the length of the text prefix that names such a
+# bucket in a SQLite timestamp ("2026-03-31 14:05:07.123456"): grouping by a prefix parses no
+# dates, which keeps a month of minute history fast to summarize.
+BUCKET_WIDTHS = ((1, 19), (60, 16), (600, 15), (3600, 13), (86400, 10))
+
+
+def _bucket(dialect: str, span: timedelta, points: int) -> ColumnElement:
+    """The time bucket of each row: the finest width giving at most ``points`` buckets."""
+    seconds, prefix = next(
+        ((w, p) for w, p in BUCKET_WIDTHS if span.total_seconds() / w <= points),
+        BUCKET_WIDTHS[-1],
+    )
     if dialect == "postgresql":
-        return func.extract("epoch", column)
-    return cast(func.strftime("%s", column), Float)
+        return func.date_bin(
+            literal_column(f"interval '{seconds} seconds'"),
+            PriceHistory.ts,
+            literal_column("timestamptz '1970-01-01 00:00:00+00'"),
+        )
+    return func.substr(PriceHistory.ts, 1, prefix)
 
 
 def _downsampled(
@@ -54,11 +83,12 @@ def _downsampled(
     since: datetime | None,
     until: datetime,
     points: int,
+    with_time: bool,
 ) -> list[Row]:
-    """(symbol, ts, price) rows: the prices since ``since`` (None: all) averaged into at most
-    about ``points`` time buckets per symbol.
+    """(symbol, [ts,] price) rows: prices since ``since`` (None: all) averaged per time bucket,
+    at most ``points`` buckets per symbol, in time order.
 
-    The buckets span the history there is, so a young database still draws a full line.
+    The buckets span the history there is, so a young database still draws a line.
     """
     in_range = [PriceHistory.symbol.in_(symbols)]
     if since is not None:
@@ -66,20 +96,17 @@ def _downsampled(
     first = conn.execute(select(func.min(PriceHistory.ts)).where(*in_range)).scalar_one()
     if first is None:
         return []
-    seconds = max(math.ceil((until - first).total_seconds() / points), 1)
-    epoch = _epoch_seconds(conn.dialect.name, PriceHistory.ts)
-    slot = func.floor(epoch / seconds)
+    bucket = _bucket(conn.dialect.name, until - first, points)
+    columns = [PriceHistory.symbol, func.avg(PriceHistory.price).label("price")]
+    if with_time:
+        columns.insert(1, func.max(PriceHistory.ts).label("ts"))
     statement = (
-        select(
-            PriceHistory.symbol,
-            func.max(PriceHistory.ts).label("ts"),
-            func.avg(PriceHistory.price).label("price"),
-        )
+        select(*columns)
         .where(PriceHistory.symbol.in_(symbols), PriceHistory.ts >= first)
-        .group_by(PriceHistory.symbol, slot)
-        .order_by(PriceHistory.symbol, slot)
+        .group_by(PriceHistory.symbol, bucket)
+        .order_by(PriceHistory.symbol, bucket)
     )
-    return list(conn.execute(statement))
+    return conn.execute(statement).all()
 
 
 def sparklines(
@@ -89,8 +116,8 @@ def sparklines(
     series: dict[str, list[float]] = {s: [] for s in symbols}
     if symbols:
         with engine.connect() as conn:
-            for row in _downsampled(conn, symbols, since, until, points):
-                series[row.symbol].append(round(float(row.price), 4))
+            for symbol, price in _downsampled(conn, symbols, since, until, points, False):
+                series[symbol].append(float(price))
     return series
 
 
@@ -99,13 +126,13 @@ def price_history(
     symbols: Sequence[str],
     since: datetime | None,
     until: datetime,
-    max_points: int = 400,
+    max_points: int = 1000,
 ) -> pd.DataFrame:
     """Columns symbol, ts, price; ``since=None`` means all history."""
     rows = []
     if symbols:
         with engine.connect() as conn:
-            rows = _downsampled(conn, symbols, since, until, max_points)
+            rows = _downsampled(conn, symbols, since, until, max_points, with_time=True)
     frame = pd.DataFrame(rows, columns=["symbol", "ts", "price"])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     frame["price"] = frame["price"].astype("float64")

@@ -22,5 +22,5 @@ def test_start_up_is_idempotent(engine):
 
 
 def test_price_history_is_indexed_for_recent_points(engine):
-    uniques = inspect(engine).get_unique_constraints("price_history")
-    assert any(u["column_names"] == ["symbol", "ts"] for u in uniques)
+    key = inspect(engine).get_pk_constraint("price_history")
+    assert key["constrained_columns"] == ["symbol", "ts"]

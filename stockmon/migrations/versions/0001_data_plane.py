@@ -31,12 +31,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "price_history",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
         sa.Column("symbol", AutoString(length=16), nullable=False),
         sa.Column("ts", UTCDateTime(), nullable=False),
         sa.Column("price", sa.Float(), nullable=False),
         sa.Column("volume", sa.BigInteger(), nullable=True),
-        sa.UniqueConstraint("symbol", "ts", name="uq_price_history_symbol_ts"),
+        sa.PrimaryKeyConstraint(
+            "symbol", "ts", name="pk_price_history", postgresql_include=["price"]
+        ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "symbols",

@@ -1,0 +1,142 @@
+"""The dashboard's data load for 100 picks with 30 days of minute history: stockmon's load
+(latest quotes + downsampled sparklines) against the same indexed SQL run raw through the driver.
+Targets: ratio <= 1.5, and under 50 ms on SQLite.
+
+    .venv/bin/python -m bench.dashboard
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+
+from bench.common import engines
+from stockmon.catalog import load_catalog
+from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard
+
+DAYS = 30
+ROUNDS = 15
+NOW = datetime(2026, 3, 31, 16, 0, tzinfo=UTC)
+PICKS = [entry.symbol for entry in load_catalog()[:100]]
+
+
+def fill(engine: Engine) -> int:
+    """30 days of one price a minute for every pick, generated inside the database."""
+    minutes = DAYS * 24 * 60
+    start = NOW - timedelta(minutes=minutes)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "INSERT INTO price_history (symbol, ts, price, volume) "
+                    "SELECT s.symbol, :start + make_interval(mins => m), "
+                    "100 + 10 * sin(m / 200.0 + length(s.symbol)), 1000 "
+                    "FROM symbols s, generate_series(1, :minutes) m WHERE s.symbol = ANY(:picks)"
+                ),
+                {"start": start, "minutes": minutes, "picks": PICKS},
+            )
+        else:
+            conn.execute(
+                text(
+                    "WITH RECURSIVE m(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM m "
+                    "WHERE n < :minutes) "
+                    "INSERT INTO price_history (symbol, ts, price, volume) "
+                    "SELECT s.symbol, strftime('%Y-%m-%d %H:%M:%S', :start, '+' || n || ' minutes')"
+                    " || '.000000', 100 + 10 * sin(n / 200.0 + length(s.symbol)), 1000 "
+                    "FROM symbols s, m WHERE s.symbol IN (SELECT value FROM json_each(:picks))"
+                ),
+                {"start": start.strftime("%Y-%m-%d %H:%M:%S"), "minutes": minutes,
+                 "picks": "[" + ",".join(f'"{p}"' for p in PICKS) + "]"},
+            )  # fmt: skip
+            conn.execute(text("ANALYZE"))
+        conn.execute(
+            text(
+                "INSERT INTO quotes (symbol, price, open, high, low, previous_close, change, "
+                "change_percent, volume, latest_trading_day, fetched_at) "
+                "SELECT symbol, 101, 100, 102, 99, 100, 1, 1, 1000000, :day, :now FROM symbols"
+            ),
+            {"day": NOW.date(), "now": NOW if engine.dialect.name == "postgresql"
+             else NOW.strftime("%Y-%m-%d %H:%M:%S.%f")},
+        )  # fmt: skip
+        rows = conn.execute(text("SELECT count(*) FROM price_history")).scalar_one()
+    if engine.dialect.name == "postgresql":  # what autovacuum does in production
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE price_history"))
+    return rows
+
+
+def raw_load(engine: Engine) -> tuple[list, list]:
+    """The same three statements stockmon runs, written by hand, through the driver."""
+    pg = engine.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    marks = ", ".join([mark] * len(PICKS))
+    since = NOW - SPARKLINE_WINDOW
+    since_value = since if pg else since.strftime("%Y-%m-%d %H:%M:%S.%f")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(
+            f"SELECT q.*, s.name FROM quotes q JOIN symbols s ON s.symbol = q.symbol "
+            f"WHERE q.symbol IN ({marks})",
+            PICKS,
+        )
+        quotes = cursor.fetchall()
+        cursor.execute(
+            f"SELECT min(ts) FROM price_history WHERE symbol IN ({marks}) AND ts >= {mark}",
+            [*PICKS, since_value],
+        )
+        first = cursor.fetchone()[0]
+        if not pg:
+            first = datetime.fromisoformat(first).replace(tzinfo=UTC)
+        # 8 hours in 48 points: 10-minute buckets
+        bucket = (
+            "date_bin(interval '600 seconds', ts, timestamptz '1970-01-01 00:00:00+00')"
+            if pg
+            else "substr(ts, 1, 15)"
+        )
+        cursor.execute(
+            f"SELECT symbol, avg(price) FROM price_history "
+            f"WHERE symbol IN ({marks}) AND ts >= {mark} "
+            f"GROUP BY symbol, {bucket} ORDER BY symbol, {bucket}",
+            [*PICKS, first if pg else first.strftime("%Y-%m-%d %H:%M:%S.%f")],
+        )
+        series = cursor.fetchall()
+    finally:
+        raw.close()
+    return quotes, series
+
+
+def main() -> None:
+    print(f"{len(PICKS)} picks, {DAYS} days of minute history, median of {ROUNDS} loads")
+    for name, context in engines():
+        with context as engine:
+            if engine is None:
+                continue
+            started = time.perf_counter()
+            rows = fill(engine)
+            elapsed = time.perf_counter() - started
+            print(f"{name:>10}: {rows:,} history rows written in {elapsed:.0f} s")
+            data = load_dashboard(engine, PICKS, NOW)
+            quotes, series = raw_load(engine)
+            assert len(data.quotes) == len(quotes) == len(PICKS)
+            assert sum(map(len, data.sparklines.values())) == len(series)
+            ours, theirs = [], []
+            for _ in range(ROUNDS):
+                start = time.perf_counter()
+                load_dashboard(engine, PICKS, NOW)
+                ours.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                raw_load(engine)
+                theirs.append(time.perf_counter() - start)
+            mine, raw = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+            print(
+                f"{name:>10}: stockmon {mine:6.1f} ms, raw SQL {raw:6.1f} ms, "
+                f"ratio {mine / raw:.2f}x (target <= 1.5; SQLite under 50 ms)"
+            )
+
+
+if __name__ == "__main__":
+    main()
