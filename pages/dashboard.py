@@ -46,22 +46,16 @@ def live_quotes() -> None:
         worst = quoted.loc[quoted["change_percent"].idxmin()]
         advancers = int((quoted["change"] > 0).sum())
         decliners = int((quoted["change"] < 0).sum())
-        first, second, third = st.columns(3)
-        first.metric(
-            f"Best mover · {best.symbol}",
-            f"{best.price:,.2f}",
-            f"{best.change_percent:+.2f}%",
-            chart_data=data.sparklines.get(best.symbol) or None,
-            border=True,
-        )
-        second.metric(
-            f"Worst mover · {worst.symbol}",
-            f"{worst.price:,.2f}",
-            f"{worst.change_percent:+.2f}%",
-            chart_data=data.sparklines.get(worst.symbol) or None,
-            border=True,
-        )
-        third.metric(
+        *movers, breadth = st.columns(3)
+        for column, label, row in zip(movers, ("Best", "Worst"), (best, worst), strict=True):
+            column.metric(
+                f"{label} mover · {row.symbol}",
+                f"{row.price:,.2f}",
+                f"{row.change_percent:+.2f}%",
+                chart_data=data.sparklines.get(row.symbol) or None,
+                border=True,
+            )
+        breadth.metric(
             "Up / down today",
             f"{advancers} / {decliners}",
             f"{quoted['change_percent'].mean():+.2f}% average",

@@ -86,6 +86,51 @@ def _day(raw: Any) -> date:
         raise ProviderError(f"latest trading day is not a date: {str(raw)[:40]!r}") from None
 
 
+# Where each QuoteData field sits in the two answer formats.
+GLOBAL_QUOTE_FIELDS = {
+    "symbol": "01. symbol",
+    "open": "02. open",
+    "high": "03. high",
+    "low": "04. low",
+    "price": "05. price",
+    "volume": "06. volume",
+    "latest_trading_day": "07. latest trading day",
+    "previous_close": "08. previous close",
+    "change": "09. change",
+    "change_percent": "10. change percent",  # "-0.5852%"
+}
+BULK_QUOTE_FIELDS = {
+    "symbol": "symbol",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "price": "close",
+    "volume": "volume",
+    "latest_trading_day": "timestamp",
+    "previous_close": "previous_close",
+    "change": "change",
+    "change_percent": "change_percent",  # "0.3456", no "%"
+}
+
+
+def _quote(fields: Mapping[str, Any], names: Mapping[str, str]) -> QuoteData:
+    """``QuoteData`` from one answer object whose keys are ``names``; every field is required."""
+    if missing := [key for key in names.values() if key not in fields]:
+        raise ProviderError(f"quote is missing {', '.join(missing)}")
+    numbers = {
+        name: _number(fields, key)
+        for name, key in names.items()
+        if name not in ("symbol", "latest_trading_day")
+    }
+    if numbers["price"] <= 0:
+        raise ProviderError(f"price is not positive: {numbers['price']}")
+    return QuoteData(
+        symbol=str(fields[names["symbol"]]).upper(),
+        latest_trading_day=_day(fields[names["latest_trading_day"]]),
+        **{**numbers, "volume": int(numbers["volume"])},
+    )
+
+
 def parse_global_quote(symbol: str, body: Mapping[str, Any]) -> QuoteData:
     """The ``Global Quote`` object of a GLOBAL_QUOTE answer as ``QuoteData``."""
     fields = body.get("Global Quote")
@@ -93,60 +138,15 @@ def parse_global_quote(symbol: str, body: Mapping[str, Any]) -> QuoteData:
         raise ProviderError("'Global Quote' is not an object")
     if not fields:
         raise SymbolRejected(f"no quote for {symbol} (unknown symbol)")
-    missing = [
-        key
-        for key in (
-            "01. symbol",
-            "02. open",
-            "03. high",
-            "04. low",
-            "05. price",
-            "06. volume",
-            "07. latest trading day",
-            "08. previous close",
-            "09. change",
-            "10. change percent",
-        )
-        if key not in fields
-    ]
-    if missing:
-        raise ProviderError(f"quote is missing {', '.join(missing)}")
-    if str(fields["01. symbol"]).upper() != symbol:
-        raise ProviderError(f"asked for {symbol}, answer is for {str(fields['01. symbol'])[:20]!r}")
-    price = _number(fields, "05. price")
-    if price <= 0:
-        raise ProviderError(f"price is not positive: {price}")
-    return QuoteData(
-        symbol=symbol,
-        price=price,
-        open=_number(fields, "02. open"),
-        high=_number(fields, "03. high"),
-        low=_number(fields, "04. low"),
-        previous_close=_number(fields, "08. previous close"),
-        change=_number(fields, "09. change"),
-        change_percent=_number(fields, "10. change percent"),
-        volume=int(_number(fields, "06. volume")),
-        latest_trading_day=_day(fields["07. latest trading day"]),
-    )
+    quote = _quote(fields, GLOBAL_QUOTE_FIELDS)
+    if quote.symbol != symbol:
+        raise ProviderError(f"asked for {symbol}, answer is for {quote.symbol[:20]!r}")
+    return quote
 
 
 def parse_bulk_row(row: Mapping[str, Any]) -> QuoteData:
-    """One ``data`` row of a REALTIME_BULK_QUOTES answer (its ``change_percent`` has no ``%``)."""
-    price = _number(row, "close")
-    if price <= 0:
-        raise ProviderError(f"price is not positive: {price}")
-    return QuoteData(
-        symbol=str(row["symbol"]).upper(),
-        price=price,
-        open=_number(row, "open"),
-        high=_number(row, "high"),
-        low=_number(row, "low"),
-        previous_close=_number(row, "previous_close"),
-        change=_number(row, "change"),
-        change_percent=_number(row, "change_percent"),
-        volume=int(_number(row, "volume")),
-        latest_trading_day=_day(row.get("timestamp")),
-    )
+    """One ``data`` row of a REALTIME_BULK_QUOTES answer."""
+    return _quote(row, BULK_QUOTE_FIELDS)
 
 
 def _is_timeout(error: requests.RequestException) -> bool:
