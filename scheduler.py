@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # one line per cycle is ours; APScheduler's own per-run lines would triple it
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     try:
         settings = load_settings()
         refresher = build_refresher(settings)

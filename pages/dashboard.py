@@ -6,6 +6,7 @@ import streamlit as st
 
 from stockmon import ui
 from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard
+from stockmon.ingest import expected_refresh_interval
 from stockmon.models import utcnow
 from stockmon.presentation import age_text, is_stale, ticker_html
 from stockmon.watchlists import get_picks
@@ -33,7 +34,7 @@ def live_quotes() -> None:
     waiting = quotes["price"].isna()
     if waiting.all():
         st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
-    elif is_stale(newest, now, settings.refresh_seconds):
+    elif is_stale(newest, now, expected_refresh_interval(ui.engine(), settings)):
         st.warning(
             f"Quotes are stale: the newest is from {age_text(newest, now)}. "
             "Is the scheduler running?",

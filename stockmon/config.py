@@ -57,7 +57,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, alias="STOCKMON_DATABASE_URL", description="default: a SQLite file in data_dir"
     )
-    refresh_seconds: int = Field(60, ge=1, le=86_400, alias="STOCKMON_REFRESH_SECONDS")
+    refresh_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=86_400,
+        alias="STOCKMON_REFRESH_SECONDS",
+        description="default: 10 on the demo market, 60 on Alpha Vantage",
+    )
     symbols: Annotated[tuple[str, ...], NoDecode] = Field((), alias="STOCKMON_SYMBOLS")
     demo_seed: int | None = Field(None, alias="STOCKMON_DEMO_SEED")
     dashboard_refresh_seconds: int = Field(
@@ -98,6 +104,9 @@ class Settings(BaseSettings):
     def _complete(self) -> Settings:
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.data_dir / 'stockmon.db'}"
+        if self.refresh_seconds is None:  # the demo market costs nothing: let it move
+            demo = self.effective_provider is ProviderChoice.DEMO
+            self.refresh_seconds = 10 if demo else 60
         if self.provider is ProviderChoice.ALPHAVANTAGE and self.alpha_vantage_api_key is None:
             raise ValueError(
                 "STOCKMON_PROVIDER=alphavantage needs ALPHA_VANTAGE_API_KEY "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, Row, select
 
 from stockmon.budget import Limits, RequestBudget
-from stockmon.config import SYMBOL_PATTERN
+from stockmon.config import SYMBOL_PATTERN, ProviderChoice, Settings
 from stockmon.db import insert_ignoring_duplicates, upsert
 from stockmon.models import (
     FetchStatus,
@@ -21,6 +22,7 @@ from stockmon.models import (
     WatchlistItem,
     utcnow,
 )
+from stockmon.providers.alphavantage import BULK_MAX_SYMBOLS
 from stockmon.providers.base import (
     FetchResult,
     ProviderError,
@@ -52,6 +54,25 @@ def symbols_to_track(engine: Engine, configured: Sequence[str]) -> list[str]:
         ).scalars()
         symbols = [s for s in dict.fromkeys([*configured, *picked]) if SYMBOL_PATTERN.match(s)]
     return symbols or list(DEFAULT_SYMBOLS)
+
+
+def requests_per_round(symbols: Sequence[str], provider: QuoteProvider) -> int:
+    """Requests needed to refresh every symbol once."""
+    return math.ceil(len(symbols) / provider.batch_size)
+
+
+def expected_refresh_interval(engine: Engine, settings: Settings) -> timedelta:
+    """How often each tracked symbol gets a new quote: the scheduler's interval, or the longer
+    one the rate limits force on it (see ``Limits.refresh_interval``)."""
+    interval = timedelta(seconds=settings.refresh_seconds)
+    if settings.effective_provider is ProviderChoice.DEMO:
+        return interval
+    limits = Limits(
+        settings.alpha_vantage_requests_per_minute, settings.alpha_vantage_requests_per_day
+    )
+    batch = BULK_MAX_SYMBOLS if settings.alpha_vantage_bulk_quotes else 1
+    requests = math.ceil(len(symbols_to_track(engine, settings.symbols)) / batch)
+    return max(interval, limits.refresh_interval(requests))
 
 
 def _backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
@@ -173,7 +194,7 @@ class Refresher:
         statuses = self._load_statuses(symbols)
         summary = CycleSummary(tracked=len(symbols))
         interval = (
-            self.budget.limits.refresh_interval(len(symbols))
+            self.budget.limits.refresh_interval(requests_per_round(symbols, self._provider))
             if pace and self._provider.rate_limited
             else None
         )

@@ -40,11 +40,11 @@ def age_text(then: datetime | None, now: datetime) -> str:
     return f"{seconds / 86400:.0f} d ago"
 
 
-def is_stale(then: datetime | None, now: datetime, refresh_seconds: int) -> bool:
-    """Older than three scheduler intervals (or never fetched)."""
+def is_stale(then: datetime | None, now: datetime, interval: timedelta) -> bool:
+    """Older than three refresh intervals (or never fetched)."""
     if then is None or pd.isna(then):
         return True
-    return now - then > timedelta(seconds=3 * refresh_seconds)
+    return now - then > 3 * interval
 
 
 def ticker_html(quotes: pd.DataFrame) -> str:

@@ -5,6 +5,7 @@ The only module of the library that imports Streamlit; pages call it and the pla
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import streamlit as st
@@ -129,7 +130,7 @@ def sidebar(auth: stauth.Authenticate, account: Account) -> None:
         now = utcnow()
         if status.last_cycle_at is None:
             st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
-        elif is_stale(status.last_cycle_at, now, settings().refresh_seconds):
+        elif is_stale(status.last_cycle_at, now, timedelta(seconds=settings().refresh_seconds)):
             st.warning(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
         else:
             st.caption(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")

@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 from stockmon.budget import Limits, RequestBudget
-from stockmon.ingest import Refresher
+from stockmon.config import load_settings
+from stockmon.ingest import Refresher, expected_refresh_interval
 from stockmon.providers import AlphaVantageProvider
 
 FREE = Limits(per_minute=5, per_day=25)
@@ -72,3 +73,18 @@ def test_pacing_spreads_the_daily_budget_over_the_day(engine, fake_av, clock):
         sent_at += [minute] * (len(fake_av.requests) - before)
         clock.advance(minutes=1)
     assert sent_at == [m for m in (0, 288, 576, 864, 1152) for _ in symbols]
+
+
+def test_expected_refresh_interval_follows_the_pacing(engine):
+    demo = load_settings(STOCKMON_PROVIDER="demo", STOCKMON_REFRESH_SECONDS=10)
+    assert expected_refresh_interval(engine, demo) == timedelta(seconds=10)
+    free = load_settings(ALPHA_VANTAGE_API_KEY="k", STOCKMON_SYMBOLS="AAPL,MSFT,IBM,GME,AMD")
+    assert expected_refresh_interval(engine, free) == timedelta(minutes=288)
+    bulk = load_settings(
+        ALPHA_VANTAGE_API_KEY="k",
+        ALPHA_VANTAGE_BULK_QUOTES="true",
+        ALPHA_VANTAGE_REQUESTS_PER_MINUTE="75",
+        ALPHA_VANTAGE_REQUESTS_PER_DAY="0",
+        STOCKMON_SYMBOLS="AAPL,MSFT",
+    )
+    assert expected_refresh_interval(engine, bulk) == timedelta(seconds=60)

@@ -25,6 +25,12 @@ def test_defaults_run_the_demo_market_on_sqlite():
     assert settings.alpha_vantage_requests_per_minute == 5
     assert settings.alpha_vantage_requests_per_day == 25
     assert settings.alpha_vantage_base_url == "https://www.alphavantage.co/query"
+    assert settings.refresh_seconds == 10
+
+
+def test_alpha_vantage_refreshes_every_minute_by_default(monkeypatch):
+    monkeypatch.setenv("ALPHA_VANTAGE_API_KEY", "abc")
+    assert load_settings().refresh_seconds == 60
 
 
 def test_a_key_switches_auto_to_alpha_vantage(monkeypatch):
