@@ -4,13 +4,15 @@ import streamlit as st
 
 from stockmon import accounts, ui
 from stockmon.accounts import AccountError
+from stockmon.presentation import escape_markdown
 from stockmon.watchlists import get_picks
 
 account = ui.require_account()
 
 st.title("Account")
 st.markdown(
-    f"**{account.name}** · @{account.username} · {account.email}  \n"
+    f"**{escape_markdown(account.name)}** · @{account.username} · "
+    f"{escape_markdown(account.email)}  \n"
     f"Watching {len(get_picks(ui.engine(), account.id))} stocks."
 )
 

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("cookie_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (it signs login cookies)")
+        return value
+
     @field_validator("alpha_vantage_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:

@@ -6,6 +6,7 @@ Everything that ends up in HTML is escaped here: a symbol or company name is dat
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from html import escape
 
@@ -14,6 +15,14 @@ import pandas as pd
 GAIN = "#16a34a"
 LOSS = "#dc2626"
 FLAT = "#64748b"
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally inside ``st.markdown`` (names are data, not formatting)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def direction(change: float | None) -> str:

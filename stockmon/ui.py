@@ -16,7 +16,7 @@ from stockmon.accounts import Account
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.db import make_engine, prepare_database
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, is_stale
+from stockmon.presentation import age_text, escape_markdown, is_stale
 from stockmon.queries import scheduler_status
 
 COOKIE_NAME = "stockmon_auth"
@@ -119,7 +119,7 @@ def save_login_counters(auth: stauth.Authenticate, before: dict[str, Any]) -> No
 
 def sidebar(auth: stauth.Authenticate, account: Account) -> None:
     with st.sidebar:
-        st.markdown(f"**{account.name}**  \n@{account.username}")
+        st.markdown(f"**{escape_markdown(account.name)}**  \n@{account.username}")
         auth.logout("Log out", location="sidebar", key="logout_button")
         st.divider()
         provider = settings().effective_provider

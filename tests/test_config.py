@@ -83,3 +83,9 @@ def test_the_key_never_appears_in_errors_or_repr(monkeypatch):
     assert "SUPERSECRET" not in str(raised.value)
     monkeypatch.delenv("STOCKMON_REFRESH_SECONDS")
     assert "SUPERSECRET" not in repr(load_settings())
+
+
+def test_a_short_cookie_key_is_refused(monkeypatch):
+    monkeypatch.setenv("STOCKMON_COOKIE_KEY", "too-short")
+    with pytest.raises(ConfigError, match="STOCKMON_COOKIE_KEY: must be at least 32 characters"):
+        load_settings()
