@@ -48,20 +48,7 @@ with middle:
                     st.session_state["registered"] = True
                     st.rerun()
     else:
-        before = {
-            name: data.get("failed_login_attempts", 0)
-            for name, data in accounts.credentials(ui.engine())["usernames"].items()
-        }
-        auth.login(
-            location="main",
-            fields={
-                "Form name": "Log in",
-                "Username": "Username",
-                "Password": "Password",
-                "Login": "Log in",
-            },
-        )
-        ui.save_login_counters(auth, before)
+        ui.login_form(auth)
         status = st.session_state.get("authentication_status")
         if status is False:
             st.error("Wrong username or password.")

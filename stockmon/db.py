@@ -154,7 +154,7 @@ def seed_catalog(engine: Engine, entries: Sequence[CatalogEntry] | None = None) 
     """Add catalog symbols that are missing; rows already there are left as they are."""
     rows = [e.to_model().model_dump() for e in (entries if entries is not None else load_catalog())]
     with engine.begin() as conn:
-        conn.execute(insert_for(engine, Symbol.__table__).on_conflict_do_nothing(), rows)
+        insert_ignoring_duplicates(conn, Symbol.__table__, rows)
 
 
 def prepare_database(engine: Engine) -> None:

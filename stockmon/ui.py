@@ -6,7 +6,6 @@ The only module of the library that imports Streamlit; pages call it and the pla
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -105,9 +104,15 @@ def require_account() -> Account:
     return account
 
 
-def save_login_counters(auth: stauth.Authenticate, before: dict[str, Any]) -> None:
-    """Persist the failed-attempt counters the login widget changed in memory."""
+def login_form(auth: stauth.Authenticate) -> None:
+    """The login form; failed-attempt counters it changes in memory are saved to ``users``."""
     users = auth.authentication_controller.authentication_model.credentials["usernames"]
+    before = {name: data.get("failed_login_attempts", 0) for name, data in users.items()}
+    auth.login(
+        location="main",
+        fields={"Form name": "Log in", "Username": "Username", "Password": "Password",
+                "Login": "Log in"},
+    )  # fmt: skip
     changed = {
         name: data.get("failed_login_attempts", 0)
         for name, data in users.items()
