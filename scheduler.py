@@ -21,7 +21,8 @@ from stockmon.config import ConfigError, Settings, load_settings
 from stockmon.db import make_engine, prepare_database
 from stockmon.ingest import Refresher
 from stockmon.locks import LockHeld, exclusive_lock
-from stockmon.providers import make_provider
+from stockmon.providers import DemoProvider, make_provider
+from stockmon.queries import stored_quotes
 
 log = logging.getLogger("stockmon.scheduler")
 
@@ -33,7 +34,10 @@ def build_refresher(settings: Settings) -> Refresher:
         per_minute=settings.alpha_vantage_requests_per_minute,
         per_day=settings.alpha_vantage_requests_per_day,
     )
-    return Refresher(engine, make_provider(settings), limits, settings.symbols)
+    provider = make_provider(settings)
+    if isinstance(provider, DemoProvider):
+        provider.resume(stored_quotes(engine))
+    return Refresher(engine, provider, limits, settings.symbols)
 
 
 def run_cycle(refresher: Refresher, pace: bool) -> None:

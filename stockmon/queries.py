@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy import Connection, Engine, Row, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
 
 from stockmon.ingest import LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME
 from stockmon.models import PriceHistory, Quote, SchedulerState, Symbol
@@ -21,6 +22,12 @@ QUOTE_COLUMNS = [
     "symbol", "name", "price", "change", "change_percent", "open", "previous_close", "high",
     "low", "volume", "latest_trading_day", "fetched_at",
 ]  # fmt: skip
+
+
+def stored_quotes(engine: Engine) -> list[Quote]:
+    """Every symbol's latest quote."""
+    with Session(engine) as session:
+        return list(session.exec(select(Quote)).scalars())
 
 
 def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from stockmon.catalog import load_catalog
+from stockmon.models import Quote
 from stockmon.providers import DemoProvider, QuoteData
 
 
@@ -59,3 +60,16 @@ def test_symbols_outside_the_catalog_get_a_stable_plausible_price(clock):
     a = DemoProvider(seed=1, now=clock).fetch(["ZZZZ"])["ZZZZ"]
     b = DemoProvider(seed=2, now=clock).fetch(["ZZZZ"])["ZZZZ"]
     assert 4 < a.price < 600 and 4 < b.price < 600
+
+
+def test_a_restarted_market_continues_from_the_stored_quotes(clock):
+    before = DemoProvider(seed=9, now=clock)
+    last = before.fetch(["AAPL"])["AAPL"]
+    stored = Quote(**vars(last), fetched_at=clock())
+    clock.advance(seconds=30)
+    restarted = DemoProvider(seed=10, now=clock)
+    restarted.resume([stored])
+    after = restarted.fetch(["AAPL"])["AAPL"]
+    assert after.price == pytest.approx(last.price, rel=0.01)
+    assert (after.open, after.previous_close) == (last.open, last.previous_close)
+    assert after.volume >= last.volume

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from stockmon.catalog import load_catalog
+from stockmon.models import Quote
 from stockmon.providers.base import FetchResult, QuoteData
 
 MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute
@@ -52,6 +53,25 @@ class DemoProvider:
         self._now = now
         self._reference = {entry.symbol: entry.reference_price for entry in load_catalog()}
         self._walks: dict[str, _Walk] = {}
+
+    def resume(self, quotes: Iterable[Quote]) -> None:
+        """Continue from stored quotes, so a restarted market does not jump back to its start."""
+        for quote in quotes:
+            if quote.open is None or quote.high is None or quote.low is None:
+                continue
+            rng = random.Random(f"{self._seed}:{quote.symbol}")
+            self._walks[quote.symbol] = _Walk(
+                rng=rng,
+                day=quote.latest_trading_day or quote.fetched_at.date(),
+                previous_close=quote.previous_close or quote.price,
+                open=quote.open,
+                high=quote.high,
+                low=quote.low,
+                last=quote.price,
+                volume=quote.volume or 0,
+                daily_volume=int(10 ** rng.uniform(5.5, 7.7)),
+                last_tick=quote.fetched_at,
+            )
 
     def fetch(self, symbols: Sequence[str]) -> dict[str, FetchResult]:
         now = self._now()
