@@ -127,11 +127,12 @@ def sidebar(auth: stauth.Authenticate, account: Account) -> None:
         st.markdown(f"**{escape_markdown(account.name)}**  \n@{account.username}")
         auth.logout("Log out", location="sidebar", key="logout_button")
         st.divider()
-        provider = settings().effective_provider
-        st.caption(f"Quotes: {PROVIDER_LABELS[provider.value]}")
-        if provider is ProviderChoice.DEMO:
-            st.caption("Set ALPHA_VANTAGE_API_KEY for real quotes.")
         status = scheduler_status(engine())
+        # what the scheduler last reported using; before its first cycle, what it will use
+        provider = status.provider or settings().effective_provider.value
+        st.caption(f"Quotes: {PROVIDER_LABELS.get(provider, provider)}")
+        if provider == ProviderChoice.DEMO.value:
+            st.caption("Set ALPHA_VANTAGE_API_KEY for real quotes.")
         now = utcnow()
         if status.last_cycle_at is None:
             st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
