@@ -56,9 +56,9 @@ def symbols_to_track(engine: Engine, configured: Sequence[str]) -> list[str]:
     return symbols or list(DEFAULT_SYMBOLS)
 
 
-def requests_per_round(symbols: Sequence[str], provider: QuoteProvider) -> int:
+def requests_per_round(symbol_count: int, batch_size: int) -> int:
     """Requests needed to refresh every symbol once."""
-    return math.ceil(len(symbols) / provider.batch_size)
+    return math.ceil(symbol_count / batch_size)
 
 
 def expected_refresh_interval(engine: Engine, settings: Settings) -> timedelta:
@@ -71,7 +71,7 @@ def expected_refresh_interval(engine: Engine, settings: Settings) -> timedelta:
         settings.alpha_vantage_requests_per_minute, settings.alpha_vantage_requests_per_day
     )
     batch = BULK_MAX_SYMBOLS if settings.alpha_vantage_bulk_quotes else 1
-    requests = math.ceil(len(symbols_to_track(engine, settings.symbols)) / batch)
+    requests = requests_per_round(len(symbols_to_track(engine, settings.symbols)), batch)
     return max(interval, limits.refresh_interval(requests))
 
 
@@ -194,7 +194,9 @@ class Refresher:
         statuses = self._load_statuses(symbols)
         summary = CycleSummary(tracked=len(symbols))
         interval = (
-            self.budget.limits.refresh_interval(requests_per_round(symbols, self._provider))
+            self.budget.limits.refresh_interval(
+                requests_per_round(len(symbols), self._provider.batch_size)
+            )
             if pace and self._provider.rate_limited
             else None
         )
