@@ -4,6 +4,7 @@ import streamlit as st
 
 from stockmon import accounts, ui
 from stockmon.accounts import AccountError
+from stockmon.presentation import escape_markdown
 
 auth = st.session_state["stockmon_authenticator"]
 
@@ -42,8 +43,9 @@ with middle:
                 except AccountError as error:
                     st.error(str(error))
                 else:
+                    welcome = escape_markdown(created.name)
                     st.session_state["login_notice"] = (
-                        f"Welcome, {created.name}! Your account is ready: log in below."
+                        f"Welcome, {welcome}! Your account is ready: log in below."
                     )
                     st.session_state["registered"] = True
                     st.rerun()
