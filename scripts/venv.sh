@@ -20,7 +20,7 @@ ensure_venv() {
     fi
     local stamp=".venv/.installed-$(basename "$requirements")"
     local digest
-    digest=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+    digest=$(cat requirements*.txt | { sha256sum 2>/dev/null || shasum -a 256; } | cut -d' ' -f1)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
         echo "Installing $requirements into .venv"
         .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
