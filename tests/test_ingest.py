@@ -90,7 +90,8 @@ def test_a_rejected_symbol_is_not_retried_every_cycle(engine, fake_av, clock):
 
 
 @pytest.mark.parametrize("behaviour", ["note", "information"])
-def test_a_rate_limit_answer_stops_the_cycle_and_blocks(engine, fake_av, clock, behaviour):
+def test_a_rate_limit_answer_stops_the_cycle_and_blocks(engine, fake_av, clock, caplog, behaviour):
+    caplog.set_level(logging.DEBUG)
     fake_av.script["AAPL"] = behaviour
     refresher = av_refresher(engine, fake_av, clock, ["AAPL", "MSFT", "NVDA"])
     summary = refresher.run_cycle()
@@ -107,6 +108,7 @@ def test_a_rate_limit_answer_stops_the_cycle_and_blocks(engine, fake_av, clock, 
     fake_av.script.clear()
     clock.advance(hours=2)
     assert refresher.run_cycle().fetched == 3
+    assert "rate limit" in caplog.text and fake_av.api_key not in caplog.text
 
 
 def test_stalest_symbols_go_first_when_the_budget_is_short(engine, fake_av, clock):
