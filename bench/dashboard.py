@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from bench.common import engines
 from stockmon.catalog import load_catalog
-from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard
+from stockmon.dashboard import SPARKLINE_POINTS, SPARKLINE_WINDOW, load_dashboard
 
 DAYS = 30
 ROUNDS = 15
@@ -69,7 +69,7 @@ def fill(engine: Engine) -> int:
 
 
 def raw_load(engine: Engine) -> tuple[list, list]:
-    """The same three statements stockmon runs, written by hand, through the driver."""
+    """The same statements stockmon runs, written by hand, through the driver."""
     pg = engine.dialect.name == "postgresql"
     mark = "%s" if pg else "?"
     marks = ", ".join([mark] * len(PICKS))
@@ -91,17 +91,20 @@ def raw_load(engine: Engine) -> tuple[list, list]:
         first = cursor.fetchone()[0]
         if not pg:
             first = datetime.fromisoformat(first).replace(tzinfo=UTC)
-        # 8 hours in 48 points: 10-minute buckets
-        bucket = (
-            "date_bin(interval '600 seconds', ts, timestamptz '1970-01-01 00:00:00+00')"
-            if pg
-            else "substr(ts, 1, 15)"
+        step = (NOW - first) / SPARKLINE_POINTS
+        times = [first + step * i for i in range(1, SPARKLINE_POINTS + 1)]
+
+        def stamp(moment: datetime) -> object:
+            return moment if pg else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+        sample = (
+            f"(SELECT h.price FROM price_history h WHERE h.symbol = s.symbol "
+            f"AND h.ts <= {mark} AND h.ts >= {mark} ORDER BY h.ts DESC LIMIT 1)"
         )
         cursor.execute(
-            f"SELECT symbol, avg(price) FROM price_history "
-            f"WHERE symbol IN ({marks}) AND ts >= {mark} "
-            f"GROUP BY symbol, {bucket} ORDER BY symbol, {bucket}",
-            [*PICKS, first if pg else first.strftime("%Y-%m-%d %H:%M:%S.%f")],
+            f"SELECT s.symbol, {', '.join([sample] * len(times))} FROM symbols s "
+            f"WHERE s.symbol IN ({marks})",
+            [*(v for t in times for v in (stamp(t), stamp(first))), *PICKS],
         )
         series = cursor.fetchall()
     finally:
@@ -122,7 +125,9 @@ def main() -> None:
             data = load_dashboard(engine, PICKS, NOW)
             quotes, series = raw_load(engine)
             assert len(data.quotes) == len(quotes) == len(PICKS)
-            assert sum(map(len, data.sparklines.values())) == len(series)
+            assert sum(map(len, data.sparklines.values())) == sum(
+                price is not None for row in series for price in row[1:]
+            )
             ours, theirs = [], []
             for _ in range(ROUNDS):
                 start = time.perf_counter()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Row, func, literal_column, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Engine, ScalarSelect, Select, bindparam, func, select
 from sqlmodel import Session
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.ingest import LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME
 from stockmon.models import PriceHistory, Quote, SchedulerState, Symbol
@@ -56,75 +57,76 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
         ],
         columns=QUOTE_COLUMNS,
     )
-    for column in ("price", "change", "change_percent", "open", "previous_close", "high", "low"):
-        frame[column] = frame[column].astype("float64")
+    for name in ("price", "change", "change_percent", "open", "previous_close", "high", "low"):
+        frame[name] = frame[name].astype("float64")
     frame["name"] = frame["name"].fillna("")
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
     return frame
 
 
-# The widths series are averaged over, each with the length of the text prefix that names such a
-# bucket in a SQLite timestamp ("2026-03-31 14:05:07.123456"): grouping by a prefix parses no
-# dates, which keeps a month of minute history fast to summarize.
-BUCKET_WIDTHS = ((1, 19), (60, 16), (600, 15), (3600, 13), (86400, 10))
-
-
-def _bucket(dialect: str, span: timedelta, points: int) -> ColumnElement:
-    """The time bucket of each row: the finest width giving at most ``points`` buckets."""
-    seconds, prefix = next(
-        ((w, p) for w, p in BUCKET_WIDTHS if span.total_seconds() / w <= points),
-        BUCKET_WIDTHS[-1],
-    )
-    if dialect == "postgresql":
-        return func.date_bin(
-            literal_column(f"interval '{seconds} seconds'"),
-            PriceHistory.ts,
-            literal_column("timestamptz '1970-01-01 00:00:00+00'"),
-        )
-    return func.substr(PriceHistory.ts, 1, prefix)
-
-
-def _downsampled(
+def _sampled(
     conn: Connection,
     symbols: Sequence[str],
     since: datetime | None,
     until: datetime,
     points: int,
-    with_time: bool,
-) -> list[Row]:
-    """(symbol, [ts,] price) rows: prices since ``since`` (None: all) averaged per time bucket,
-    at most ``points`` buckets per symbol, in time order.
+) -> tuple[list[datetime], dict[str, list[float | None]]]:
+    """Each symbol's price as of ``points`` evenly spaced times, from the first price since
+    ``since`` (None: all history) to ``until``: the times, and per symbol the prices at them
+    (None before its first price).
 
-    The buckets span the history there is, so a young database still draws a line.
+    Each sample is one index seek (the last price at or before that time), so the cost grows
+    with points x symbols, never with how dense the history is; and the database answers one
+    row per symbol, one column per sample. The samples span the history there is, so a young
+    database still draws a line.
     """
     in_range = [PriceHistory.symbol.in_(symbols)]
     if since is not None:
         in_range.append(PriceHistory.ts >= since)
     first = conn.execute(select(func.min(PriceHistory.ts)).where(*in_range)).scalar_one()
     if first is None:
-        return []
-    bucket = _bucket(conn.dialect.name, until - first, points)
-    columns = [PriceHistory.symbol, func.avg(PriceHistory.price).label("price")]
-    if with_time:
-        columns.insert(1, func.max(PriceHistory.ts).label("ts"))
-    statement = (
-        select(*columns)
-        .where(PriceHistory.symbol.in_(symbols), PriceHistory.ts >= first)
-        .group_by(PriceHistory.symbol, bucket)
-        .order_by(PriceHistory.symbol, bucket)
+        return [], {}
+    step = (until - first) / points
+    times = [first + step * i for i in range(1, points + 1)]
+    parameters = {"symbols": list(symbols), "first": first}
+    parameters.update({f"t{i}": moment for i, moment in enumerate(times)})
+    rows = conn.execute(_samples_statement(points), parameters)
+    return times, {row[0]: list(row[1:]) for row in rows}
+
+
+@lru_cache(maxsize=16)
+def _samples_statement(points: int) -> Select:
+    """One row per symbol, one column per sample time; built once per number of samples."""
+    first = bindparam("first", type_=UTCDateTime())
+
+    def price_at(index: int) -> ScalarSelect:
+        return (
+            select(PriceHistory.price)
+            .where(
+                PriceHistory.symbol == Symbol.symbol,
+                PriceHistory.ts <= bindparam(f"t{index}", type_=UTCDateTime()),
+                PriceHistory.ts >= first,
+            )
+            .order_by(PriceHistory.ts.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return select(Symbol.symbol, *map(price_at, range(points))).where(
+        Symbol.symbol.in_(bindparam("symbols", expanding=True))
     )
-    return conn.execute(statement).all()
 
 
 def sparklines(
     engine: Engine, symbols: Sequence[str], since: datetime, until: datetime, points: int = 48
 ) -> dict[str, list[float]]:
-    """About ``points`` averaged prices per symbol between ``since`` and ``until``."""
+    """``points`` prices per symbol, evenly spaced between ``since`` and ``until``."""
     series: dict[str, list[float]] = {s: [] for s in symbols}
     if symbols:
         with engine.connect() as conn:
-            for symbol, price in _downsampled(conn, symbols, since, until, points, False):
-                series[symbol].append(float(price))
+            _times, prices = _sampled(conn, symbols, since, until, points)
+        for symbol, samples in prices.items():
+            series[symbol] = [p for p in samples if p is not None]
     return series
 
 
@@ -133,13 +135,20 @@ def price_history(
     symbols: Sequence[str],
     since: datetime | None,
     until: datetime,
-    max_points: int = 1000,
+    max_points: int = 400,
 ) -> pd.DataFrame:
-    """Columns symbol, ts, price; ``since=None`` means all history."""
+    """Columns symbol, ts, price: each symbol sampled at ``max_points`` times; ``since=None``
+    means all history."""
     rows = []
     if symbols:
         with engine.connect() as conn:
-            rows = _downsampled(conn, symbols, since, until, max_points, with_time=True)
+            times, prices = _sampled(conn, symbols, since, until, max_points)
+        rows = [
+            (symbol, moment, price)
+            for symbol in symbols
+            for moment, price in zip(times, prices.get(symbol, ()), strict=False)
+            if price is not None
+        ]
     frame = pd.DataFrame(rows, columns=["symbol", "ts", "price"])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     frame["price"] = frame["price"].astype("float64")
