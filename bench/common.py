@@ -52,7 +52,9 @@ def postgres_engine() -> Iterator[Engine | None]:
         admin.dispose()
 
 
-def engines() -> Iterator[tuple[str, object]]:
-    """(name, context manager) for each backend."""
-    yield "sqlite", sqlite_engine()
-    yield "postgresql", postgres_engine()
+def each_database() -> Iterator[tuple[str, Engine]]:
+    """(name, engine on a fresh database): SQLite, then PostgreSQL when it is reachable."""
+    for name, context in (("sqlite", sqlite_engine()), ("postgresql", postgres_engine())):
+        with context as engine:
+            if engine is not None:
+                yield name, engine

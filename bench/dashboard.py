@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
-from bench.common import engines
+from bench.common import each_database
 from stockmon.catalog import load_catalog
 from stockmon.dashboard import SPARKLINE_POINTS, SPARKLINE_WINDOW, load_dashboard
 
@@ -114,33 +114,30 @@ def raw_load(engine: Engine) -> tuple[list, list]:
 
 def main() -> None:
     print(f"{len(PICKS)} picks, {DAYS} days of minute history, median of {ROUNDS} loads")
-    for name, context in engines():
-        with context as engine:
-            if engine is None:
-                continue
-            started = time.perf_counter()
-            rows = fill(engine)
-            elapsed = time.perf_counter() - started
-            print(f"{name:>10}: {rows:,} history rows written in {elapsed:.0f} s")
-            data = load_dashboard(engine, PICKS, NOW)
-            quotes, series = raw_load(engine)
-            assert len(data.quotes) == len(quotes) == len(PICKS)
-            assert sum(map(len, data.sparklines.values())) == sum(
-                price is not None for row in series for price in row[1:]
-            )
-            ours, theirs = [], []
-            for _ in range(ROUNDS):
-                start = time.perf_counter()
-                load_dashboard(engine, PICKS, NOW)
-                ours.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                raw_load(engine)
-                theirs.append(time.perf_counter() - start)
-            mine, raw = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
-            print(
-                f"{name:>10}: stockmon {mine:6.1f} ms, raw SQL {raw:6.1f} ms, "
-                f"ratio {mine / raw:.2f}x (target <= 1.5; SQLite under 50 ms)"
-            )
+    for name, engine in each_database():
+        started = time.perf_counter()
+        rows = fill(engine)
+        elapsed = time.perf_counter() - started
+        print(f"{name:>10}: {rows:,} history rows written in {elapsed:.0f} s")
+        data = load_dashboard(engine, PICKS, NOW)
+        quotes, series = raw_load(engine)
+        assert len(data.quotes) == len(quotes) == len(PICKS)
+        assert sum(map(len, data.sparklines.values())) == sum(
+            price is not None for row in series for price in row[1:]
+        )
+        ours, theirs = [], []
+        for _ in range(ROUNDS):
+            start = time.perf_counter()
+            load_dashboard(engine, PICKS, NOW)
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            raw_load(engine)
+            theirs.append(time.perf_counter() - start)
+        mine, raw = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+        print(
+            f"{name:>10}: stockmon {mine:6.1f} ms, raw SQL {raw:6.1f} ms, "
+            f"ratio {mine / raw:.2f}x (target <= 1.5; SQLite under 50 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 from datetime import UTC, date, datetime, timedelta
 
-from bench.common import engines
+from bench.common import each_database
 from stockmon.budget import Limits
 from stockmon.ingest import Refresher
 from stockmon.providers import QuoteData
@@ -72,27 +72,24 @@ def main() -> None:
         f"cycle every {CYCLE.seconds}s: "
         f"best possible staleness {ideal.total_seconds() / 60:.0f} min"
     )
-    for name, context in engines():
-        with context as engine:
-            if engine is None:
-                continue
-            clock = SimulatedClock()
-            provider = RecordingProvider(clock)
-            refresher = Refresher(engine, provider, LIMITS, SYMBOLS, now=clock)
-            start = clock()
-            while clock() < start + DAY:
-                refresher.run_cycle()
-                clock.now += CYCLE
-            times = [t for t, _ in provider.sent]
-            worst = worst_staleness(provider.sent, start, clock())
-            over = over_limit(times, timedelta(minutes=1), LIMITS.per_minute) + over_limit(
-                times, DAY, LIMITS.per_day
-            )
-            print(
-                f"{name:>10}: {len(times)} requests, worst staleness "
-                f"{worst.total_seconds() / 60:.0f} min = {worst / ideal:.3f}x best "
-                f"(target <= 1.05), requests over a limit: {over} (target 0)"
-            )
+    for name, engine in each_database():
+        clock = SimulatedClock()
+        provider = RecordingProvider(clock)
+        refresher = Refresher(engine, provider, LIMITS, SYMBOLS, now=clock)
+        start = clock()
+        while clock() < start + DAY:
+            refresher.run_cycle()
+            clock.now += CYCLE
+        times = [t for t, _ in provider.sent]
+        worst = worst_staleness(provider.sent, start, clock())
+        over = over_limit(times, timedelta(minutes=1), LIMITS.per_minute) + over_limit(
+            times, DAY, LIMITS.per_day
+        )
+        print(
+            f"{name:>10}: {len(times)} requests, worst staleness "
+            f"{worst.total_seconds() / 60:.0f} min = {worst / ideal:.3f}x best "
+            f"(target <= 1.05), requests over a limit: {over} (target 0)"
+        )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from bench.common import engines
+from bench.common import each_database
 from stockmon.budget import Limits
 from stockmon.ingest import Refresher, ResultWriter
 from stockmon.providers import QuoteData
@@ -117,25 +117,22 @@ def time_raw(engine: Engine, clock: Clock) -> float:
 
 def main() -> None:
     print(f"one cycle of {len(SYMBOLS)} symbols, median of {ROUNDS} rounds")
-    for name, context in engines():
-        with context as engine:
-            if engine is None:
-                continue
-            clock = Clock()
-            timings: dict[str, list[float]] = {"cycle": [], "write": [], "raw": []}
-            for _ in range(ROUNDS):
-                for label, run in (
-                    ("cycle", time_cycle),
-                    ("write", time_write_path),
-                    ("raw", time_raw),
-                ):
-                    clock.now += timedelta(minutes=1)
-                    timings[label].append(run(engine, clock))
-            cycle, write, raw = (statistics.median(timings[k]) * 1000 for k in timings)
-            print(
-                f"{name:>10}: write path {write:6.1f} ms, raw executemany {raw:6.1f} ms, "
-                f"ratio {write / raw:.2f}x (target <= 1.3); whole cycle {cycle:6.1f} ms"
-            )
+    for name, engine in each_database():
+        clock = Clock()
+        timings: dict[str, list[float]] = {"cycle": [], "write": [], "raw": []}
+        for _ in range(ROUNDS):
+            for label, run in (
+                ("cycle", time_cycle),
+                ("write", time_write_path),
+                ("raw", time_raw),
+            ):
+                clock.now += timedelta(minutes=1)
+                timings[label].append(run(engine, clock))
+        cycle, write, raw = (statistics.median(timings[k]) * 1000 for k in timings)
+        print(
+            f"{name:>10}: write path {write:6.1f} ms, raw executemany {raw:6.1f} ms, "
+            f"ratio {write / raw:.2f}x (target <= 1.3); whole cycle {cycle:6.1f} ms"
+        )
 
 
 if __name__ == "__main__":
