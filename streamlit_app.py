@@ -14,6 +14,7 @@ if account is not None:
     account = ui.current_account()
 
 if account is None:
+    ui.forget_login_cookie(auth)
     page = st.navigation(
         [st.Page(ui.PAGES["login"], title="Sign in", icon=":material/login:", default=True)],
         position="hidden",

@@ -5,6 +5,7 @@ The only module of the library that imports Streamlit; pages call it and the pla
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
 
 import streamlit as st
@@ -83,6 +84,19 @@ def restore_login(auth: stauth.Authenticate) -> None:
         auth.login(location="unrendered")
     except stauth.LoginError:  # the account behind the cookie is gone
         auth.logout(location="unrendered")
+
+
+def forget_login_cookie(auth: stauth.Authenticate) -> None:
+    """After a logout, keep asking the browser to drop the login cookie.
+
+    streamlit-authenticator asks once, from the run that logs out; should the page move on
+    before the browser ran that request, a reload would log the person back in. Rendered on
+    every logged-out run of a session that logged out, the request stays on the page until done.
+    """
+    if st.session_state.get("logout"):
+        manager = auth.cookie_controller.cookie_model.cookie_manager
+        with suppress(KeyError):  # raised when it never saw the cookie: nothing to forget
+            manager.delete(COOKIE_NAME, key="stockmon_forget_login")
 
 
 def current_account() -> Account | None:

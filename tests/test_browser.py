@@ -176,7 +176,10 @@ def test_register_pick_watch_reload_logout(app_url, browser):
     # log out; a reload keeps them logged out
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
-    page.wait_for_timeout(1500)
+    deadline = time.monotonic() + 15
+    while any(c["name"] == "stockmon_auth" for c in context.cookies()):
+        assert time.monotonic() < deadline, "logout did not clear the login cookie"
+        page.wait_for_timeout(250)
     page.reload()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     page.wait_for_timeout(2000)
