@@ -100,6 +100,16 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def patient_expectations():
+    """A loaded CI machine can take more than Playwright's default 5 s to rerun a page."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def shoot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
