@@ -103,8 +103,7 @@ def browser():
 @pytest.fixture(autouse=True)
 def patient_expectations():
     """A loaded CI machine can take more than Playwright's default 5 s to rerun a page."""
-    from playwright.sync_api import expect
-
+    expect = pytest.importorskip("playwright.sync_api").expect
     expect.set_options(timeout=20_000)
     yield
     expect.set_options(timeout=5_000)
