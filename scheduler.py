@@ -30,14 +30,10 @@ log = logging.getLogger("stockmon.scheduler")
 def build_refresher(settings: Settings) -> Refresher:
     engine = make_engine(settings.database_url)
     prepare_database(engine)
-    limits = Limits(
-        per_minute=settings.alpha_vantage_requests_per_minute,
-        per_day=settings.alpha_vantage_requests_per_day,
-    )
     provider = make_provider(settings)
     if isinstance(provider, DemoProvider):
         provider.resume(stored_quotes(engine))
-    return Refresher(engine, provider, limits, settings.symbols)
+    return Refresher(engine, provider, Limits.from_settings(settings), settings.symbols)
 
 
 def run_cycle(refresher: Refresher, pace: bool) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, select
 
+from stockmon.config import Settings
 from stockmon.db import upsert
 from stockmon.models import ApiRequest, SchedulerState
 
@@ -24,11 +25,19 @@ class Limits:
     per_minute: int
     per_day: int  # 0: no daily cap
 
-    def refresh_interval(self, symbol_count: int) -> timedelta:
-        """The shortest interval at which ``symbol_count`` symbols can each be refreshed forever."""
-        minutes = symbol_count / self.per_minute
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            per_minute=settings.alpha_vantage_requests_per_minute,
+            per_day=settings.alpha_vantage_requests_per_day,
+        )
+
+    def refresh_interval(self, requests: int) -> timedelta:
+        """The shortest interval at which a round of ``requests`` requests (one refresh of every
+        symbol) can repeat forever within both limits."""
+        minutes = requests / self.per_minute
         if self.per_day:
-            minutes = max(minutes, 1440 * symbol_count / self.per_day)
+            minutes = max(minutes, 1440 * requests / self.per_day)
         return timedelta(minutes=minutes)
 
 

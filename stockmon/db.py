@@ -58,10 +58,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def insert_for(engine_or_dialect: Any, table: Any) -> Insert:
+def insert_for(dialect: Dialect, table: Table) -> Insert:
     """A dialect-specific INSERT that offers ``on_conflict_do_update`` / ``do_nothing``."""
-    name = getattr(engine_or_dialect, "name", engine_or_dialect)
-    module = postgresql if name == "postgresql" else sqlite
+    module = postgresql if dialect.name == "postgresql" else sqlite
     return module.insert(table)
 
 

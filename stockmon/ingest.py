@@ -67,9 +67,7 @@ def expected_refresh_interval(engine: Engine, settings: Settings) -> timedelta:
     interval = timedelta(seconds=settings.refresh_seconds)
     if settings.effective_provider is ProviderChoice.DEMO:
         return interval
-    limits = Limits(
-        settings.alpha_vantage_requests_per_minute, settings.alpha_vantage_requests_per_day
-    )
+    limits = Limits.from_settings(settings)
     batch = BULK_MAX_SYMBOLS if settings.alpha_vantage_bulk_quotes else 1
     requests = requests_per_round(len(symbols_to_track(engine, settings.symbols)), batch)
     return max(interval, limits.refresh_interval(requests))

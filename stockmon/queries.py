@@ -1,7 +1,7 @@
 """What the app reads: latest quotes, downsampled price series, the scheduler's heartbeat.
 
-Series are downsampled in SQL (one averaged point per time bucket, through the (symbol, ts)
-index), so a month of minute history never reaches pandas row by row.
+Series are downsampled in SQL (each symbol's price as of evenly spaced times, one index seek on
+(symbol, ts) per point), so a month of minute history never reaches pandas row by row.
 """
 
 from __future__ import annotations
