@@ -1,6 +1,6 @@
 """The stockmon scheduler: fetches quotes on an interval and writes them to the shared database.
 
-python scheduler.py          # run until SIGINT/SIGTERM, one refresh cycle per interval
+python scheduler.py          # run until SIGINT/SIGTERM: lead, or stand by while another leads
 python scheduler.py --once   # one cycle within the current budget, then exit (cron-friendly)
 """
 
@@ -11,43 +11,125 @@ import logging
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon.budget import Limits
-from stockmon.config import ConfigError, Settings, load_settings
-from stockmon.db import make_engine, prepare_database
+from stockmon import redaction
+from stockmon.budget import Limits, RequestBudget
+from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
+from stockmon.db import make_engine, upsert
 from stockmon.ingest import Refresher
-from stockmon.locks import LockHeld, exclusive_lock
-from stockmon.providers import DemoProvider, make_provider
+from stockmon.leadership import LeadershipLost, Lease, current_holder
+from stockmon.models import LEADER, SchedulerState, utcnow
+from stockmon.providers import AlphaVantageProvider, DemoProvider, make_provider, no_gate
 from stockmon.queries import stored_quotes
+from stockmon.retention import roll_up
+from stockmon.schema import prepare_database
 
 log = logging.getLogger("stockmon.scheduler")
+HOUSEKEEPING_EVERY = timedelta(minutes=5)
 
 
-def build_refresher(settings: Settings) -> Refresher:
-    engine = make_engine(settings.database_url)
+@dataclass
+class Worker:
+    """Everything one scheduler process runs with."""
+
+    engine: Engine
+    lease: Lease
+    refresher: Refresher
+    settings: Settings
+
+
+def build_worker(settings: Settings) -> Worker:
+    lease_ttl = timedelta(seconds=settings.leader_lease_seconds)
+    engine = make_engine(settings.database_url, idle_transaction_seconds=lease_ttl.total_seconds())
     prepare_database(engine)
-    provider = make_provider(settings)
+    lease = Lease(engine, lease_ttl)
+    budget = None
+    if settings.effective_provider is ProviderChoice.ALPHAVANTAGE:
+        limits = Limits.from_settings(settings)
+        budget = RequestBudget(engine, AlphaVantageProvider.name, limits, fence=lease.fence)
+    provider = make_provider(settings, gate=budget.take if budget else no_gate)
     if isinstance(provider, DemoProvider):
         provider.resume(stored_quotes(engine))
-    return Refresher(engine, provider, Limits.from_settings(settings), settings.symbols)
+    refresher = Refresher(
+        engine,
+        provider,
+        budget,
+        settings.symbols,
+        fence=lease.fence,
+        cycle=timedelta(seconds=settings.refresh_seconds),
+    )
+    return Worker(engine, lease, refresher, settings)
 
 
-def run_cycle(refresher: Refresher, pace: bool) -> None:
+def keep_lease(worker: Worker) -> bool:
+    """Renew or take the lease; write down who leads. True while this process leads."""
+    was_leading = worker.lease.leading
+    if not worker.lease.try_acquire():
+        return False
+    if not was_leading:
+        now = utcnow()
+        row = {"key": LEADER, "value": worker.lease.holder, "updated_at": now}
+        try:
+            with worker.engine.begin() as conn:
+                worker.lease.fence(conn)
+                upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+        except (LeadershipLost, SQLAlchemyError) as error:
+            log.warning("could not publish the leader: %s", type(error).__name__)
+            return worker.lease.leading
+    return True
+
+
+def run_cycle(worker: Worker, pace: bool) -> None:
+    """One refresh cycle if this process leads (leadership is checked first)."""
+    if not keep_lease(worker):
+        return
     try:
-        summary = refresher.run_cycle(pace=pace)
+        summary = worker.refresher.run_cycle(pace=pace)
+    except LeadershipLost as lost:
+        log.warning("cycle stopped: %s", lost)
+        return
     except SQLAlchemyError as error:
-        log.error("cycle failed, database unavailable: %s", error.__class__.__name__)
+        log.error("cycle failed, database unavailable: %s", type(error).__name__)
+        return
+    except Exception:  # the process must outlive any one cycle
+        log.exception("cycle failed")
         return
     log.info(summary.log_line())
     for symbol, error in sorted(summary.errors.items()):
         log.warning("%s: %s", symbol, error)
 
 
-def run_forever(refresher: Refresher, settings: Settings) -> None:
+def housekeeping(worker: Worker) -> None:
+    """Off the fetch path: roll old price history up and forget spent requests."""
+    if not worker.lease.leading:
+        return
+    try:
+        removed = roll_up(worker.engine, utcnow(), timedelta(days=worker.settings.history_days))
+        if worker.refresher.budget is not None:
+            worker.refresher.budget.prune()
+    except SQLAlchemyError as error:
+        log.error("housekeeping failed, database unavailable: %s", type(error).__name__)
+        return
+    if removed:
+        log.info("rolled up %d old history points", removed)
+
+
+def release(worker: Worker) -> None:
+    """Give the lease back; a failure here is logged, never raised over the real error."""
+    try:
+        worker.lease.release()
+    except SQLAlchemyError as error:
+        log.warning("could not release the lease (%s); it runs out by itself", error)
+
+
+def run_forever(worker: Worker) -> None:
+    settings = worker.settings
     stop = threading.Event()
     scheduler = BlockingScheduler(timezone=UTC)
 
@@ -59,28 +141,36 @@ def run_forever(refresher: Refresher, settings: Settings) -> None:
 
     signal.signal(signal.SIGINT, shut_down)
     signal.signal(signal.SIGTERM, shut_down)
+    lease_every = min(settings.refresh_seconds, settings.leader_lease_seconds / 3)
+    jobs = (
+        (run_cycle, (worker, True), settings.refresh_seconds, "refresh"),
+        (keep_lease, (worker,), lease_every, "lease"),
+        (housekeeping, (worker,), HOUSEKEEPING_EVERY.total_seconds(), "housekeeping"),
+    )
+    for function, args, seconds, name in jobs:
+        scheduler.add_job(
+            function,
+            "interval",
+            args=args,
+            seconds=seconds,
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(int(seconds), 1),
+            id=name,
+        )
+    log.info(
+        "scheduler %s started: provider %s, every %ss, lease %ss",
+        worker.lease.holder,
+        settings.effective_provider.value,
+        settings.refresh_seconds,
+        settings.leader_lease_seconds,
+    )
     try:
-        with exclusive_lock(refresher.engine, "scheduler", stop=stop):
-            scheduler.add_job(
-                run_cycle,
-                "interval",
-                args=(refresher, True),
-                seconds=settings.refresh_seconds,
-                next_run_time=datetime.now(UTC),
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=settings.refresh_seconds,
-                id="refresh",
-            )
-            log.info(
-                "scheduler started: provider %s, every %ss",
-                settings.effective_provider.value,
-                settings.refresh_seconds,
-            )
-            if not stop.is_set():
-                scheduler.start()
-    except LockHeld:
-        pass
+        if not stop.is_set():
+            scheduler.start()
+    finally:
+        release(worker)
     log.info("scheduler stopped")
 
 
@@ -89,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="run one cycle and exit")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     args = parser.parse_args(argv)
+    redaction.install()
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -96,25 +187,29 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     try:
         settings = load_settings()
-        refresher = build_refresher(settings)
+        worker = build_worker(settings)
     except ConfigError as error:
         print(f"stockmon: {error}", file=sys.stderr)
         return 2
     except SQLAlchemyError as error:
-        print(
-            f"stockmon: cannot open the database: {type(error).__name__}: {error.orig or error}",
-            file=sys.stderr,
-        )
+        reason = redaction.redact(f"{type(error).__name__}: {error.orig or error}")
+        print(f"stockmon: cannot open the database: {reason}", file=sys.stderr)
         return 1
     if args.once:
-        try:
-            with exclusive_lock(refresher.engine, "scheduler", wait=False):
-                run_cycle(refresher, pace=False)
-        except LockHeld as error:
-            print(f"stockmon: {error}", file=sys.stderr)
+        if not keep_lease(worker):
+            holder = current_holder(worker.engine)
+            print(
+                f"stockmon: another stockmon process leads on this database "
+                f"({holder[0] if holder else 'unknown'})",
+                file=sys.stderr,
+            )
             return 3
+        try:
+            run_cycle(worker, pace=False)
+        finally:
+            release(worker)
         return 0
-    run_forever(refresher, settings)
+    run_forever(worker)
     return 0
 
 

@@ -6,9 +6,9 @@ import streamlit as st
 
 from stockmon import ui
 from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard
-from stockmon.ingest import expected_refresh_interval
 from stockmon.models import utcnow
 from stockmon.presentation import age_text, is_stale, ticker_html
+from stockmon.queries import scheduler_status
 from stockmon.watchlists import get_picks
 
 account = ui.require_account()
@@ -20,6 +20,12 @@ if not picks:
     st.info("You have not picked any stocks yet.")
     st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
     st.stop()
+
+
+def published_interval() -> timedelta:
+    """How often the scheduler says each symbol is refreshed (its cycle before it has said)."""
+    interval = scheduler_status(ui.engine()).refresh_interval
+    return interval or timedelta(seconds=settings.refresh_seconds)
 
 
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
@@ -34,7 +40,7 @@ def live_quotes() -> None:
     waiting = quotes["price"].isna()
     if waiting.all():
         st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
-    elif is_stale(newest, now, expected_refresh_interval(ui.engine(), settings)):
+    elif is_stale(newest, now, published_interval()):
         st.warning(
             f"Quotes are stale: the newest is from {age_text(newest, now)}. "
             "Is the scheduler running?",

@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from stockmon import accounts
 from stockmon.accounts import AccountError
 from stockmon.config import ConfigError, load_settings
-from stockmon.db import make_engine, prepare_database
+from stockmon.db import make_engine
+from stockmon.schema import prepare_database
 
 
 def _engine() -> Engine:

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         alias="STOCKMON_REFRESH_SECONDS",
         description="default: 10 on the demo market, 60 on Alpha Vantage",
     )
+    leader_lease_seconds: int | None = Field(
+        None,
+        ge=3,
+        le=86_400,
+        alias="STOCKMON_LEADER_LEASE_SECONDS",
+        description="default: twice the refresh interval, at least 30",
+    )
+    history_days: float = Field(7.0, gt=0, le=3_650, alias="STOCKMON_HISTORY_DAYS")
     symbols: Annotated[tuple[str, ...], NoDecode] = Field((), alias="STOCKMON_SYMBOLS")
     demo_seed: int | None = Field(None, alias="STOCKMON_DEMO_SEED")
     dashboard_refresh_seconds: int = Field(
@@ -114,6 +122,8 @@ class Settings(BaseSettings):
         if self.refresh_seconds is None:  # the demo market costs nothing: let it move
             demo = self.effective_provider is ProviderChoice.DEMO
             self.refresh_seconds = 10 if demo else 60
+        if self.leader_lease_seconds is None:
+            self.leader_lease_seconds = max(30, 2 * self.refresh_seconds)
         if self.provider is ProviderChoice.ALPHAVANTAGE and self.alpha_vantage_api_key is None:
             raise ValueError(
                 "STOCKMON_PROVIDER=alphavantage needs ALPHA_VANTAGE_API_KEY "

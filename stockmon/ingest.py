@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,19 +10,28 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, Row, select
 
-from stockmon.budget import Limits, RequestBudget
-from stockmon.config import SYMBOL_PATTERN, ProviderChoice, Settings
+from stockmon.budget import Fence, RequestBudget
+from stockmon.calendar import Market, market, market_of
+from stockmon.config import SYMBOL_PATTERN
 from stockmon.db import insert_ignoring_duplicates, upsert
+from stockmon.leadership import LeadershipLost
 from stockmon.models import (
+    LAST_CYCLE_AT,
+    LAST_CYCLE_SUMMARY,
+    PROVIDER_NAME,
+    REFRESH_INTERVAL_SECONDS,
     FetchStatus,
     PriceHistory,
     Quote,
     SchedulerState,
+    Symbol,
     WatchlistItem,
     utcnow,
 )
-from stockmon.providers.alphavantage import BULK_MAX_SYMBOLS
+from stockmon.pacing import REJECTED_BACKOFF, Pacer, SymbolStatus, backoff, failure_backoff
+from stockmon.pacing import start_of_day as day_start
 from stockmon.providers.base import (
+    BudgetExhausted,
     FetchResult,
     ProviderError,
     ProviderUnavailable,
@@ -37,13 +45,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "AMD", "NFLX", "DIS")
 FLUSH_EVERY_RESULTS = 500
 FLUSH_EVERY_SECONDS = 2.0
-REJECTED_BACKOFF = (timedelta(minutes=15), timedelta(hours=24))  # first, longest
-FAILED_BACKOFF = (timedelta(minutes=1), timedelta(minutes=30))
 _EPOCH = datetime.min.replace(tzinfo=UTC)
-# scheduler_state keys the app reads
-LAST_CYCLE_AT = "scheduler.last_cycle_at"
-LAST_CYCLE_SUMMARY = "scheduler.last_cycle_summary"
-PROVIDER_NAME = "scheduler.provider"
 
 
 def symbols_to_track(engine: Engine, configured: Sequence[str]) -> list[str]:
@@ -56,28 +58,6 @@ def symbols_to_track(engine: Engine, configured: Sequence[str]) -> list[str]:
     return symbols or list(DEFAULT_SYMBOLS)
 
 
-def requests_per_round(symbol_count: int, batch_size: int) -> int:
-    """Requests needed to refresh every symbol once."""
-    return math.ceil(symbol_count / batch_size)
-
-
-def expected_refresh_interval(engine: Engine, settings: Settings) -> timedelta:
-    """How often each tracked symbol gets a new quote: the scheduler's interval, or the longer
-    one the rate limits force on it (see ``Limits.refresh_interval``)."""
-    interval = timedelta(seconds=settings.refresh_seconds)
-    if settings.effective_provider is ProviderChoice.DEMO:
-        return interval
-    limits = Limits.from_settings(settings)
-    batch = BULK_MAX_SYMBOLS if settings.alpha_vantage_bulk_quotes else 1
-    requests = requests_per_round(len(symbols_to_track(engine, settings.symbols)), batch)
-    return max(interval, limits.refresh_interval(requests))
-
-
-def _backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
-    first, longest = bounds
-    return min(first * 2 ** min(failures - 1, 20), longest)
-
-
 @dataclass
 class CycleSummary:
     tracked: int = 0
@@ -88,6 +68,7 @@ class CycleSummary:
     backing_off: int = 0
     budget_left: int | None = None  # None: the provider has no budget
     blocked_until: datetime | None = None
+    interval: timedelta | None = None  # trading time between two refreshes of a symbol
     errors: dict[str, str] = field(default_factory=dict)
 
     def log_line(self) -> str:
@@ -97,17 +78,27 @@ class CycleSummary:
             f"{self.skipped_for_budget} skipped for budget, {self.not_due} not due, "
             f"{self.backing_off} backing off, of {self.tracked} tracked; budget left {budget}"
         )
+        if self.interval is not None:
+            line += f"; each symbol every {self.interval.total_seconds() / 60:.0f} trading min"
         if self.blocked_until is not None:
             line += f"; provider blocked until {self.blocked_until:%Y-%m-%d %H:%M:%S} UTC"
         return line
 
 
 class ResultWriter:
-    """Buffers results and writes them in batched transactions."""
+    """Buffers results and writes them in batched transactions, each fenced by the lease."""
 
-    def __init__(self, engine: Engine, statuses: dict[str, Row]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        statuses: dict[str, Row],
+        interval: timedelta | None,
+        fence: Fence | None,
+    ) -> None:
         self.engine = engine
         self._statuses = statuses
+        self._interval = interval
+        self._fence = fence
         self._quotes: list[dict] = []
         self._history: list[dict] = []
         self._status_rows: list[dict] = []
@@ -136,11 +127,14 @@ class ResultWriter:
             status["last_success_at"] = attempted_at
         else:
             failures = (previous.consecutive_failures if previous else 0) + 1
-            bounds = REJECTED_BACKOFF if isinstance(result, SymbolRejected) else FAILED_BACKOFF
+            if isinstance(result, SymbolRejected):
+                wait = result.backoff or backoff(failures, REJECTED_BACKOFF)
+            else:
+                wait = failure_backoff(failures, self._interval)
             status.update(
                 last_error=str(result)[:500],
                 consecutive_failures=failures,
-                retry_after=attempted_at + _backoff(failures, bounds),
+                retry_after=attempted_at + wait,
             )
         self._status_rows.append(status)
         if (
@@ -152,11 +146,17 @@ class ResultWriter:
     def flush(self) -> None:
         if self._status_rows:
             with self.engine.begin() as conn:
+                if self._fence:
+                    self._fence(conn)
                 upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
                 insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
                 upsert(conn, FetchStatus.__table__, self._status_rows, keys=["symbol"])
         self._quotes, self._history, self._status_rows = [], [], []
         self._last_flush = time.monotonic()
+
+
+def _backing_off(status: SymbolStatus | None, now: datetime) -> bool:
+    return bool(status and status.retry_after and status.retry_after > now)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
@@ -165,81 +165,68 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
 
 
 class Refresher:
-    """Runs refresh cycles of one provider into one database."""
+    """Runs refresh cycles of one provider into one database.
+
+    ``budget`` is the rate-limited provider's request budget (None: the provider has none);
+    ``fence`` renews the scheduler's lease inside every write, refusing a deposed leader's.
+    ``cycle`` is how often the scheduler runs a cycle, published with the pacing interval.
+    """
 
     def __init__(
         self,
         engine: Engine,
         provider: QuoteProvider,
-        limits: Limits,
+        budget: RequestBudget | None,
         configured_symbols: Sequence[str] = (),
+        *,
         now: Callable[[], datetime] = utcnow,
+        fence: Fence | None = None,
+        cycle: timedelta = timedelta(0),
     ) -> None:
         self.engine = engine
         self._provider = provider
+        self.budget = budget
         self._configured = tuple(configured_symbols)
         self._now = now
-        self.budget = RequestBudget(engine, provider.name, limits)
+        self._fence = fence
+        self._cycle = cycle
 
     def run_cycle(self, pace: bool = True) -> CycleSummary:
         """Refresh the due symbols, stalest first, within the budget.
 
-        ``pace=False`` ignores the even-spread schedule and refreshes every symbol the budget
-        allows right now (``scheduler.py --once``).
+        ``pace=False`` ignores trading hours and the even spread, and refreshes every symbol
+        the budget allows right now (``scheduler.py --once``). Raises ``LeadershipLost`` when
+        the lease is gone: nothing more is sent or written.
         """
         now = self._now()
         symbols = symbols_to_track(self.engine, self._configured)
         statuses = self._load_statuses(symbols)
         summary = CycleSummary(tracked=len(symbols))
-        interval = (
-            self.budget.limits.refresh_interval(
-                requests_per_round(len(symbols), self._provider.batch_size)
-            )
-            if pace and self._provider.rate_limited
-            else None
-        )
-        due = []
-        for symbol in symbols:
-            status = statuses.get(symbol)
-            if status and status.retry_after and status.retry_after > now:
-                summary.backing_off += 1
-            elif (
-                interval
-                and status
-                and status.last_success_at
-                and (now - status.last_success_at < interval)
-            ):
-                summary.not_due += 1
-            else:
-                due.append(symbol)
-        due.sort(key=lambda s: (getattr(statuses.get(s), "last_success_at", None) or _EPOCH, s))
+        to_fetch = self._choose(symbols, statuses, now, pace, summary)
 
         batch_size = self._provider.batch_size
-        if self._provider.rate_limited:
-            self.budget.prune(now)
-            allowed_requests = self.budget.remaining(now)
-            to_fetch = due[: allowed_requests * batch_size]
-            summary.skipped_for_budget = len(due) - len(to_fetch)
-        else:
-            to_fetch = due
-
-        writer = ResultWriter(self.engine, statuses)
+        writer = ResultWriter(self.engine, statuses, summary.interval, self._fence)
         for position, batch in enumerate(_chunks(to_fetch, batch_size)):
             try:
-                if self._provider.rate_limited:
-                    self.budget.spend(self._now())
                 results = self._provider.fetch(batch)
+            except BudgetExhausted:
+                summary.skipped_for_budget += len(to_fetch) - position * batch_size
+                break
             except ProviderUnavailable as refusal:
                 summary.blocked_until = self._now() + refusal.retry_after
-                self.budget.block(summary.blocked_until, now)
+                assert self.budget is not None  # only rate-limited providers refuse
+                self.budget.block(summary.blocked_until)
                 summary.skipped_for_budget += len(to_fetch) - position * batch_size
                 log.warning("%s: %s", self._provider.name, refusal)
                 break
+            except ProviderError as error:
+                results = dict.fromkeys(batch, error)
+            except LeadershipLost:
+                raise
             except Exception as error:  # a provider bug must not end the cycle or lose data
                 log.exception("%s failed on %s", self._provider.name, ",".join(batch))
-                results = {
-                    s: ProviderError(f"provider error: {type(error).__name__}") for s in batch
-                }
+                failure = ProviderError(f"provider error: {type(error).__name__}")
+                results = dict.fromkeys(batch, failure)
             attempted_at = self._now()
             for symbol in batch:
                 result = results.get(symbol) or ProviderError("no answer for this symbol")
@@ -251,20 +238,76 @@ class Refresher:
                 writer.add(symbol, result, attempted_at)
         writer.flush()
 
-        if self._provider.rate_limited:
-            summary.budget_left = self.budget.remaining(self._now())
+        if self.budget is not None:
+            summary.budget_left = self.budget.remaining()
         self._record_cycle(summary)
         return summary
 
+    def _choose(
+        self,
+        symbols: Sequence[str],
+        statuses: dict[str, Row],
+        now: datetime,
+        pace: bool,
+        summary: CycleSummary,
+    ) -> list[str]:
+        """The symbols to fetch this cycle, in order; counts the others in ``summary``."""
+        states = {
+            s: SymbolStatus(row.last_attempt_at, row.last_success_at, row.retry_after)
+            for s, row in statuses.items()
+        }
+        if self.budget is None or not pace:
+            due = [s for s in symbols if not _backing_off(states.get(s), now)]
+            summary.backing_off = len(symbols) - len(due)
+            due.sort(key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s))
+            if self.budget is None:
+                return due
+            self.budget.prune()
+            allowed = self.budget.remaining() * self._provider.batch_size
+            summary.skipped_for_budget = max(len(due) - allowed, 0)
+            return due[:allowed]
+
+        self.budget.prune()
+        markets = self._markets(symbols)
+        pacer = Pacer(self.budget.limits, self._provider.batch_size)
+        plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
+        summary.interval = plan.interval
+        summary.not_due, summary.backing_off = plan.not_due, plan.backing_off
+        allowed = self.budget.remaining() * self._provider.batch_size
+        paced = (plan.paced_slots or 0) * self._provider.batch_size
+        chosen = []
+        for symbol in plan.due:
+            if len(chosen) >= allowed:
+                break
+            if symbol in plan.free or paced > 0 or plan.paced_slots is None:
+                chosen.append(symbol)
+                paced -= symbol not in plan.free
+        summary.skipped_for_budget = len(plan.due) - len(chosen)
+        return chosen
+
+    def _markets(self, symbols: Sequence[str]) -> dict[str, Market]:
+        with self.engine.connect() as conn:
+            exchanges = dict(
+                conn.execute(
+                    select(Symbol.symbol, Symbol.exchange).where(Symbol.symbol.in_(symbols))
+                ).all()
+            )
+        return {s: market(market_of(s, exchanges.get(s, ""))) for s in symbols}
+
     def _record_cycle(self, summary: CycleSummary) -> None:
-        """Leave a heartbeat the app shows as "scheduler last ran"."""
+        """Leave a heartbeat the app reads: when, what, and how often each symbol refreshes."""
         finished = self._now()
-        rows = [
-            {"key": LAST_CYCLE_AT, "value": finished.isoformat(), "updated_at": finished},
-            {"key": LAST_CYCLE_SUMMARY, "value": summary.log_line()[:500], "updated_at": finished},
-            {"key": PROVIDER_NAME, "value": self._provider.name, "updated_at": finished},
-        ]
+        interval = max(self._cycle, summary.interval or timedelta(0))
+        facts = {
+            LAST_CYCLE_AT: finished.isoformat(),
+            LAST_CYCLE_SUMMARY: summary.log_line()[:500],
+            PROVIDER_NAME: self._provider.name,
+            REFRESH_INTERVAL_SECONDS: f"{interval.total_seconds():.0f}",
+        }
+        rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
         with self.engine.begin() as conn:
+            if self._fence:
+                self._fence(conn)
             upsert(conn, SchedulerState.__table__, rows, keys=["key"])
 
     def _load_statuses(self, symbols: Sequence[str]) -> dict[str, Row]:

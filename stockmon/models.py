@@ -83,6 +83,7 @@ class ApiRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     provider: str = Field(max_length=32)
     sent_at: datetime
+    leader_token: int | None = Field(None, description="the lease token of the sender")
 
 
 class SchedulerState(SQLModel, table=True):
@@ -93,6 +94,29 @@ class SchedulerState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)
     updated_at: datetime
+
+
+class LeaderLease(SQLModel, table=True):
+    """Who runs the refresh cycles: one holder at a time, until ``expires_at`` unless renewed.
+
+    ``token`` grows with every change of holder; writes fenced by the lease check it, so a
+    deposed leader's late writes are refused.
+    """
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=128)
+    token: int
+    expires_at: datetime
+
+
+# scheduler_state keys: what the scheduler writes down for the app to read
+LAST_CYCLE_AT = "scheduler.last_cycle_at"
+LAST_CYCLE_SUMMARY = "scheduler.last_cycle_summary"
+PROVIDER_NAME = "scheduler.provider"
+REFRESH_INTERVAL_SECONDS = "scheduler.refresh_interval_seconds"
+LEADER = "scheduler.leader"
 
 
 class User(SQLModel, table=True):

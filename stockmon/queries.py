@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import pandas as pd
@@ -16,8 +16,17 @@ from sqlalchemy import Connection, Engine, ScalarSelect, Select, bindparam, func
 from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from stockmon.ingest import LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME
-from stockmon.models import PriceHistory, Quote, SchedulerState, Symbol
+from stockmon.models import (
+    LAST_CYCLE_AT,
+    LAST_CYCLE_SUMMARY,
+    LEADER,
+    PROVIDER_NAME,
+    REFRESH_INTERVAL_SECONDS,
+    PriceHistory,
+    Quote,
+    SchedulerState,
+    Symbol,
+)
 
 QUOTE_COLUMNS = [
     "symbol", "name", "price", "change", "change_percent", "open", "previous_close", "high",
@@ -160,22 +169,31 @@ class SchedulerStatus:
     last_cycle_at: datetime | None
     last_cycle_summary: str | None
     provider: str | None
+    refresh_interval: timedelta | None  # how often each symbol is refreshed, as published
+    leader: str | None
+
+
+_STATUS_KEYS = [LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, LEADER]
 
 
 def scheduler_status(engine: Engine) -> SchedulerStatus:
+    """What the scheduler last wrote down about itself."""
     with engine.connect() as conn:
         values = dict(
             conn.execute(
                 select(SchedulerState.key, SchedulerState.value).where(
-                    SchedulerState.key.in_([LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME])
+                    SchedulerState.key.in_(_STATUS_KEYS)
                 )
             ).all()
         )
     last = values.get(LAST_CYCLE_AT)
+    interval = values.get(REFRESH_INTERVAL_SECONDS)
     return SchedulerStatus(
         last_cycle_at=datetime.fromisoformat(last) if last else None,
         last_cycle_summary=values.get(LAST_CYCLE_SUMMARY),
         provider=values.get(PROVIDER_NAME),
+        refresh_interval=timedelta(seconds=float(interval)) if interval else None,
+        leader=values.get(LEADER),
     )
 
 

@@ -14,10 +14,11 @@ import streamlit_authenticator as stauth
 from stockmon import accounts
 from stockmon.accounts import Account
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
-from stockmon.db import make_engine, prepare_database
+from stockmon.db import make_engine
 from stockmon.models import utcnow
 from stockmon.presentation import age_text, escape_markdown, is_stale
 from stockmon.queries import scheduler_status
+from stockmon.schema import prepare_database
 
 COOKIE_NAME = "stockmon_auth"
 COOKIE_EXPIRY_DAYS = 30.0

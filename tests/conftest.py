@@ -11,8 +11,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from stockmon.db import make_engine, prepare_database
+from stockmon.budget import Limits, RequestBudget
+from stockmon.db import make_engine
+from stockmon.ingest import Refresher
+from stockmon.providers import AlphaVantageProvider
+from stockmon.schema import prepare_database
 from tests.fake_alphavantage import FakeAlphaVantage, serve
+
+GENEROUS = Limits(per_minute=1000, per_day=0)
 
 POSTGRES_URL = os.environ.get(
     "STOCKMON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -84,3 +90,22 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+def av_refresher(
+    engine: Engine,
+    fake: FakeAlphaVantage,
+    clock: Clock,
+    symbols: list[str],
+    limits: Limits = GENEROUS,
+    **provider_options,
+) -> Refresher:
+    """A refresher on the fake server whose budget counts every request at the transport."""
+    budget = RequestBudget(engine, AlphaVantageProvider.name, limits, now=clock)
+    provider_options = {
+        "timeout": 0.5,
+        "min_request_interval": 0,
+        "retry_wait": 0,
+    } | provider_options
+    provider = AlphaVantageProvider(fake.api_key, fake.url, gate=budget.take, **provider_options)
+    return Refresher(engine, provider, budget, symbols, now=clock)

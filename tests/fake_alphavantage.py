@@ -1,13 +1,18 @@
 """A scriptable Alpha Vantage stand-in speaking real HTTP on 127.0.0.1, for tests and local trials.
 
-Each symbol answers a quote unless a behaviour is scripted for it (``server.script[symbol]``) or
-for every request (``server.default``). Behaviours: ok, note, information, error, badkey, empty,
-http500, slow, malformed, html, premium_sample.
+Each symbol answers a quote unless a behaviour is scripted for it (``server.script[symbol]``, a
+name or a list of names used one request at a time, the last one repeating) or for every
+request (``server.default``). ``failure_rate`` turns that share of answers into HTTP 500 (seeded).
+The server counts what it really received: ``requests`` (the parameters) and ``received``
+(arrival time on the monotonic clock, API key, function, symbol). Behaviours are in
+``BEHAVIOURS``.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +35,27 @@ INVALID_CALL = (
     "Invalid API call. Please retry or visit the documentation "
     "(https://www.alphavantage.co/documentation/) for GLOBAL_QUOTE."
 )
+BURST = (
+    "Thank you for using Alpha Vantage! Please consider spreading out your free API requests more "
+    "sparingly (1 request per second). You may subscribe to any of the premium plans at "
+    "https://www.alphavantage.co/premium/ to lift the free key rate limit (25 requests per day) "
+    "and instantly remove all daily rate limits."
+)
+PREMIUM = (
+    "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of "
+    "the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium "
+    "endpoints"
+)
+
+
+def daily_limit_quoting(key: str) -> str:
+    return (
+        f"We have detected your API key as {key} and our standard API rate limit is 25 requests "
+        "per day. Please subscribe to any of the premium plans at "
+        "https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."
+    )
+
+
 BAD_KEY = (
     "the parameter apikey is invalid or missing. Please claim your free API key on "
     "(https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds, and is "
@@ -71,59 +97,123 @@ def bulk_row(symbol: str, price: float) -> dict:
     }
 
 
+BEHAVIOURS = (
+    "ok", "note", "note_key", "information", "information_key", "burst", "premium",
+    "unknown_information", "error", "badkey", "empty", "http500", "http502", "http503",
+    "http429", "http429_bare", "reset", "slow", "malformed", "not_json", "json_list", "html",
+    "nonnumeric", "missing_field", "zero_price", "negative_price", "premium_sample",
+)  # fmt: skip
+
+
+@dataclass
+class Received:
+    at: float  # time.monotonic() on arrival
+    key: str
+    function: str
+    symbol: str
+
+
 @dataclass
 class FakeAlphaVantage:
     url: str = ""
     api_key: str = "test-key-s3cr3t"
+    other_keys: set[str] = field(default_factory=set)  # also accepted (several schedulers)
     default: str = "ok"
-    script: dict[str, str] = field(default_factory=dict)
+    script: dict[str, str | list[str]] = field(default_factory=dict)
     prices: dict[str, float] = field(default_factory=dict)
     bodies: dict[str, dict] = field(default_factory=dict)  # exact answers by symbol
     slow_seconds: float = 2.0
+    failure_rate: float = 0.0
+    seed: int = 0
     requests: list[dict[str, str]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
 
-    def answer(self, params: dict[str, str]) -> tuple[int, str, bytes]:
-        self.requests.append(params)
-        if params.get("apikey") != self.api_key:
-            return _json({"Error Message": BAD_KEY})
-        function = params.get("function")
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(self.seed)
+
+    def behaviour_for(self, symbol: str) -> str:
+        scripted = self.script.get(symbol, self.default)
+        if isinstance(scripted, list):
+            return scripted.pop(0) if len(scripted) > 1 else scripted[0]
+        return scripted
+
+    def answer(self, params: dict[str, str]) -> tuple[int, str, bytes] | None:
+        """(status, content type, body), or None to drop the connection without an answer."""
+        function = params.get("function", "")
         symbols = params.get("symbol", "").split(",")
-        behaviour = self.script.get(symbols[0], self.default)
+        with self._lock:
+            self.requests.append(params)
+            key = params.get("apikey", "")
+            self.received.append(Received(time.monotonic(), key, function, symbols[0]))
+            behaviour = self.behaviour_for(symbols[0])
+            if self.failure_rate and self._random.random() < self.failure_rate:
+                behaviour = "http500"
+        if key != self.api_key and key not in self.other_keys:
+            return _json({"Error Message": BAD_KEY})
         if behaviour == "slow":
             time.sleep(self.slow_seconds)
+        if behaviour == "reset":
+            return None
         if function == "REALTIME_BULK_QUOTES":
             return self._bulk(symbols, behaviour)
         if function != "GLOBAL_QUOTE" or not symbols[0]:
             return _json({"Error Message": INVALID_CALL})
-        return self._global_quote(symbols[0], behaviour)
+        return self._global_quote(symbols[0], behaviour, key)
 
-    def _global_quote(self, symbol: str, behaviour: str) -> tuple[int, str, bytes]:
+    def _global_quote(self, symbol: str, behaviour: str, key: str) -> tuple[int, str, bytes]:
+        price = self.prices.get(symbol, 112.13)
         match behaviour:
             case "note":
                 return _json({"Note": NOTE})
+            case "note_key":
+                return _json({"Note": daily_limit_quoting(key)})
             case "information":
                 return _json({"Information": INFORMATION})
+            case "information_key":
+                return _json({"Information": daily_limit_quoting(key)})
+            case "burst":
+                return _json({"Information": BURST})
+            case "premium":
+                return _json({"Information": PREMIUM})
+            case "unknown_information":
+                return _json({"Information": "Something new happened to your key " + key})
             case "error":
                 return _json({"Error Message": INVALID_CALL})
+            case "badkey":
+                return _json({"Error Message": BAD_KEY})
             case "empty":
                 return _json({"Global Quote": {}})
-            case "http500":
-                return 500, "text/plain", b"Internal Server Error"
+            case "http500" | "http502" | "http503":
+                return int(behaviour[4:]), "text/plain", b"Server Error"
+            case "http429":
+                return 429, "text/plain", b"Too Many Requests"
+            case "http429_bare":
+                return 429, "text/plain", b""
             case "malformed":
                 return (
                     200,
                     "application/json",
                     b'{"Global Quote": {"01. symbol": "' + symbol.encode(),
                 )
+            case "not_json":
+                return 200, "application/json", b"{'Global Quote': nonsense"
+            case "json_list":
+                return _json([symbol])
             case "html":
                 return 200, "text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        body = self.bodies.get(symbol) or global_quote(symbol, price)
+        fields = body.get("Global Quote", {})
+        match behaviour:
             case "nonnumeric":
-                body = global_quote(symbol, self.prices.get(symbol, 112.13))
-                body["Global Quote"]["05. price"] = "N/A"
-                return _json(body)
-        if symbol in self.bodies:
-            return _json(self.bodies[symbol])
-        return _json(global_quote(symbol, self.prices.get(symbol, 112.13)))
+                fields["05. price"] = "N/A"
+            case "missing_field":
+                fields.pop("06. volume", None)
+            case "zero_price":
+                fields["05. price"] = "0.0000"
+            case "negative_price":
+                fields["05. price"] = "-12.5000"
+        return _json(body)
 
     def _bulk(self, symbols: list[str], behaviour: str) -> tuple[int, str, bytes]:
         if behaviour == "premium_sample":
@@ -134,13 +224,18 @@ class FakeAlphaVantage:
                     "data": [bulk_row("SAMPLE", 1.0)],
                 }
             )
+        if behaviour in ("note", "information", "burst", "badkey"):
+            status, content_type, body = self._global_quote(symbols[0], behaviour, "")
+            return status, content_type, body
+        if behaviour == "error":
+            return _json({"Error Message": INVALID_CALL.replace("GLOBAL_QUOTE", "BULK")})
         rows = [
             bulk_row(s, self.prices.get(s, 100.0)) for s in symbols if self.script.get(s) != "empty"
         ]
         return _json({"endpoint": "Realtime Bulk Quotes", "message": "success", "data": rows})
 
 
-def _json(body: dict) -> tuple[int, str, bytes]:
+def _json(body: dict | list) -> tuple[int, str, bytes]:
     return 200, "application/json", json.dumps(body).encode()
 
 
@@ -152,11 +247,18 @@ def serve(fake: FakeAlphaVantage | None = None) -> Iterator[FakeAlphaVantage]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             query = parse_qs(urlparse(self.path).query)
-            status, content_type, body = fake.answer({k: v[-1] for k, v in query.items()})
+            answer = fake.answer({k: v[-1] for k, v in query.items()})
+            if answer is None:  # drop the connection without a word
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            status, content_type, body = answer
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                if status == 429 and body:
+                    self.send_header("Retry-After", "2")
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):

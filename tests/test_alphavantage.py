@@ -14,12 +14,13 @@ from stockmon.providers import (
     RateLimited,
     SymbolRejected,
 )
-from stockmon.providers.alphavantage import redact
+from stockmon.redaction import add_secret, redact
 
 
 def make(fake, **kwargs) -> AlphaVantageProvider:
     kwargs.setdefault("timeout", 0.5)
     kwargs.setdefault("min_request_interval", 0)
+    kwargs.setdefault("retry_wait", 0)
     return AlphaVantageProvider(fake.api_key, fake.url, **kwargs)
 
 
@@ -114,7 +115,7 @@ def test_connection_errors_are_reported_without_the_key(caplog):
     )
     result = provider.fetch(["IBM"])["IBM"]
     assert isinstance(result, ProviderError)
-    assert "request failed" in str(result)
+    assert "connection failed" in str(result)
     assert "KEY-IN-URL" not in str(result)
     assert "KEY-IN-URL" not in caplog.text
 
@@ -140,13 +141,20 @@ def test_bulk_quotes_carry_many_symbols_and_report_the_missing(fake_av):
     assert isinstance(results["NOPE"], SymbolRejected)
 
 
-def test_bulk_sample_rows_for_free_keys_are_never_returned(fake_av):
+def test_bulk_on_a_free_plan_switches_itself_off_and_says_so(fake_av, caplog):
     fake_av.script["AAPL"] = "premium_sample"
-    with pytest.raises(ProviderUnavailable, match="premium"):
-        make(fake_av, bulk=True).fetch(["AAPL"])
+    provider = make(fake_av, bulk=True)
+    results = provider.fetch(["AAPL"])
+    assert isinstance(results["AAPL"], ProviderError)  # the sample rows are never returned
+    assert provider.batch_size == 1
+    assert "ALPHA_VANTAGE_BULK_QUOTES=false" in caplog.text
+    fake_av.script.clear()
+    assert isinstance(provider.fetch(["AAPL"])["AAPL"], QuoteData)
+    assert fake_av.requests[-1]["function"] == "GLOBAL_QUOTE"
 
 
 def test_redact_hides_key_and_query_value():
-    assert redact("GET /query?symbol=X&apikey=abc123 failed abc123", "abc123") == (
+    add_secret("abc123")
+    assert redact("GET /query?symbol=X&apikey=abc123 failed abc123") == (
         "GET /query?symbol=X&apikey=*** failed ***"
     )

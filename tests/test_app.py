@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from stockmon import accounts
-from stockmon.db import make_engine, prepare_database
+from stockmon.db import make_engine
 from stockmon.models import PriceHistory, Quote, User, WatchlistItem, utcnow
+from stockmon.schema import prepare_database
 from stockmon.watchlists import get_picks, save_picks
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")

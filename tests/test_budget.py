@@ -1,25 +1,19 @@
-"""The request budget: limits hold over a simulated day, across restarts, and are spread evenly."""
+"""The request budget: limits hold over a simulated day, across restarts, and are spent when
+markets trade."""
 
-from datetime import timedelta
+import itertools
+from datetime import UTC, datetime, timedelta
 
 from stockmon.budget import Limits, RequestBudget
-from stockmon.config import load_settings
-from stockmon.ingest import Refresher, expected_refresh_interval
-from stockmon.providers import AlphaVantageProvider
+from stockmon.queries import scheduler_status
+from tests.conftest import av_refresher
 
 FREE = Limits(per_minute=5, per_day=25)
 SYMBOLS = [f"S{i}" for i in range(30)]
 
 
-def refresher(engine, fake, clock, limits=FREE) -> Refresher:
-    provider = AlphaVantageProvider(fake.api_key, fake.url, timeout=1, min_request_interval=0)
-    return Refresher(engine, provider, limits, SYMBOLS, now=clock)
-
-
-def test_refresh_interval_follows_the_tighter_limit():
-    assert FREE.refresh_interval(5) == timedelta(minutes=1440 * 5 / 25)
-    assert Limits(75, 0).refresh_interval(150) == timedelta(minutes=2)
-    assert Limits(5, 500).refresh_interval(100) == timedelta(minutes=288)
+def refresher(engine, fake, clock, limits=FREE):
+    return av_refresher(engine, fake, clock, SYMBOLS, limits, timeout=1)
 
 
 def test_a_simulated_day_never_sends_a_26th_request(engine, fake_av, clock):
@@ -62,29 +56,53 @@ def test_the_budget_comes_back_after_24_hours(engine, fake_av, clock):
     assert worker.run_cycle(pace=False).fetched == 5
 
 
-def test_pacing_spreads_the_daily_budget_over_the_day(engine, fake_av, clock):
-    symbols = SYMBOLS[:5]  # 5 symbols, 25 a day: each one every 288 minutes
-    provider = AlphaVantageProvider(fake_av.api_key, fake_av.url, min_request_interval=0)
-    worker = Refresher(engine, provider, FREE, symbols, now=clock)
+def test_the_daily_budget_is_spent_over_the_trading_session(engine, fake_av, clock):
+    # Monday 2026-03-02: New York trades 14:30-21:00 UTC. 5 symbols, 25 requests a day.
+    clock.current = datetime(2026, 3, 2, tzinfo=UTC)
+    worker = av_refresher(engine, fake_av, clock, SYMBOLS[:5], FREE)
     sent_at = []
-    for minute in range(24 * 60):
+    for _ in range(24 * 60):
         before = len(fake_av.requests)
         worker.run_cycle()
-        sent_at += [minute] * (len(fake_av.requests) - before)
+        sent_at += [clock()] * (len(fake_av.requests) - before)
         clock.advance(minutes=1)
-    assert sent_at == [m for m in (0, 288, 576, 864, 1152) for _ in symbols]
+    first_fetches, paced = sent_at[:5], sent_at[5:]
+    assert all(t == datetime(2026, 3, 2, tzinfo=UTC) for t in first_fetches)  # new: at once
+    session = (datetime(2026, 3, 2, 14, 30, tzinfo=UTC), datetime(2026, 3, 2, 21, tzinfo=UTC))
+    assert len(paced) == 20 and all(session[0] <= t <= session[1] for t in paced)
+    gaps = [b - a for a, b in itertools.pairwise(paced)]
+    assert max(gaps) <= timedelta(minutes=21)  # 390 min / 20 requests, give or take a cycle
+    per_symbol = [r["symbol"] for r in fake_av.requests]
+    assert all(per_symbol.count(s) == 5 for s in SYMBOLS[:5])
 
 
-def test_expected_refresh_interval_follows_the_pacing(engine):
-    demo = load_settings(STOCKMON_PROVIDER="demo", STOCKMON_REFRESH_SECONDS=10)
-    assert expected_refresh_interval(engine, demo) == timedelta(seconds=10)
-    free = load_settings(ALPHA_VANTAGE_API_KEY="k", STOCKMON_SYMBOLS="AAPL,MSFT,IBM,GME,AMD")
-    assert expected_refresh_interval(engine, free) == timedelta(minutes=288)
-    bulk = load_settings(
-        ALPHA_VANTAGE_API_KEY="k",
-        ALPHA_VANTAGE_BULK_QUOTES="true",
-        ALPHA_VANTAGE_REQUESTS_PER_MINUTE="75",
-        ALPHA_VANTAGE_REQUESTS_PER_DAY="0",
-        STOCKMON_SYMBOLS="AAPL,MSFT",
+def test_a_weekend_spends_nothing_but_the_closing_fetch(engine, fake_av, clock):
+    # Friday 2026-03-06 from the open (14:30 UTC) to Monday's open (13:30 UTC, summer time).
+    clock.current = datetime(2026, 3, 6, 14, 30, tzinfo=UTC)
+    worker = av_refresher(engine, fake_av, clock, SYMBOLS[:5], FREE)
+    sent_at = []
+    while clock() < datetime(2026, 3, 9, 13, 30, tzinfo=UTC):
+        before = len(fake_av.requests)
+        worker.run_cycle()
+        sent_at += [clock()] * (len(fake_av.requests) - before)
+        clock.advance(minutes=5)
+    close = datetime(2026, 3, 6, 21, tzinfo=UTC)
+    in_session = [t for t in sent_at[5:] if t < close]
+    after_close = [t for t in sent_at[5:] if t >= close]
+    assert len(sent_at) == 30
+    assert len(in_session) == 20  # the day's 25, less the 5 first fetches
+    # one closing fetch each, as soon as the day's requests leave the rolling window
+    assert (
+        len(after_close) == 5 and sorted(r["symbol"] for r in fake_av.requests[-5:]) == SYMBOLS[:5]
     )
-    assert expected_refresh_interval(engine, bulk) == timedelta(seconds=60)
+    assert all(t < datetime(2026, 3, 7, 15, tzinfo=UTC) for t in after_close)
+    status = scheduler_status(engine)
+    assert status.refresh_interval == timedelta(minutes=390 * 5 / 25)
+
+
+def test_the_heartbeat_publishes_the_interval_each_symbol_gets(engine, fake_av, clock):
+    av_refresher(engine, fake_av, clock, SYMBOLS[:10], FREE).run_cycle()
+    assert scheduler_status(engine).refresh_interval == timedelta(minutes=156)
+    premium = Limits(per_minute=75, per_day=0)
+    av_refresher(engine, fake_av, clock, SYMBOLS[:10], premium).run_cycle()
+    assert scheduler_status(engine).refresh_interval == timedelta(seconds=8)

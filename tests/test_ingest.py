@@ -10,14 +10,8 @@ from sqlmodel import Session
 from stockmon.budget import Limits
 from stockmon.ingest import DEFAULT_SYMBOLS, Refresher, symbols_to_track
 from stockmon.models import FetchStatus, PriceHistory, Quote, SchedulerState, User, WatchlistItem
-from stockmon.providers import AlphaVantageProvider, DemoProvider
-
-GENEROUS = Limits(per_minute=1000, per_day=0)
-
-
-def av_refresher(engine, fake, clock, symbols, limits=GENEROUS) -> Refresher:
-    provider = AlphaVantageProvider(fake.api_key, fake.url, timeout=0.5, min_request_interval=0)
-    return Refresher(engine, provider, limits, symbols, now=clock)
+from stockmon.providers import DemoProvider
+from tests.conftest import av_refresher
 
 
 def quotes(engine) -> dict[str, Quote]:
@@ -122,11 +116,11 @@ def test_stalest_symbols_go_first_when_the_budget_is_short(engine, fake_av, cloc
 
 def test_writes_are_idempotent(engine, clock):
     provider = DemoProvider(seed=1, now=clock)
-    refresher = Refresher(engine, provider, GENEROUS, ["AAPL"], now=clock)
+    refresher = Refresher(engine, provider, None, ["AAPL"], now=clock)
     refresher.run_cycle()
     first = quotes(engine)["AAPL"]
     # the same observation stored twice leaves one row and one history point
-    Refresher(engine, DemoProvider(seed=1, now=clock), GENEROUS, ["AAPL"], now=clock).run_cycle()
+    Refresher(engine, DemoProvider(seed=1, now=clock), None, ["AAPL"], now=clock).run_cycle()
     assert quotes(engine)["AAPL"] == first
     assert history_count(engine) == 1
 
@@ -156,7 +150,7 @@ def test_symbols_to_track_unions_configuration_and_every_users_picks(engine, clo
 
 
 def test_the_demo_market_fills_every_tracked_symbol_each_cycle(engine, clock):
-    refresher = Refresher(engine, DemoProvider(seed=7, now=clock), GENEROUS, [], now=clock)
+    refresher = Refresher(engine, DemoProvider(seed=7, now=clock), None, [], now=clock)
     first = refresher.run_cycle()
     assert first.fetched == len(DEFAULT_SYMBOLS) and first.budget_left is None
     before = quotes(engine)

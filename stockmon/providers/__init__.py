@@ -11,7 +11,9 @@ from stockmon.providers.base import (
     QuoteData,
     QuoteProvider,
     RateLimited,
+    RequestGate,
     SymbolRejected,
+    no_gate,
 )
 from stockmon.providers.demo import DemoProvider
 
@@ -24,19 +26,25 @@ __all__ = [
     "QuoteData",
     "QuoteProvider",
     "RateLimited",
+    "RequestGate",
     "SymbolRejected",
     "make_provider",
+    "no_gate",
 ]
 
 
-def make_provider(settings: Settings) -> QuoteProvider:
-    """The provider the settings ask for (``auto``: Alpha Vantage when a key is set, else demo)."""
+def make_provider(settings: Settings, gate: RequestGate = no_gate) -> QuoteProvider:
+    """The provider the settings ask for (``auto``: Alpha Vantage when a key is set, else demo).
+
+    ``gate`` is called before every request Alpha Vantage is sent (the budget, fenced).
+    """
     if settings.effective_provider is ProviderChoice.DEMO:
         return DemoProvider(seed=settings.demo_seed)
     assert settings.alpha_vantage_api_key is not None  # guaranteed by Settings validation
     return AlphaVantageProvider(
         settings.alpha_vantage_api_key.get_secret_value(),
         settings.alpha_vantage_base_url,
+        gate=gate,
         timeout=settings.alpha_vantage_timeout_seconds,
         bulk=settings.alpha_vantage_bulk_quotes,
         min_request_interval=settings.alpha_vantage_min_request_interval,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 
@@ -29,7 +29,15 @@ class ProviderError(Exception):
 
 
 class SymbolRejected(ProviderError):
-    """The provider says this symbol has no quote (unknown or invalid): back off the symbol."""
+    """The provider says this symbol has no quote (unknown or invalid): back off the symbol.
+
+    ``backoff`` overrides the usual growing back-off (a symbol missing from a bulk answer waits
+    a day).
+    """
+
+    def __init__(self, message: str, backoff: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.backoff = backoff
 
 
 class ProviderUnavailable(ProviderError):
@@ -44,7 +52,33 @@ class RateLimited(ProviderUnavailable):
     """A rate-limit answer: no more requests until ``retry_after`` has passed."""
 
 
+class BudgetExhausted(Exception):
+    """Raised by a request gate: sending one more request would break a limit or a lease."""
+
+
 FetchResult = QuoteData | ProviderError
+
+RequestGate = Callable[[], None]
+"""Called before every HTTP request leaves the process, retries included; it records the
+request in the budget, or raises ``BudgetExhausted`` (or ``LeadershipLost``) to stop it."""
+
+
+def no_gate() -> None:
+    """The gate of a provider that nobody budgets (tests, one-off tools)."""
+
+
+class StoredQuote(Protocol):
+    """A quote as the database keeps it: what a restarted demo market resumes from."""
+
+    symbol: str
+    price: float
+    open: float | None
+    high: float | None
+    low: float | None
+    previous_close: float | None
+    volume: int | None
+    latest_trading_day: date | None
+    fetched_at: datetime
 
 
 class QuoteProvider(Protocol):

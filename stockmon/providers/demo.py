@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from stockmon.catalog import load_catalog
-from stockmon.models import Quote
-from stockmon.providers.base import FetchResult, QuoteData
+from stockmon.providers.base import FetchResult, QuoteData, StoredQuote
 
 MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute
 MIN_STEP_MINUTES = 0.25  # prices move a little even between fetches a second apart
@@ -54,7 +53,7 @@ class DemoProvider:
         self._reference = {entry.symbol: entry.reference_price for entry in load_catalog()}
         self._walks: dict[str, _Walk] = {}
 
-    def resume(self, quotes: Iterable[Quote]) -> None:
+    def resume(self, quotes: Iterable[StoredQuote]) -> None:
         """Continue from stored quotes, so a restarted market does not jump back to its start."""
         for quote in quotes:
             if quote.open is None or quote.high is None or quote.low is None:

@@ -1,0 +1,120 @@
+"""When each listing's exchange trades, from the maintained ``exchange-calendars`` package
+(holidays, half days and weekends included).
+
+Each exchange's sessions are loaded once into arrays of UTC open and close times with the
+trading time before each session summed up, so "trading minutes between two instants" is two
+binary searches, cheap enough to ask for every symbol in every cycle.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import exchange_calendars as xcals
+import numpy as np
+
+DEFAULT_MARKET = "XNYS"
+# Alpha Vantage marks non-US listings with a suffix; the catalog names US exchanges.
+SUFFIX_MARKETS = {
+    "LON": "XLON",
+    "TRT": "XTSE",
+    "TO": "XTSE",
+    "TRV": "XTSX",
+    "DEX": "XETR",
+    "FRK": "XFRA",
+    "BSE": "XBOM",
+    "NSE": "XNSE",
+    "SHH": "XSHG",
+    "SHZ": "XSHG",
+    "HKG": "XHKG",
+    "TYO": "XTKS",
+    "PAR": "XPAR",
+    "AMS": "XAMS",
+    "SAO": "BVMF",
+}
+EXCHANGE_MARKETS = {"NASDAQ": "XNYS", "NYSE": "XNYS", "NYSE ARCA": "XNYS", "AMEX": "XNYS"}
+
+
+def market_of(symbol: str, exchange: str = "") -> str:
+    """The exchange-calendars code of the market a symbol trades on (New York by default)."""
+    _, dot, suffix = symbol.rpartition(".")
+    if dot and suffix.upper() in SUFFIX_MARKETS:
+        return SUFFIX_MARKETS[suffix.upper()]
+    return EXCHANGE_MARKETS.get(exchange.strip().upper(), DEFAULT_MARKET)
+
+
+def _seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True)
+class Market:
+    """One exchange's trading periods (sessions, split at lunch breaks) as UTC epoch seconds."""
+
+    code: str
+    opens: np.ndarray
+    closes: np.ndarray
+    traded_before: np.ndarray  # trading seconds in all periods before each one
+
+    def _traded_until(self, seconds: float) -> float:
+        index = int(np.searchsorted(self.opens, seconds, side="right")) - 1
+        if index < 0:
+            return 0.0
+        inside = min(seconds, self.closes[index]) - self.opens[index]
+        return float(self.traded_before[index] + max(inside, 0.0))
+
+    def trading_time(self, start: datetime, end: datetime) -> timedelta:
+        """Trading time between two instants (zero when ``end`` is not after ``start``)."""
+        if end <= start:
+            return timedelta(0)
+        traded = self._traded_until(_seconds(end)) - self._traded_until(_seconds(start))
+        return timedelta(seconds=traded)
+
+    def is_open(self, moment: datetime) -> bool:
+        seconds = _seconds(moment)
+        index = int(np.searchsorted(self.opens, seconds, side="right")) - 1
+        return index >= 0 and seconds < self.closes[index]
+
+    def last_close(self, moment: datetime) -> datetime | None:
+        """The latest period end at or before ``moment``."""
+        index = int(np.searchsorted(self.closes, _seconds(moment), side="right")) - 1
+        return _moment(self.closes[index]) if index >= 0 else None
+
+    def next_open(self, moment: datetime) -> datetime | None:
+        """The first period start after ``moment`` (None past the calendar's horizon)."""
+        index = int(np.searchsorted(self.opens, _seconds(moment), side="right"))
+        return _moment(self.opens[index]) if index < len(self.opens) else None
+
+    def day_trading_time(self, moment: datetime) -> tuple[timedelta, timedelta]:
+        """Trading time on ``moment``'s UTC day: (so far, in all)."""
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        whole = self.trading_time(midnight, midnight + timedelta(days=1))
+        return self.trading_time(midnight, moment), whole
+
+
+@cache
+def market(code: str) -> Market:
+    """The trading periods of exchange ``code`` (``XNYS``, ``XLON``, ...), loaded once."""
+    with warnings.catch_warnings():  # exchange-calendars 4.13 trips a pandas 3 deprecation
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        calendar = xcals.get_calendar(code)
+    schedule = calendar.schedule
+    periods: list[tuple[float, float]] = []
+    for row in schedule.itertuples():
+        opens, closes = row.open.timestamp(), row.close.timestamp()
+        break_start, break_end = getattr(row, "break_start", None), getattr(row, "break_end", None)
+        if break_start is not None and break_start == break_start and break_end == break_end:
+            periods += [(opens, break_start.timestamp()), (break_end.timestamp(), closes)]
+        else:
+            periods.append((opens, closes))
+    starts = np.array([start for start, _ in periods])
+    ends = np.array([end for _, end in periods])
+    before = np.concatenate(([0.0], np.cumsum(ends - starts)[:-1]))
+    return Market(code, starts, ends, before)

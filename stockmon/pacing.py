@@ -1,0 +1,163 @@
+"""How a rate-limited budget is spent: when markets trade, evenly, stalest first, fairly.
+
+- **Over trading time.** The daily budget D is spread over the day's trading sessions of the
+  tracked listings: by any moment of a UTC day, at most D x (trading minutes elapsed, summed over
+  symbols) / (the day's trading minutes, summed over symbols) requests are spent. Weekends and
+  holidays spend nothing, so with N symbols on one exchange each symbol is refreshed about every
+  session-length x N / D of trading time (390 x 10 / 25 = 156 minutes on the free plan).
+- **Only what changed.** A symbol is due when its market has traded since its last attempt; a
+  quote fetched after the close stays current until the market reopens. The fetch after a
+  close that gets the closing price is paid from the day's unspent budget, or free when the
+  request leaves the rolling window before the market reopens (a Friday night, a holiday).
+  A symbol never fetched is fetched at once, whatever the hour, within the hard limits.
+- **Stalest first**, by trading time since the last success; a symbol never fetched goes first.
+- **Fair.** A failing symbol backs off, growing to several pacing intervals, and due-ness counts
+  its last attempt, so it never takes more than its share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from stockmon.budget import Limits
+from stockmon.calendar import Market
+
+NEVER = timedelta.max
+REJECTED_BACKOFF = (timedelta(minutes=15), timedelta(hours=24))  # first, longest
+FAILED_BACKOFF = (timedelta(minutes=1), timedelta(minutes=30))  # unpaced (demo, --once)
+PACED_FAILURE_CAP = 4  # paced: transient back-off grows to this many pacing intervals
+
+
+@dataclass(frozen=True)
+class SymbolStatus:
+    """What pacing needs of one symbol's bookkeeping."""
+
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    retry_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One cycle's decision: what to fetch, in order, and why the rest waits."""
+
+    due: list[str]  # stalest first
+    paced_slots: int | None  # requests the pacing line allows now; None: no pacing
+    free: frozenset[str]  # due symbols whose fetch costs no trading-time budget
+    not_due: int
+    backing_off: int
+    interval: timedelta | None  # trading time between two refreshes of a symbol
+
+
+def backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
+    first, longest = bounds
+    return min(first * 2 ** min(failures - 1, 20), longest)
+
+
+def failure_backoff(failures: int, interval: timedelta | None) -> timedelta:
+    """Back-off after a passing failure: unpaced, 1 to 30 minutes; paced, it starts at the
+    spacing of the pacing line's requests and grows to several pacing intervals."""
+    if interval is None:
+        return backoff(failures, FAILED_BACKOFF)
+    first = max(FAILED_BACKOFF[0], interval / 10)
+    return backoff(failures, (first, max(FAILED_BACKOFF[1], interval * PACED_FAILURE_CAP)))
+
+
+class Pacer:
+    def __init__(self, limits: Limits, batch_size: int) -> None:
+        self.limits = limits
+        self.batch_size = batch_size
+
+    def plan(
+        self,
+        symbols: Sequence[str],
+        markets: Mapping[str, Market],
+        statuses: Mapping[str, SymbolStatus],
+        now: datetime,
+        spent_today: int,
+    ) -> Plan:
+        """Which of ``symbols`` (each trading on ``markets[symbol]``) to fetch now."""
+        day_share = self._day_shares(symbols, markets, now)
+        interval = self.interval(symbols, markets, now)
+        due: list[tuple[timedelta, str]] = []
+        free: set[str] = set()
+        not_due = backing_off = 0
+        for symbol in symbols:
+            status = statuses.get(symbol, SymbolStatus())
+            market = markets[symbol]
+            if status.retry_after and status.retry_after > now:
+                backing_off += 1
+                continue
+            if status.last_attempt_at is not None and not market.trading_time(
+                status.last_attempt_at, now
+            ):
+                not_due += 1  # nothing has traded since the last attempt
+                continue
+            staleness = (
+                market.trading_time(status.last_success_at, now)
+                if status.last_success_at
+                else NEVER
+            )
+            due.append((staleness, symbol))
+            never_fetched = status.last_success_at is None and status.last_attempt_at is None
+            if never_fetched or (not market.is_open(now) and self._costs_nothing(market, now)):
+                free.add(symbol)
+        due.sort(key=lambda item: (-_minutes(item[0]), item[1]))
+        slots = None
+        if self.limits.per_day:
+            elapsed, whole = day_share
+            line = self.limits.per_day * elapsed / whole if whole else 0.0
+            slots = max(math.ceil(line - 1e-9) - spent_today, 0)
+        return Plan([s for _, s in due], slots, frozenset(free), not_due, backing_off, interval)
+
+    def interval(
+        self, symbols: Sequence[str], markets: Mapping[str, Market], now: datetime
+    ) -> timedelta | None:
+        """Trading time between two refreshes of each symbol when the budget is spent evenly
+        (None: the provider has no budget to pace)."""
+        if not symbols:
+            return None
+        requests = math.ceil(len(symbols) / self.batch_size)
+        interval = timedelta(minutes=requests / self.limits.per_minute)
+        if self.limits.per_day:
+            _, whole = self._day_shares(symbols, markets, now, typical=True)
+            per_symbol = whole / len(symbols)
+            interval = max(interval, per_symbol * requests / self.limits.per_day)
+        return interval
+
+    def _day_shares(
+        self,
+        symbols: Sequence[str],
+        markets: Mapping[str, Market],
+        now: datetime,
+        typical: bool = False,
+    ) -> tuple[timedelta, timedelta]:
+        """Trading time of the UTC day summed over symbols: (elapsed by ``now``, whole day).
+
+        ``typical``: on a day without trading, the next trading day's whole.
+        """
+        elapsed = whole = timedelta(0)
+        for symbol in symbols:
+            market = markets[symbol]
+            so_far, all_day = market.day_trading_time(now)
+            if typical and not all_day and (reopens := market.next_open(now)) is not None:
+                all_day = market.day_trading_time(reopens)[1]
+            elapsed += so_far
+            whole += all_day
+        return elapsed, whole
+
+    def _costs_nothing(self, market: Market, now: datetime) -> bool:
+        """A request sent now leaves the rolling window before ``market`` reopens."""
+        reopens = market.next_open(now)
+        return reopens is None or now + self.limits.window <= reopens
+
+
+def _minutes(delta: timedelta) -> float:
+    return math.inf if delta == NEVER else delta.total_seconds() / 60
+
+
+def start_of_day(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,238 @@
+"""What an Alpha Vantage answer means: its class, and the quote it carries.
+
+Alpha Vantage answers HTTP 200 for everything, errors and rate limits included, so an answer is
+classified by its JSON key first (``Note``, ``Information``, ``Error Message``, the payload key)
+and by its wording second, since one key carries several meanings and the texts change over the
+years. Every text taken from an answer is redacted before it goes anywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from stockmon.providers.base import (
+    ProviderError,
+    ProviderUnavailable,
+    QuoteData,
+    RateLimited,
+    SymbolRejected,
+)
+from stockmon.redaction import redact
+
+
+class AnswerClass(StrEnum):
+    QUOTE = "quote"
+    PER_MINUTE_LIMIT = "per-minute limit"
+    DAILY_LIMIT = "daily limit"
+    BURST_LIMIT = "per-second burst"
+    PREMIUM_ONLY = "premium endpoint"
+    UNKNOWN_LIMIT = "unknown limit"
+    INVALID_KEY = "invalid key"
+    INVALID_SYMBOL = "invalid symbol"
+    INVALID_CALL = "invalid call"
+    EMPTY_QUOTE = "empty quote"
+    MALFORMED = "malformed"
+
+
+# How long the provider is left alone after each refusal.
+REFUSAL_BACKOFF = {
+    AnswerClass.PER_MINUTE_LIMIT: timedelta(minutes=1),
+    AnswerClass.DAILY_LIMIT: timedelta(hours=1),
+    AnswerClass.BURST_LIMIT: timedelta(seconds=2),
+    AnswerClass.UNKNOWN_LIMIT: timedelta(minutes=5),
+    AnswerClass.INVALID_KEY: timedelta(minutes=10),
+    AnswerClass.PREMIUM_ONLY: timedelta(hours=24),
+}
+RATE_LIMITS = {
+    AnswerClass.PER_MINUTE_LIMIT,
+    AnswerClass.DAILY_LIMIT,
+    AnswerClass.BURST_LIMIT,
+    AnswerClass.UNKNOWN_LIMIT,
+}
+MISSING_FROM_BULK_BACKOFF = timedelta(hours=24)
+BULK_FUNCTION = "REALTIME_BULK_QUOTES"
+MESSAGE_KEYS = ("Note", "Information", "Error Message")
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: AnswerClass
+    text: str = ""  # the answer's own words, redacted and shortened
+
+
+def _limit_class(key: str, wording: str) -> AnswerClass:
+    """Which refusal a ``Note`` or ``Information`` text is, by its wording."""
+    words = wording.lower()
+    if "premium endpoint" in words:
+        return AnswerClass.PREMIUM_ONLY
+    if "per second" in words or "spreading out" in words or "burst" in words:
+        return AnswerClass.BURST_LIMIT
+    if "per minute" in words or "call frequency" in words:
+        return AnswerClass.PER_MINUTE_LIMIT
+    if "per day" in words or "daily" in words:
+        return AnswerClass.DAILY_LIMIT
+    return AnswerClass.PER_MINUTE_LIMIT if key == "Note" else AnswerClass.UNKNOWN_LIMIT
+
+
+def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
+    """The class of one answer of ``function`` (``GLOBAL_QUOTE`` or ``REALTIME_BULK_QUOTES``)."""
+    for key in MESSAGE_KEYS:
+        if key in body:
+            text = redact(str(body[key]))[:200]
+            if key != "Error Message":
+                return Answer(_limit_class(key, text), text)
+            lowered = text.lower()
+            if "apikey" in lowered or "api key" in lowered:
+                return Answer(AnswerClass.INVALID_KEY, text)
+            # One symbol a request: the symbol is at fault. A bulk request's error is about
+            # the request as a whole (its parameters, the plan), never about one symbol.
+            invalid = AnswerClass.INVALID_CALL if function == BULK_FUNCTION else None
+            return Answer(invalid or AnswerClass.INVALID_SYMBOL, text)
+    if function == BULK_FUNCTION:
+        message = redact(str(body.get("message", "")))[:200]
+        if message.lower() != "success":  # a free key gets a notice and sample rows
+            return Answer(AnswerClass.PREMIUM_ONLY, message)
+        if not isinstance(body.get("data"), list):
+            return Answer(AnswerClass.MALFORMED, "bulk answer has no 'data' list")
+        return Answer(AnswerClass.QUOTE)
+    fields = body.get("Global Quote")
+    if not isinstance(fields, dict):
+        return Answer(AnswerClass.MALFORMED, "'Global Quote' is not an object")
+    if not fields:
+        return Answer(AnswerClass.EMPTY_QUOTE)
+    return Answer(AnswerClass.QUOTE)
+
+
+def raise_for_refusal(answer: Answer) -> None:
+    """Raise for the classes that refuse the request rather than describe a symbol."""
+    if answer.kind in RATE_LIMITS:
+        raise RateLimited(
+            f"rate limit ({answer.kind}): {answer.text}", REFUSAL_BACKOFF[answer.kind]
+        )
+    if answer.kind is AnswerClass.INVALID_KEY:
+        raise ProviderUnavailable(
+            "the API key was rejected (check ALPHA_VANTAGE_API_KEY)",
+            REFUSAL_BACKOFF[AnswerClass.INVALID_KEY],
+        )
+    if answer.kind is AnswerClass.PREMIUM_ONLY:
+        raise FeatureUnavailable(f"needs a premium plan: {answer.text}")
+
+
+class FeatureUnavailable(ProviderUnavailable):
+    """The plan does not include this endpoint: switch the feature off and tell the operator."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, REFUSAL_BACKOFF[AnswerClass.PREMIUM_ONLY])
+
+
+def _number(fields: Mapping[str, Any], key: str) -> float:
+    raw = redact(str(fields.get(key)))[:40]
+    try:
+        value = float(raw.strip().rstrip("%"))
+    except ValueError:
+        raise ProviderError(f"field {key!r} is not a number: {raw!r}") from None
+    if not math.isfinite(value):
+        raise ProviderError(f"field {key!r} is not a finite number: {raw!r}")
+    return value
+
+
+def _day(raw: Any) -> date:
+    try:
+        return date.fromisoformat(str(raw)[:10])
+    except ValueError:
+        shown = redact(str(raw))[:40]
+        raise ProviderError(f"latest trading day is not a date: {shown!r}") from None
+
+
+# Where each QuoteData field sits in the two answer formats.
+GLOBAL_QUOTE_FIELDS = {
+    "symbol": "01. symbol",
+    "open": "02. open",
+    "high": "03. high",
+    "low": "04. low",
+    "price": "05. price",
+    "volume": "06. volume",
+    "latest_trading_day": "07. latest trading day",
+    "previous_close": "08. previous close",
+    "change": "09. change",
+    "change_percent": "10. change percent",  # "-0.5852%"
+}
+BULK_QUOTE_FIELDS = {
+    "symbol": "symbol",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "price": "close",
+    "volume": "volume",
+    "latest_trading_day": "timestamp",
+    "previous_close": "previous_close",
+    "change": "change",
+    "change_percent": "change_percent",  # "0.3456", no "%"
+}
+
+
+def _quote(fields: Mapping[str, Any], names: Mapping[str, str]) -> QuoteData:
+    """``QuoteData`` from one answer object whose keys are ``names``; every field is required."""
+    if missing := [key for key in names.values() if key not in fields]:
+        raise ProviderError(f"quote is missing {', '.join(missing)}")
+    numbers = {
+        name: _number(fields, key)
+        for name, key in names.items()
+        if name not in ("symbol", "latest_trading_day")
+    }
+    if numbers["price"] <= 0:
+        raise ProviderError(f"price is not positive: {numbers['price']}")
+    return QuoteData(
+        symbol=str(fields[names["symbol"]]).upper(),
+        latest_trading_day=_day(fields[names["latest_trading_day"]]),
+        **{**numbers, "volume": int(numbers["volume"])},
+    )
+
+
+def parse_global_quote(symbol: str, body: Mapping[str, Any]) -> QuoteData:
+    """The quote of a GLOBAL_QUOTE answer, or the exception its class calls for."""
+    answer = classify(body)
+    raise_for_refusal(answer)
+    if answer.kind is AnswerClass.INVALID_SYMBOL:
+        raise SymbolRejected(f"rejected: {answer.text}")
+    if answer.kind is AnswerClass.EMPTY_QUOTE:
+        raise SymbolRejected(f"no quote for {symbol} (unknown symbol)")
+    if answer.kind is AnswerClass.MALFORMED:
+        raise ProviderError(answer.text)
+    quote = _quote(body["Global Quote"], GLOBAL_QUOTE_FIELDS)
+    if quote.symbol != symbol:
+        raise ProviderError(f"asked for {symbol}, answer is for {redact(quote.symbol)[:20]!r}")
+    return quote
+
+
+def parse_bulk_quotes(symbols: list[str], body: Mapping[str, Any]) -> dict[str, Any]:
+    """Each asked symbol's quote or error from a REALTIME_BULK_QUOTES answer.
+
+    Raises for refusals; a request-level error fails every symbol of the batch for now; a
+    symbol absent from ``data`` is rejected for a day.
+    """
+    answer = classify(body, BULK_FUNCTION)
+    raise_for_refusal(answer)
+    if answer.kind is not AnswerClass.QUOTE:
+        failure = ProviderError(f"{answer.kind}: {answer.text}")
+        return dict.fromkeys(symbols, failure)
+    wanted = set(symbols)
+    results: dict[str, Any] = {}
+    for row in body["data"]:
+        if not isinstance(row, dict) or str(row.get("symbol", "")).upper() not in wanted:
+            continue
+        symbol = str(row["symbol"]).upper()
+        try:
+            results[symbol] = _quote(row, BULK_QUOTE_FIELDS)
+        except ProviderError as error:
+            results[symbol] = error
+    for symbol in wanted - results.keys():
+        results[symbol] = SymbolRejected(
+            f"no quote for {symbol} in the bulk answer", MISSING_FROM_BULK_BACKOFF
+        )
+    return results

@@ -1,0 +1,63 @@
+"""Keeps secrets out of logs: every log record, from any logger, is redacted as it is made.
+
+``redact`` scrubs one text; ``install`` wraps the logging record factory once, so messages,
+their arguments and the tracebacks attached to them never carry a registered secret or an
+``apikey=`` query value, whichever handler writes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+_APIKEY_IN_URL = re.compile(r"(apikey=)[^&\s'\"]+", re.IGNORECASE)
+_secrets: set[str] = set()
+_lock = threading.Lock()
+_installed = False
+
+
+def add_secret(secret: str) -> None:
+    """Redact ``secret`` from every log record from now on."""
+    if secret:
+        with _lock:
+            _secrets.add(secret)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret (and any ``apikey=`` value) replaced by ``***``."""
+    for secret in tuple(_secrets):
+        text = text.replace(secret, "***")
+    return _APIKEY_IN_URL.sub(r"\1***", text)
+
+
+_formatter = logging.Formatter()
+
+
+def _redacted_record(factory):
+    def make(*args, **kwargs) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed format string: keep the raw parts, redacted
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact(message), None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(_formatter.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return record
+
+    return make
+
+
+def install() -> None:
+    """Redact every log record made in this process (idempotent)."""
+    global _installed
+    with _lock:
+        if not _installed:
+            logging.setLogRecordFactory(_redacted_record(logging.getLogRecordFactory()))
+            _installed = True
+
+
+install()
