@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ class Lease:
         self.holder = holder or holder_name()
         self._now = now
         self.token: int | None = None  # set while this process leads
+        self._acquiring = threading.Lock()
 
     @property
     def leading(self) -> bool:
@@ -59,6 +61,10 @@ class Lease:
 
     def try_acquire(self) -> bool:
         """Renew the lease this process holds, or take a free or expired one. True: we lead."""
+        with self._acquiring:  # the lease job and the cycle job may ask at the same moment
+            return self._try_acquire()
+
+    def _try_acquire(self) -> bool:
         now = self._now()
         table = LeaderLease.__table__
         try:
@@ -68,7 +74,10 @@ class Lease:
                     return True
                 taken = conn.execute(
                     update(table)
-                    .where(table.c.name == self.name, table.c.expires_at <= now)
+                    .where(
+                        table.c.name == self.name,
+                        (table.c.expires_at <= now) | (table.c.holder == self.holder),
+                    )
                     .values(
                         holder=self.holder,
                         token=table.c.token + 1,

@@ -4,7 +4,7 @@ Each symbol answers a quote unless a behaviour is scripted for it (``server.scri
 name or a list of names used one request at a time, the last one repeating) or for every
 request (``server.default``). ``failure_rate`` turns that share of answers into HTTP 500 (seeded).
 The server counts what it really received: ``requests`` (the parameters) and ``received``
-(arrival time on the monotonic clock, API key, function, symbol). Behaviours are in
+(arrival time, API key, function, symbol). Behaviours are in
 ``BEHAVIOURS``.
 """
 
@@ -15,7 +15,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,7 +107,7 @@ BEHAVIOURS = (
 
 @dataclass
 class Received:
-    at: float  # time.monotonic() on arrival
+    at: float  # ``FakeAlphaVantage.now()`` on arrival
     key: str
     function: str
     symbol: str
@@ -125,6 +125,7 @@ class FakeAlphaVantage:
     slow_seconds: float = 2.0
     failure_rate: float = 0.0
     seed: int = 0
+    now: Callable[[], float] = time.time  # the clock arrival times are read from
     requests: list[dict[str, str]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
 
@@ -145,7 +146,7 @@ class FakeAlphaVantage:
         with self._lock:
             self.requests.append(params)
             key = params.get("apikey", "")
-            self.received.append(Received(time.monotonic(), key, function, symbols[0]))
+            self.received.append(Received(self.now(), key, function, symbols[0]))
             behaviour = self.behaviour_for(symbols[0])
             if self.failure_rate and self._random.random() < self.failure_rate:
                 behaviour = "http500"

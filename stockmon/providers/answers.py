@@ -46,8 +46,8 @@ REFUSAL_BACKOFF = {
     AnswerClass.BURST_LIMIT: timedelta(seconds=2),
     AnswerClass.UNKNOWN_LIMIT: timedelta(minutes=5),
     AnswerClass.INVALID_KEY: timedelta(minutes=10),
-    AnswerClass.PREMIUM_ONLY: timedelta(hours=24),
 }
+PREMIUM_BACKOFF = timedelta(hours=24)
 RATE_LIMITS = {
     AnswerClass.PER_MINUTE_LIMIT,
     AnswerClass.DAILY_LIMIT,
@@ -95,10 +95,10 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
             return Answer(invalid or AnswerClass.INVALID_SYMBOL, text)
     if function == BULK_FUNCTION:
         message = redact(str(body.get("message", "")))[:200]
-        if message.lower() != "success":  # a free key gets a notice and sample rows
+        if "premium" in message.lower():  # a free key gets a notice and sample rows
             return Answer(AnswerClass.PREMIUM_ONLY, message)
-        if not isinstance(body.get("data"), list):
-            return Answer(AnswerClass.MALFORMED, "bulk answer has no 'data' list")
+        if message.lower() != "success" or not isinstance(body.get("data"), list):
+            return Answer(AnswerClass.MALFORMED, f"bulk answer without quotes: {message!r}")
         return Answer(AnswerClass.QUOTE)
     fields = body.get("Global Quote")
     if not isinstance(fields, dict):
@@ -119,15 +119,13 @@ def raise_for_refusal(answer: Answer) -> None:
             "the API key was rejected (check ALPHA_VANTAGE_API_KEY)",
             REFUSAL_BACKOFF[AnswerClass.INVALID_KEY],
         )
-    if answer.kind is AnswerClass.PREMIUM_ONLY:
-        raise FeatureUnavailable(f"needs a premium plan: {answer.text}")
 
 
 class FeatureUnavailable(ProviderUnavailable):
     """The plan does not include this endpoint: switch the feature off and tell the operator."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, REFUSAL_BACKOFF[AnswerClass.PREMIUM_ONLY])
+        super().__init__(message, PREMIUM_BACKOFF)
 
 
 def _number(fields: Mapping[str, Any], key: str) -> float:
@@ -198,6 +196,8 @@ def parse_global_quote(symbol: str, body: Mapping[str, Any]) -> QuoteData:
     """The quote of a GLOBAL_QUOTE answer, or the exception its class calls for."""
     answer = classify(body)
     raise_for_refusal(answer)
+    if answer.kind is AnswerClass.PREMIUM_ONLY:  # this listing needs a plan we do not have
+        raise SymbolRejected(f"needs a premium plan: {answer.text}", PREMIUM_BACKOFF)
     if answer.kind is AnswerClass.INVALID_SYMBOL:
         raise SymbolRejected(f"rejected: {answer.text}")
     if answer.kind is AnswerClass.EMPTY_QUOTE:
@@ -218,6 +218,8 @@ def parse_bulk_quotes(symbols: list[str], body: Mapping[str, Any]) -> dict[str, 
     """
     answer = classify(body, BULK_FUNCTION)
     raise_for_refusal(answer)
+    if answer.kind is AnswerClass.PREMIUM_ONLY:
+        raise FeatureUnavailable(f"needs a premium plan: {answer.text}")
     if answer.kind is not AnswerClass.QUOTE:
         failure = ProviderError(f"{answer.kind}: {answer.text}")
         return dict.fromkeys(symbols, failure)
