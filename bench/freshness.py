@@ -1,95 +1,112 @@
-"""How evenly the scheduler spreads a tight budget: 100 symbols, 5 requests a minute, 500 a day,
-one simulated day with a zero-latency provider and the scheduler's own pacing.
+"""How fresh the free plan keeps 10 symbols over a simulated trading week, against a fake Alpha
+Vantage on 127.0.0.1 that counts what it receives.
 
-Prints the worst staleness of any symbol divided by the best both limits allow,
-max(N / per-minute, 1440 min x N / per-day) minutes (target <= 1.05), and the requests sent over
-either limit (target 0).
+(a) every answer good; (b) 20 % of answers HTTP 500 and one symbol always failing. For each it
+prints the worst staleness of a (healthy) symbol during trading hours, in trading minutes since
+its last good quote, divided by the bound 390 min x N / D (the session length times symbols over
+the daily budget: 156 min here), and the requests the server received over either limit.
+Targets: (a) <= 1.1x, (b) <= 1.25x, 0 over a limit.
 
     .venv/bin/python -m bench.freshness
 """
 
 from __future__ import annotations
 
-import bisect
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bench.common import each_database
-from stockmon.budget import Limits
+from stockmon.budget import Limits, RequestBudget
+from stockmon.calendar import market
 from stockmon.ingest import Refresher
-from stockmon.providers import QuoteData
+from stockmon.providers import AlphaVantageProvider
+from tests.fake_alphavantage import serve
 
-SYMBOLS = [f"F{i:03d}" for i in range(100)]
-LIMITS = Limits(per_minute=5, per_day=500)
-CYCLE = timedelta(minutes=1)  # the scheduler's interval
-DAY = timedelta(days=1)
+SYMBOLS = [f"F{i:02d}" for i in range(10)]
+FAILING = SYMBOLS[-1]
+LIMITS = Limits(per_minute=5, per_day=25)
+# From a Friday night, when the first quotes are fetched, through the next trading week.
+START = datetime(2026, 2, 27, 22, tzinfo=UTC)
+END = datetime(2026, 3, 7, tzinfo=UTC)
+CYCLE = timedelta(minutes=1)
+BOUND = timedelta(minutes=390 * len(SYMBOLS) / LIMITS.per_day)
 
 
 class SimulatedClock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, tzinfo=UTC)
+        self.now = START
 
     def __call__(self) -> datetime:
         return self.now
 
 
-class RecordingProvider:
-    """Answers at once and remembers when each symbol was asked for."""
+def simulate(engine, failure_rate: float, failing: str | None) -> tuple[timedelta, int, int]:
+    """(worst trading-hours staleness of a healthy symbol, requests over a limit, requests)."""
+    nyse = market("XNYS")
+    clock = SimulatedClock()
+    with serve() as fake:
+        fake.now = lambda: clock().timestamp()
+        fake.failure_rate, fake.seed = failure_rate, 7
+        if failing:
+            fake.script[failing] = "http500"
+        budget = RequestBudget(engine, AlphaVantageProvider.name, LIMITS, now=clock)
+        provider = AlphaVantageProvider(
+            fake.api_key, fake.url, gate=budget.take, min_request_interval=0, retry_wait=0
+        )
+        refresher = Refresher(engine, provider, budget, SYMBOLS, now=clock)
+        healthy = [s for s in SYMBOLS if s != failing]
+        last_good: dict[str, datetime] = {}
+        worst = timedelta(0)
+        while clock() < END:
+            refresher.run_cycle()
+            fresh = _last_successes(engine)
+            last_good.update(fresh)
+            if nyse.is_open(clock()):
+                for symbol in healthy:
+                    if symbol in last_good:
+                        worst = max(worst, nyse.trading_time(last_good[symbol], clock()))
+            clock.now += CYCLE
+        over = fake.over_limits(LIMITS.per_minute, LIMITS.per_day)
+        return worst, over, len(fake.received)
 
-    name = "recording"
-    rate_limited = True
-    batch_size = 1
 
-    def __init__(self, clock: SimulatedClock) -> None:
-        self.clock = clock
-        self.sent: list[tuple[datetime, str]] = []
+def _last_successes(engine) -> dict[str, datetime]:
+    from sqlalchemy import select
 
-    def fetch(self, symbols):
-        (symbol,) = symbols
-        self.sent.append((self.clock(), symbol))
-        return {symbol: QuoteData(symbol, 10.0, 10, 10, 10, 10, 0, 0, 1, date(2026, 3, 2))}
+    from stockmon.models import FetchStatus
 
-
-def over_limit(times: list[datetime], window: timedelta, limit: int) -> int:
-    """Requests that found ``limit`` or more others in the ``window`` before them."""
-    return sum(
-        1 for i, t in enumerate(times) if i - bisect.bisect_right(times, t - window) + 1 > limit
-    )
-
-
-def worst_staleness(sent: list[tuple[datetime, str]], start: datetime, end: datetime) -> timedelta:
-    last_fetch = dict.fromkeys(SYMBOLS, start)
-    worst = timedelta(0)
-    for when, symbol in sent:
-        worst = max(worst, when - last_fetch[symbol])
-        last_fetch[symbol] = when
-    return max(worst, *(end - t for t in last_fetch.values()))
+    with engine.connect() as conn:
+        rows = conn.execute(select(FetchStatus.symbol, FetchStatus.last_success_at)).all()
+    return {symbol: at for symbol, at in rows if at is not None}
 
 
 def main() -> None:
-    ideal = LIMITS.refresh_interval(len(SYMBOLS))
     print(
-        f"{len(SYMBOLS)} symbols, {LIMITS.per_minute}/minute, {LIMITS.per_day}/day, "
-        f"cycle every {CYCLE.seconds}s: "
-        f"best possible staleness {ideal.total_seconds() / 60:.0f} min"
+        f"{len(SYMBOLS)} symbols, {LIMITS.per_minute}/minute, {LIMITS.per_day}/day, a cycle a "
+        f"minute for a week; bound 390 min x N / D = {BOUND.total_seconds() / 60:.0f} min"
+    )
+    modes = (
+        ("(a) all good", 0.0, None, 1.1),
+        ("(b) 20% HTTP 500, one symbol failing", 0.2, FAILING, 1.25),
     )
     for name, engine in each_database():
-        clock = SimulatedClock()
-        provider = RecordingProvider(clock)
-        refresher = Refresher(engine, provider, LIMITS, SYMBOLS, now=clock)
-        start = clock()
-        while clock() < start + DAY:
-            refresher.run_cycle()
-            clock.now += CYCLE
-        times = [t for t, _ in provider.sent]
-        worst = worst_staleness(provider.sent, start, clock())
-        over = over_limit(times, timedelta(minutes=1), LIMITS.per_minute) + over_limit(
-            times, DAY, LIMITS.per_day
-        )
-        print(
-            f"{name:>10}: {len(times)} requests, worst staleness "
-            f"{worst.total_seconds() / 60:.0f} min = {worst / ideal:.3f}x best "
-            f"(target <= 1.05), requests over a limit: {over} (target 0)"
-        )
+        for label, rate, failing, target in modes:
+            worst, over, sent = simulate(engine, rate, failing)
+            print(
+                f"{name:>10} {label}: {sent} requests received, worst staleness "
+                f"{worst.total_seconds() / 60:.0f} trading min = {worst / BOUND:.2f}x the bound "
+                f"(target <= {target}), over a limit: {over} (target 0)"
+            )
+            _reset(engine)
+
+
+def _reset(engine) -> None:
+    from sqlalchemy import delete
+
+    from stockmon.models import ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState
+
+    with engine.begin() as conn:
+        for table in (ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState):
+            conn.execute(delete(table))
 
 
 if __name__ == "__main__":

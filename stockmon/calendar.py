@@ -77,6 +77,16 @@ class Market:
         traded = self._traded_until(_seconds(end)) - self._traded_until(_seconds(start))
         return timedelta(seconds=traded)
 
+    def after_trading(self, start: datetime, trading: timedelta) -> datetime | None:
+        """The instant by which ``trading`` time has traded since ``start`` (None: past the
+        calendar's horizon)."""
+        target = self._traded_until(_seconds(start)) + trading.total_seconds()
+        ends = self.traded_before + (self.closes - self.opens)
+        index = int(np.searchsorted(ends, target, side="left"))
+        if index >= len(self.opens):
+            return None
+        return _moment(self.opens[index] + max(target - self.traded_before[index], 0.0))
+
     def is_open(self, moment: datetime) -> bool:
         seconds = _seconds(moment)
         index = int(np.searchsorted(self.opens, seconds, side="right")) - 1

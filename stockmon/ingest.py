@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -94,10 +94,12 @@ class ResultWriter:
         statuses: dict[str, Row],
         interval: timedelta | None,
         fence: Fence | None,
+        markets: Mapping[str, Market] | None = None,
     ) -> None:
         self.engine = engine
         self._statuses = statuses
         self._interval = interval
+        self._markets = markets or {}
         self._fence = fence
         self._quotes: list[dict] = []
         self._history: list[dict] = []
@@ -128,13 +130,13 @@ class ResultWriter:
         else:
             failures = (previous.consecutive_failures if previous else 0) + 1
             if isinstance(result, SymbolRejected):
-                wait = result.backoff or backoff(failures, REJECTED_BACKOFF)
+                retry_at = attempted_at + (result.backoff or backoff(failures, REJECTED_BACKOFF))
             else:
-                wait = failure_backoff(failures, self._interval)
+                retry_at = self._retry_at(symbol, attempted_at, failures)
             status.update(
                 last_error=str(result)[:500],
                 consecutive_failures=failures,
-                retry_after=attempted_at + wait,
+                retry_after=retry_at,
             )
         self._status_rows.append(status)
         if (
@@ -142,6 +144,15 @@ class ResultWriter:
             or time.monotonic() - self._last_flush >= FLUSH_EVERY_SECONDS
         ):
             self.flush()
+
+    def _retry_at(self, symbol: str, attempted_at: datetime, failures: int) -> datetime:
+        """After a passing failure; paced, the back-off counts trading time, so nights and
+        weekends do not bring a failing symbol back to the head of the queue."""
+        wait = failure_backoff(failures, self._interval)
+        market = self._markets.get(symbol)
+        if market is not None and (later := market.after_trading(attempted_at, wait)):
+            return later
+        return attempted_at + wait
 
     def flush(self) -> None:
         if self._status_rows:
@@ -202,10 +213,11 @@ class Refresher:
         symbols = symbols_to_track(self.engine, self._configured)
         statuses = self._load_statuses(symbols)
         summary = CycleSummary(tracked=len(symbols))
-        to_fetch = self._choose(symbols, statuses, now, pace, summary)
+        markets = self._markets(symbols) if self.budget is not None and pace else None
+        to_fetch = self._choose(symbols, statuses, now, markets, summary)
 
         batch_size = self._provider.batch_size
-        writer = ResultWriter(self.engine, statuses, summary.interval, self._fence)
+        writer = ResultWriter(self.engine, statuses, summary.interval, self._fence, markets)
         for position, batch in enumerate(_chunks(to_fetch, batch_size)):
             try:
                 results = self._provider.fetch(batch)
@@ -248,15 +260,18 @@ class Refresher:
         symbols: Sequence[str],
         statuses: dict[str, Row],
         now: datetime,
-        pace: bool,
+        markets: Mapping[str, Market] | None,
         summary: CycleSummary,
     ) -> list[str]:
-        """The symbols to fetch this cycle, in order; counts the others in ``summary``."""
+        """The symbols to fetch this cycle, in order; counts the others in ``summary``.
+
+        ``markets`` (each symbol's exchange) when the budget is paced over trading time.
+        """
         states = {
             s: SymbolStatus(row.last_attempt_at, row.last_success_at, row.retry_after)
             for s, row in statuses.items()
         }
-        if self.budget is None or not pace:
+        if self.budget is None or markets is None:
             due = [s for s in symbols if not _backing_off(states.get(s), now)]
             summary.backing_off = len(symbols) - len(due)
             due.sort(key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s))
@@ -268,7 +283,6 @@ class Refresher:
             return due[:allowed]
 
         self.budget.prune()
-        markets = self._markets(symbols)
         pacer = Pacer(self.budget.limits, self._provider.batch_size)
         plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
         summary.interval = plan.interval

@@ -10,6 +10,7 @@ The server counts what it really received: ``requests`` (the parameters) and ``r
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import socket
@@ -132,6 +133,17 @@ class FakeAlphaVantage:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(self.seed)
+
+    def over_limits(self, per_minute: int, per_day: int = 0) -> int:
+        """Requests that arrived with ``per_minute`` others in the minute before them, or
+        ``per_day`` others in the 24 hours before them (0: no daily limit)."""
+        times = sorted(r.at for r in self.received)
+        over = 0
+        for index, at in enumerate(times):
+            in_minute = index - bisect.bisect_right(times, at - 60) + 1
+            in_day = index - bisect.bisect_right(times, at - 86_400) + 1
+            over += in_minute > per_minute or bool(per_day and in_day > per_day)
+        return over
 
     def behaviour_for(self, symbol: str) -> str:
         scripted = self.script.get(symbol, self.default)
