@@ -63,6 +63,7 @@ def build_worker(settings: Settings) -> Worker:
         settings.symbols,
         fence=lease.fence,
         cycle=timedelta(seconds=settings.refresh_seconds),
+        market_hours=settings.market_hours,
     )
     return Worker(engine, lease, refresher, settings)
 

@@ -17,6 +17,7 @@ import exchange_calendars as xcals
 import numpy as np
 
 DEFAULT_MARKET = "XNYS"
+ALWAYS_OPEN = "24/7"
 # Alpha Vantage marks non-US listings with a suffix; the catalog names US exchanges.
 SUFFIX_MARKETS = {
     "LON": "XLON",
@@ -111,7 +112,11 @@ class Market:
 
 @cache
 def market(code: str) -> Market:
-    """The trading periods of exchange ``code`` (``XNYS``, ``XLON``, ...), loaded once."""
+    """The trading periods of exchange ``code`` (``XNYS``, ``XLON``, ...), loaded once;
+    ``ALWAYS_OPEN`` is a market that never closes."""
+    if code == ALWAYS_OPEN:
+        forever = np.array([0.0]), np.array([float(2**40)])
+        return Market(code, *forever, np.array([0.0]))
     with warnings.catch_warnings():  # exchange-calendars 4.13 trips a pandas 3 deprecation
         warnings.simplefilter("ignore", category=DeprecationWarning)
         calendar = xcals.get_calendar(code)

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         alias="STOCKMON_LEADER_LEASE_SECONDS",
         description="default: twice the refresh interval, at least 30",
     )
+    market_hours: bool = Field(
+        True,
+        alias="STOCKMON_MARKET_HOURS",
+        description="false: spend the budget around the clock, as for markets that never close",
+    )
     history_days: float = Field(7.0, gt=0, le=3_650, alias="STOCKMON_HISTORY_DAYS")
     symbols: Annotated[tuple[str, ...], NoDecode] = Field((), alias="STOCKMON_SYMBOLS")
     demo_seed: int | None = Field(None, alias="STOCKMON_DEMO_SEED")

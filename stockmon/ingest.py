@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, Row, select
 
 from stockmon.budget import Fence, RequestBudget
-from stockmon.calendar import Market, market, market_of
+from stockmon.calendar import ALWAYS_OPEN, Market, market, market_of
 from stockmon.config import SYMBOL_PATTERN
 from stockmon.db import insert_ignoring_duplicates, upsert
 from stockmon.leadership import LeadershipLost
@@ -181,6 +181,7 @@ class Refresher:
     ``budget`` is the rate-limited provider's request budget (None: the provider has none);
     ``fence`` renews the scheduler's lease inside every write, refusing a deposed leader's.
     ``cycle`` is how often the scheduler runs a cycle, published with the pacing interval.
+    ``market_hours=False`` paces the budget around the clock instead of over trading sessions.
     """
 
     def __init__(
@@ -193,6 +194,7 @@ class Refresher:
         now: Callable[[], datetime] = utcnow,
         fence: Fence | None = None,
         cycle: timedelta = timedelta(0),
+        market_hours: bool = True,
     ) -> None:
         self.engine = engine
         self._provider = provider
@@ -201,6 +203,7 @@ class Refresher:
         self._now = now
         self._fence = fence
         self._cycle = cycle
+        self._market_hours = market_hours
 
     def run_cycle(self, pace: bool = True) -> CycleSummary:
         """Refresh the due symbols, stalest first, within the budget.
@@ -300,6 +303,8 @@ class Refresher:
         return chosen
 
     def _markets(self, symbols: Sequence[str]) -> dict[str, Market]:
+        if not self._market_hours:
+            return dict.fromkeys(symbols, market(ALWAYS_OPEN))
         with self.engine.connect() as conn:
             exchanges = dict(
                 conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,12 +40,9 @@ def _postgres_unavailable_reason() -> str | None:
 _PG_SKIP_REASON = _postgres_unavailable_reason()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'stockmon.db'}"
-        return
+@contextmanager
+def _postgres_schema() -> Iterator[str]:
+    """A URL on a PostgreSQL schema of its own, dropped afterwards (skips without a server)."""
     if _PG_SKIP_REASON:
         pytest.skip(_PG_SKIP_REASON)
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -58,6 +56,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'stockmon.db'}"
+        return
+    with _postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for what only PostgreSQL can show (several hosts)."""
+    with _postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
