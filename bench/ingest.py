@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from bench.common import each_database
-from stockmon.budget import Limits
 from stockmon.ingest import Refresher, ResultWriter
 from stockmon.providers import QuoteData
 
@@ -50,7 +49,7 @@ class Clock:
 
 def time_cycle(engine: Engine, clock: Clock) -> float:
     """A whole cycle: pick symbols, read their status, fetch, write."""
-    refresher = Refresher(engine, InstantProvider(), Limits(1, 0), SYMBOLS, now=clock)
+    refresher = Refresher(engine, InstantProvider(), None, SYMBOLS, now=clock)
     start = time.perf_counter()
     summary = refresher.run_cycle()
     elapsed = time.perf_counter() - start
@@ -62,7 +61,7 @@ def time_write_path(engine: Engine, clock: Clock) -> float:
     """What the cycle does to store 500 fetched quotes."""
     results = InstantProvider().fetch(SYMBOLS)
     start = time.perf_counter()
-    writer = ResultWriter(engine, {})
+    writer = ResultWriter(engine, {}, interval=None, fence=None)
     for symbol, quote in results.items():
         writer.add(symbol, quote, clock())
     writer.flush()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,7 @@ def insert_ignoring_duplicates(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> None:
     """Insert ``rows``, skipping those that break a unique constraint."""
-    if rows:
-        conn.execute(insert_for(conn.dialect, table).on_conflict_do_nothing(), rows)
+    _execute_many(conn, table, (), rows)
 
 
 def upsert(
@@ -78,8 +79,63 @@ def upsert(
 
     Every row must have the same keys.
     """
+    _execute_many(conn, table, tuple(keys), rows)
+
+
+def _execute_many(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> None:
+    # The hot path of every refresh cycle: the statement is compiled once, and the rows go to the
+    # driver's executemany with each column's bind conversion applied once per distinct value
+    # (a batch shares its timestamps), instead of SQLAlchemy's per-row parameter processing.
     if not rows:
         return
-    statement = insert_for(conn.dialect, table)
-    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
-    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+    bulk = _BulkInsert.compile(conn.dialect, table, keys, tuple(rows[0]))
+    conn.exec_driver_sql(bulk.sql, bulk.parameters(rows))
+
+
+@dataclass(frozen=True)
+class _BulkInsert:
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+    converters: tuple[Callable[[Any], Any] | None, ...]
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def compile(
+        dialect: Dialect, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+    ) -> _BulkInsert:
+        statement = insert_for(dialect, table)
+        if keys:
+            updates = {c: statement.excluded[c] for c in columns if c not in keys}
+            statement = statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+        else:
+            statement = statement.on_conflict_do_nothing()
+        if not dialect.positional:  # psycopg binds positional parameters faster than named ones
+            dialect = type(dialect)(paramstyle="format")
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+        names = tuple(compiled.positiontup) if compiled.positional else columns
+        converters = tuple(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
+        return _BulkInsert(compiled.string, names, compiled.positional, converters)
+
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        memo: list[tuple[Any, Any]] = [(object(), None)] * len(self.names)
+        converted_rows = []
+        for row in rows:
+            values = []
+            for index, (name, convert) in enumerate(zip(self.names, self.converters, strict=True)):
+                value = row[name]
+                if convert is not None:
+                    seen, converted = memo[index]
+                    if value is not seen:
+                        converted = convert(value)
+                        memo[index] = (value, converted)
+                    value = converted
+                values.append(value)
+            converted_rows.append(
+                tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+            )
+        return converted_rows
