@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from bench.common import each_database
-from stockmon.ingest import Refresher, ResultWriter
+from stockmon.ingest import Refresher
 from stockmon.providers import QuoteData
+from stockmon.writer import ResultWriter
 
 SYMBOLS = [f"B{i:03d}" for i in range(500)]
 ROUNDS = 15

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from sqlalchemy import Engine, Row, select
 from stockmon.budget import Fence, RequestBudget
 from stockmon.calendar import ALWAYS_OPEN, Market, market, market_of
 from stockmon.config import SYMBOL_PATTERN
-from stockmon.db import insert_ignoring_duplicates, upsert
+from stockmon.db import upsert
 from stockmon.leadership import LeadershipLost
 from stockmon.models import (
     LAST_CYCLE_AT,
@@ -21,30 +20,25 @@ from stockmon.models import (
     PROVIDER_NAME,
     REFRESH_INTERVAL_SECONDS,
     FetchStatus,
-    PriceHistory,
-    Quote,
     SchedulerState,
     Symbol,
     WatchlistItem,
     utcnow,
 )
-from stockmon.pacing import REJECTED_BACKOFF, Pacer, SymbolStatus, backoff, failure_backoff
+from stockmon.pacing import Pacer, SymbolStatus
 from stockmon.pacing import start_of_day as day_start
 from stockmon.providers.base import (
     BudgetExhausted,
-    FetchResult,
     ProviderError,
     ProviderUnavailable,
     QuoteData,
     QuoteProvider,
-    SymbolRejected,
 )
+from stockmon.writer import ResultWriter
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "AMD", "NFLX", "DIS")
-FLUSH_EVERY_RESULTS = 500
-FLUSH_EVERY_SECONDS = 2.0
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
@@ -83,87 +77,6 @@ class CycleSummary:
         if self.blocked_until is not None:
             line += f"; provider blocked until {self.blocked_until:%Y-%m-%d %H:%M:%S} UTC"
         return line
-
-
-class ResultWriter:
-    """Buffers results and writes them in batched transactions, each fenced by the lease."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        statuses: dict[str, Row],
-        interval: timedelta | None,
-        fence: Fence | None,
-        markets: Mapping[str, Market] | None = None,
-    ) -> None:
-        self.engine = engine
-        self._statuses = statuses
-        self._interval = interval
-        self._markets = markets or {}
-        self._fence = fence
-        self._quotes: list[dict] = []
-        self._history: list[dict] = []
-        self._status_rows: list[dict] = []
-        self._last_flush = time.monotonic()
-
-    def add(self, symbol: str, result: FetchResult, attempted_at: datetime) -> None:
-        previous = self._statuses.get(symbol)
-        status = {
-            "symbol": symbol,
-            "last_attempt_at": attempted_at,
-            "last_success_at": previous.last_success_at if previous else None,
-            "last_error": None,
-            "consecutive_failures": 0,
-            "retry_after": None,
-        }
-        if isinstance(result, QuoteData):
-            self._quotes.append({**vars(result), "fetched_at": attempted_at})
-            self._history.append(
-                {
-                    "symbol": symbol,
-                    "ts": attempted_at,
-                    "price": result.price,
-                    "volume": result.volume,
-                }
-            )
-            status["last_success_at"] = attempted_at
-        else:
-            failures = (previous.consecutive_failures if previous else 0) + 1
-            if isinstance(result, SymbolRejected):
-                retry_at = attempted_at + (result.backoff or backoff(failures, REJECTED_BACKOFF))
-            else:
-                retry_at = self._retry_at(symbol, attempted_at, failures)
-            status.update(
-                last_error=str(result)[:500],
-                consecutive_failures=failures,
-                retry_after=retry_at,
-            )
-        self._status_rows.append(status)
-        if (
-            len(self._status_rows) >= FLUSH_EVERY_RESULTS
-            or time.monotonic() - self._last_flush >= FLUSH_EVERY_SECONDS
-        ):
-            self.flush()
-
-    def _retry_at(self, symbol: str, attempted_at: datetime, failures: int) -> datetime:
-        """After a passing failure; paced, the back-off counts trading time, so nights and
-        weekends do not bring a failing symbol back to the head of the queue."""
-        wait = failure_backoff(failures, self._interval)
-        market = self._markets.get(symbol)
-        if market is not None and (later := market.after_trading(attempted_at, wait)):
-            return later
-        return attempted_at + wait
-
-    def flush(self) -> None:
-        if self._status_rows:
-            with self.engine.begin() as conn:
-                if self._fence:
-                    self._fence(conn)
-                upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
-                insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
-                upsert(conn, FetchStatus.__table__, self._status_rows, keys=["symbol"])
-        self._quotes, self._history, self._status_rows = [], [], []
-        self._last_flush = time.monotonic()
 
 
 def _backing_off(status: SymbolStatus | None, now: datetime) -> bool:
