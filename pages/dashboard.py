@@ -5,9 +5,9 @@ from datetime import timedelta
 import streamlit as st
 
 from stockmon import ui
-from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard
+from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard, quotes_are_stale
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, is_stale, ticker_html
+from stockmon.presentation import age_text, ticker_html
 from stockmon.queries import scheduler_status
 from stockmon.watchlists import get_picks
 
@@ -22,12 +22,6 @@ if not picks:
     st.stop()
 
 
-def published_interval() -> timedelta:
-    """How often the scheduler says each symbol is refreshed (its cycle before it has said)."""
-    interval = scheduler_status(ui.engine()).refresh_interval
-    return interval or timedelta(seconds=settings.refresh_seconds)
-
-
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
 def live_quotes() -> None:
     now = utcnow()
@@ -40,7 +34,9 @@ def live_quotes() -> None:
     waiting = quotes["price"].isna()
     if waiting.all():
         st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
-    elif is_stale(newest, now, published_interval()):
+    elif quotes_are_stale(
+        newest, now, scheduler_status(ui.engine()), timedelta(seconds=settings.refresh_seconds)
+    ):
         st.warning(
             f"Quotes are stale: the newest is from {age_text(newest, now)}. "
             "Is the scheduler running?",

@@ -10,11 +10,26 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 from sqlalchemy import Engine
 
+from stockmon.calendar import DEFAULT_MARKET, market
 from stockmon.presentation import age_text, change_color
-from stockmon.queries import latest_quotes, sparklines
+from stockmon.queries import SchedulerStatus, latest_quotes, sparklines
 
 SPARKLINE_WINDOW = timedelta(hours=8)
 SPARKLINE_POINTS = 48
+
+
+def quotes_are_stale(
+    newest: datetime | None, now: datetime, status: SchedulerStatus, cycle: timedelta
+) -> bool:
+    """The newest quote is older than three of the refresh intervals the scheduler publishes
+    (its ``cycle`` before it has published one). When it paces by market hours, age counts
+    New York trading time: a Friday close is not stale on Sunday."""
+    if newest is None or pd.isna(newest):
+        return True
+    interval = status.refresh_interval or cycle
+    if status.market_hours:
+        return market(DEFAULT_MARKET).trading_time(newest, now) > 3 * interval
+    return now - newest > 3 * interval
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from stockmon.leadership import LeadershipLost
 from stockmon.models import (
     LAST_CYCLE_AT,
     LAST_CYCLE_SUMMARY,
+    MARKET_HOURS,
     PROVIDER_NAME,
     REFRESH_INTERVAL_SECONDS,
     FetchStatus,
@@ -235,6 +236,7 @@ class Refresher:
             LAST_CYCLE_SUMMARY: summary.log_line()[:500],
             PROVIDER_NAME: self._provider.name,
             REFRESH_INTERVAL_SECONDS: f"{interval.total_seconds():.0f}",
+            MARKET_HOURS: str(self.budget is not None and self._market_hours).lower(),
         }
         rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
         with self.engine.begin() as conn:

@@ -116,6 +116,7 @@ LAST_CYCLE_AT = "scheduler.last_cycle_at"
 LAST_CYCLE_SUMMARY = "scheduler.last_cycle_summary"
 PROVIDER_NAME = "scheduler.provider"
 REFRESH_INTERVAL_SECONDS = "scheduler.refresh_interval_seconds"
+MARKET_HOURS = "scheduler.market_hours"  # "true": the interval counts trading time only
 LEADER = "scheduler.leader"
 
 

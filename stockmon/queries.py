@@ -20,6 +20,7 @@ from stockmon.models import (
     LAST_CYCLE_AT,
     LAST_CYCLE_SUMMARY,
     LEADER,
+    MARKET_HOURS,
     PROVIDER_NAME,
     REFRESH_INTERVAL_SECONDS,
     PriceHistory,
@@ -170,10 +171,13 @@ class SchedulerStatus:
     last_cycle_summary: str | None
     provider: str | None
     refresh_interval: timedelta | None  # how often each symbol is refreshed, as published
+    market_hours: bool  # the interval counts trading time only: markets closed, quotes rest
     leader: str | None
 
 
-_STATUS_KEYS = [LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, LEADER]
+_STATUS_KEYS = [
+    LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS, LEADER
+]  # fmt: skip
 
 
 def scheduler_status(engine: Engine) -> SchedulerStatus:
@@ -193,6 +197,7 @@ def scheduler_status(engine: Engine) -> SchedulerStatus:
         last_cycle_summary=values.get(LAST_CYCLE_SUMMARY),
         provider=values.get(PROVIDER_NAME),
         refresh_interval=timedelta(seconds=float(interval)) if interval else None,
+        market_hours=values.get(MARKET_HOURS) == "true",
         leader=values.get(LEADER),
     )
 

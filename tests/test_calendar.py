@@ -94,3 +94,15 @@ def test_around_the_clock_never_closes():
     always = market(ALWAYS_OPEN)
     assert always.is_open(at(26, 3))
     assert always.trading_time(at(21, 0), at(22, 0)) == timedelta(days=1)
+
+
+def test_a_friday_close_is_not_stale_on_sunday():
+    from stockmon.dashboard import quotes_are_stale
+    from stockmon.queries import SchedulerStatus
+
+    paced = SchedulerStatus(at(20, 21), "", "alphavantage", timedelta(minutes=156), True, None)
+    friday_close = at(20, 21, 5)
+    assert not quotes_are_stale(friday_close, at(22, 20), paced, timedelta(seconds=60))
+    assert quotes_are_stale(friday_close, at(24, 18), paced, timedelta(seconds=60))  # Tuesday
+    wall_clock = SchedulerStatus(at(20, 21), "", "demo", timedelta(seconds=10), False, None)
+    assert quotes_are_stale(friday_close, at(20, 21, 7), wall_clock, timedelta(seconds=10))
