@@ -194,12 +194,10 @@ class Refresher:
             due.sort(key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s))
             if self.budget is None:
                 return due
-            self.budget.prune()
             allowed = self.budget.remaining() * self._provider.batch_size
             summary.skipped_for_budget = max(len(due) - allowed, 0)
             return due[:allowed]
 
-        self.budget.prune()
         pacer = Pacer(self.budget.limits, self._provider.batch_size)
         plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
         summary.interval = plan.interval

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from stockmon.models import LeaderLease, utcnow
@@ -123,33 +123,24 @@ class Lease:
         """Give the lease up at once (on shutdown), so a standby need not wait for it to run out."""
         if self.token is None:
             return
-        table = LeaderLease.__table__
         with self._engine.begin() as conn:
-            conn.execute(
-                update(table)
-                .where(
-                    table.c.name == self.name,
-                    table.c.holder == self.holder,
-                    table.c.token == self.token,
-                )
-                .values(expires_at=self._now())
-            )
+            conn.execute(update(LeaderLease).where(self._ours()).values(expires_at=self._now()))
         self.token = None
 
-    def _renew(self, conn: Connection, now: datetime) -> bool:
+    def _ours(self) -> ColumnElement[bool]:
+        """The lease row as this process last held it."""
         table = LeaderLease.__table__
-        return bool(
-            conn.execute(
-                update(table)
-                .where(
-                    table.c.name == self.name,
-                    table.c.holder == self.holder,
-                    table.c.token == self.token,
-                    table.c.expires_at > now,
-                )
-                .values(expires_at=now + self.ttl)
-            ).rowcount
+        return and_(
+            table.c.name == self.name, table.c.holder == self.holder, table.c.token == self.token
         )
+
+    def _renew(self, conn: Connection, now: datetime) -> bool:
+        renewal = (
+            update(LeaderLease)
+            .where(self._ours(), LeaderLease.expires_at > now)
+            .values(expires_at=now + self.ttl)
+        )
+        return bool(conn.execute(renewal).rowcount)
 
     def _step_down(self, reason: str) -> None:
         if self.token is not None:
