@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select
 
 from stockmon.db import upsert
 from stockmon.models import FetchStatus, PriceHistory, SchedulerState
@@ -41,14 +41,24 @@ def roll_up(engine: Engine, now: datetime, keep: timedelta, max_slices: int = 12
 
 
 def _watermark(engine: Engine) -> datetime | None:
-    with engine.connect() as conn:
+    """Where the roll-up goes on from; found once from the oldest point (a full scan), then
+    kept, so later runs never scan the table."""
+    with engine.begin() as conn:
         value = conn.execute(
             select(SchedulerState.value).where(SchedulerState.key == WATERMARK)
         ).scalar_one_or_none()
         if value is not None:
             return datetime.fromisoformat(value)
         oldest = conn.execute(select(func.min(PriceHistory.ts))).scalar_one_or_none()
-    return _bucket_start(oldest) if oldest is not None else None
+        if oldest is None:
+            return None
+        _save_watermark(conn, _bucket_start(oldest))
+    return _bucket_start(oldest)
+
+
+def _save_watermark(conn: Connection, until: datetime) -> None:
+    row = {"key": WATERMARK, "value": until.isoformat(), "updated_at": datetime.now(UTC)}
+    upsert(conn, SchedulerState.__table__, [row], keys=["key"])
 
 
 def _roll_up_slice(engine: Engine, start: datetime, end: datetime) -> int:
@@ -77,6 +87,5 @@ def _roll_up_slice(engine: Engine, start: datetime, end: datetime) -> int:
                     )
                 )
                 deleted += len(doomed)
-        row = {"key": WATERMARK, "value": end.isoformat(), "updated_at": datetime.now(UTC)}
-        upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+        _save_watermark(conn, end)
     return deleted
