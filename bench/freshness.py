@@ -39,13 +39,16 @@ class SimulatedClock:
         return self.now
 
 
-def simulate(engine, failure_rate: float, failing: str | None) -> tuple[timedelta, int, int]:
+def simulate(
+    engine, failure_rate: float, failing: str | None, seed: int = 7
+) -> tuple[timedelta, int, int]:
     """(worst trading-hours staleness of a healthy symbol, requests over a limit, requests)."""
     nyse = market("XNYS")
     clock = SimulatedClock()
     with serve() as fake:
         fake.now = lambda: clock().timestamp()
-        fake.failure_rate, fake.seed = failure_rate, 7
+        fake.failure_rate = failure_rate
+        fake.reseed(seed)
         if failing:
             fake.script[failing] = "http500"
         budget = RequestBudget(engine, AlphaVantageProvider.name, LIMITS, now=clock)

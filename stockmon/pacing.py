@@ -59,13 +59,13 @@ def backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
 
 def failure_backoff(failures: int, interval: timedelta | None) -> timedelta:
     """Back-off after a passing failure. Unpaced: 1 minute doubling to 30. Paced: a tenth of the
-    pacing interval after the first failure (a blip costs a healthy symbol little), then one
+    pacing interval, then a fifth (a blip or two cost a healthy symbol little), then one
     interval doubling to four, so a symbol that keeps failing spends less than its share."""
     if interval is None:
         return backoff(failures, FAILED_BACKOFF)
-    if failures == 1:
-        return max(FAILED_BACKOFF[0], interval / 10)
-    return min(interval * 2 ** (failures - 2), interval * PACED_FAILURE_CAP)
+    if failures <= 2:
+        return max(FAILED_BACKOFF[0], interval * failures / 10)
+    return min(interval * 2 ** (failures - 3), interval * PACED_FAILURE_CAP)
 
 
 class Pacer:

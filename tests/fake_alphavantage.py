@@ -134,6 +134,10 @@ class FakeAlphaVantage:
         self._lock = threading.Lock()
         self._random = random.Random(self.seed)
 
+    def reseed(self, seed: int) -> None:
+        """Restart the sequence of ``failure_rate`` failures from ``seed``."""
+        self._random = random.Random(seed)
+
     def over_limits(self, per_minute: int, per_day: int = 0) -> int:
         """Requests that arrived with ``per_minute`` others in the minute before them, or
         ``per_day`` others in the 24 hours before them (0: no daily limit)."""
