@@ -80,10 +80,6 @@ class CycleSummary:
         return line
 
 
-def _backing_off(status: SymbolStatus | None, now: datetime) -> bool:
-    return bool(status and status.retry_after and status.retry_after > now)
-
-
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -189,7 +185,7 @@ class Refresher:
             for s, row in statuses.items()
         }
         if self.budget is None or markets is None:
-            due = [s for s in symbols if not _backing_off(states.get(s), now)]
+            due = [s for s in symbols if not states.get(s, SymbolStatus()).backing_off(now)]
             summary.backing_off = len(symbols) - len(due)
             due.sort(key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s))
             if self.budget is None:

@@ -39,6 +39,9 @@ class SymbolStatus:
     last_success_at: datetime | None = None
     retry_after: datetime | None = None
 
+    def backing_off(self, now: datetime) -> bool:
+        return self.retry_after is not None and self.retry_after > now
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -90,7 +93,7 @@ class Pacer:
         for symbol in symbols:
             status = statuses.get(symbol, SymbolStatus())
             market = markets[symbol]
-            if status.retry_after and status.retry_after > now:
+            if status.backing_off(now):
                 backing_off += 1
                 continue
             if status.last_attempt_at is not None and not market.trading_time(
