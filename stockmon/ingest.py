@@ -130,7 +130,9 @@ class Refresher:
         to_fetch = self._choose(symbols, statuses, now, markets, summary)
 
         batch_size = self._provider.batch_size
-        writer = ResultWriter(self.engine, statuses, summary.interval, self._fence, markets)
+        writer = ResultWriter(
+            self.engine, statuses, summary.interval, self._fence, markets, now=self._now
+        )
         for position, batch in enumerate(_chunks(to_fetch, batch_size)):
             try:
                 results = self._provider.fetch(batch)

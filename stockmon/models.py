@@ -143,3 +143,50 @@ class WatchlistItem(SQLModel, table=True):
     symbol: str = Field(primary_key=True, max_length=16)
     position: int = 0
     added_at: datetime
+
+
+class AlertRule(SQLModel, table=True):
+    """One person's price alert on one symbol; ``armed`` until it fires, again once the
+    condition has turned false (beyond a margin) on a later quote."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (Index("ix_alert_rules_symbol", "symbol"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    symbol: str = Field(max_length=16)
+    kind: str = Field(max_length=16, description="above, below, up_pct, down_pct")
+    threshold: float
+    note: str = Field("", max_length=200)
+    paused: bool = False
+    one_shot: bool = False
+    armed: bool = True
+    created_at: datetime
+    last_fired_at: datetime | None = None
+
+
+class AlertEvent(SQLModel, table=True):
+    """One firing of a rule, written in the transaction that stored the quote behind it."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index("ix_alert_events_user_seen", "user_id", "seen"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int | None = Field(
+        None,
+        sa_column=Column(Integer, ForeignKey("alert_rules.id", ondelete="SET NULL")),
+    )
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    symbol: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    threshold: float
+    price: float
+    change_percent: float | None = None
+    note: str = Field("", max_length=200)
+    quote_at: datetime
+    fired_at: datetime
+    seen: bool = False

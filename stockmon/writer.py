@@ -1,17 +1,19 @@
-"""The refresh cycle's writer: results buffered and stored in batched, fenced transactions."""
+"""The refresh cycle's writer: results buffered and stored in batched, fenced transactions,
+with the alerts the new quotes fire (an outbox: events commit with their quotes)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, Row
 
+from stockmon import alerts
 from stockmon.budget import Fence
 from stockmon.calendar import Market
 from stockmon.db import insert_ignoring_duplicates, upsert
-from stockmon.models import FetchStatus, PriceHistory, Quote
+from stockmon.models import FetchStatus, PriceHistory, Quote, utcnow
 from stockmon.pacing import REJECTED_BACKOFF, backoff, failure_backoff
 from stockmon.providers.base import FetchResult, QuoteData, SymbolRejected
 
@@ -29,11 +31,13 @@ class ResultWriter:
         interval: timedelta | None,
         fence: Fence | None,
         markets: Mapping[str, Market] | None = None,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
         self._statuses = statuses
         self._interval = interval
         self._markets = markets or {}
+        self._now = now
         self._fence = fence
         self._quotes: list[dict] = []
         self._history: list[dict] = []
@@ -95,6 +99,7 @@ class ResultWriter:
                     self._fence(conn)
                 upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
                 insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
+                alerts.evaluate(conn, self._quotes, self._now())
                 upsert(conn, FetchStatus.__table__, self._status_rows, keys=["symbol"])
         self._quotes, self._history, self._status_rows = [], [], []
         self._last_flush = time.monotonic()

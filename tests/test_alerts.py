@@ -1,0 +1,173 @@
+"""Price alert rules evaluated as quotes are stored, on SQLite and PostgreSQL."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
+from stockmon.ingest import Refresher
+from stockmon.models import AlertEvent, AlertRule, User, utcnow
+from stockmon.providers import ProviderError, QuoteData
+
+
+class ScriptedMarket:
+    """Answers each symbol with the price (and day change %) the test sets, or an error."""
+
+    name = "scripted"
+    rate_limited = False
+    batch_size = 100
+
+    def __init__(self) -> None:
+        self.prices: dict[str, float] = {}
+        self.changes: dict[str, float] = {}
+        self.failing: set[str] = set()
+
+    def fetch(self, symbols):
+        return {s: self._answer(s) for s in symbols}
+
+    def _answer(self, symbol):
+        if symbol in self.failing:
+            return ProviderError("scripted failure")
+        price = self.prices.get(symbol, 100.0)
+        change = self.changes.get(symbol, 0.0)
+        return QuoteData(
+            symbol, price, price, price, price, price, 0.0, change, 1000, date(2026, 3, 2)
+        )
+
+
+@pytest.fixture
+def user_id(engine, clock) -> int:
+    with Session(engine) as session:
+        user = User(
+            username="ann", name="Ann", email="ann@example.com", password_hash="x",
+            created_at=clock(),
+        )  # fmt: skip
+        session.add(user)
+        session.commit()
+        return user.id
+
+
+@pytest.fixture
+def market() -> ScriptedMarket:
+    return ScriptedMarket()
+
+
+@pytest.fixture
+def cycle(engine, market, clock):
+    clock.current = utcnow()  # rules are stamped with the wall clock when they are created
+    refresher = Refresher(engine, market, None, ["AAPL", "MSFT"], now=clock)
+
+    def run(**prices: float) -> int:
+        """One cycle at these prices, a minute later; the events fired so far."""
+        clock.advance(minutes=1)
+        market.prices.update(prices)
+        refresher.run_cycle()
+        return len(events(engine))
+
+    return run
+
+
+def events(engine) -> list[AlertEvent]:
+    with Session(engine) as session:
+        return list(session.exec(select(AlertEvent).order_by(AlertEvent.id)).scalars())
+
+
+def rule(engine, rule_id) -> AlertRule:
+    with Session(engine) as session:
+        return session.get(AlertRule, rule_id)
+
+
+def test_a_rule_fires_once_per_crossing_and_re_arms(engine, user_id, cycle, clock):
+    cycle(AAPL=190.0)
+    rule_id = create_rule(engine, user_id, "aapl", "above", 200, note="sell half")
+    assert cycle(AAPL=199.0) == 0
+    assert cycle(AAPL=201.0) == 1  # crossed
+    assert cycle(AAPL=205.0) == 1  # still above: no second event
+    assert cycle(AAPL=199.9) == 1  # back below, but within the 0.1 % margin: not re-armed
+    assert cycle(AAPL=200.5) == 1  # so wobbling around 200 fires nothing
+    assert rule(engine, rule_id).armed is False
+    assert cycle(AAPL=199.0) == 1  # clearly below: re-armed
+    assert rule(engine, rule_id).armed is True
+    assert cycle(AAPL=202.0) == 2  # the second crossing fires again
+    first = events(engine)[0]
+    assert (first.symbol, first.kind, first.threshold, first.price) == ("AAPL", "above", 200, 201)
+    assert first.note == "sell half" and first.seen is False and first.user_id == user_id
+    assert first.quote_at == first.fired_at
+
+
+@pytest.mark.parametrize(
+    ("kind", "threshold", "quiet", "firing"),
+    [
+        ("above", 150.0, {"prices": 149.0}, {"prices": 150.0}),
+        ("below", 90.0, {"prices": 91.0}, {"prices": 90.0}),
+        ("up_pct", 2.0, {"changes": 1.9}, {"changes": 2.0}),
+        ("down_pct", 3.0, {"changes": -2.9}, {"changes": -3.5}),
+    ],
+)
+def test_each_rule_kind(engine, user_id, market, cycle, kind, threshold, quiet, firing):
+    create_rule(engine, user_id, "MSFT", kind, threshold)
+    for field, value in quiet.items():
+        getattr(market, field)["MSFT"] = value
+    assert cycle() == 0
+    for field, value in firing.items():
+        getattr(market, field)["MSFT"] = value
+    assert cycle() == 1
+
+
+def test_one_shot_rules_pause_and_paused_rules_stay_quiet(engine, user_id, cycle):
+    one_shot = create_rule(engine, user_id, "AAPL", "below", 95, one_shot=True)
+    paused = create_rule(engine, user_id, "AAPL", "below", 96)
+    set_paused(engine, user_id, paused, True)
+    assert cycle(AAPL=94.0) == 1
+    assert rule(engine, one_shot).paused is True
+    assert cycle(AAPL=99.0) == 1 and cycle(AAPL=94.0) == 1  # neither fires again
+    set_paused(engine, user_id, paused, False)  # resumed: armed, fires on the next quote
+    assert cycle(AAPL=94.0) == 2
+    delete_rule(engine, user_id, paused)
+    assert rule(engine, paused) is None
+    assert events(engine)[-1].rule_id is None  # the event outlives its rule
+
+
+def test_a_quote_older_than_the_rule_never_fires_it(engine, user_id, market, clock):
+    clock.current = utcnow() - timedelta(seconds=30)  # fetched half a minute ago...
+    market.prices["AAPL"] = 300.0
+    create_rule(engine, user_id, "AAPL", "above", 200)  # ...stored after the rule was made
+    Refresher(engine, market, None, ["AAPL"], now=clock).run_cycle()
+    assert events(engine) == []
+    clock.current = utcnow() + timedelta(seconds=1)  # the next quote is newer: it fires
+    Refresher(engine, market, None, ["AAPL"], now=clock).run_cycle()
+    assert len(events(engine)) == 1
+
+
+def test_a_failed_quote_fires_and_re_arms_nothing(engine, user_id, market, cycle):
+    create_rule(engine, user_id, "AAPL", "above", 200)
+    assert cycle(AAPL=201.0) == 1
+    market.failing.add("AAPL")
+    market.prices["AAPL"] = 150.0  # would re-arm, if a failure were a quote
+    cycle()
+    market.failing.clear()
+    assert cycle(AAPL=201.0) == 1  # never re-armed, so no second event
+
+
+@pytest.mark.parametrize(
+    ("kind", "threshold", "message"),
+    [
+        ("above", float("nan"), "positive, finite"),
+        ("below", -5, "positive, finite"),
+        ("above", "lots", "must be a number"),
+        ("high_52w", 1, "52-week"),
+        ("sideways", 1, "sideways"),
+    ],
+)
+def test_bad_rules_are_refused_with_a_clear_message(engine, user_id, kind, threshold, message):
+    with pytest.raises(AlertError, match=message):
+        create_rule(engine, user_id, "AAPL", kind, threshold)
+
+
+def test_hostile_symbols_and_long_notes_are_refused(engine, user_id):
+    with pytest.raises(AlertError, match="not a ticker symbol"):
+        create_rule(engine, user_id, "<img src=x>", "above", 1)
+    with pytest.raises(AlertError, match="at most 200"):
+        create_rule(engine, user_id, "AAPL", "above", 1, note="x" * 201)
