@@ -27,6 +27,7 @@ else:
             ),
             st.Page(ui.PAGES["picker"], title="Stock Picker", icon=":material/playlist_add:"),
             st.Page(ui.PAGES["charts"], title="Charts", icon=":material/show_chart:"),
+            st.Page(ui.PAGES["alerts"], title="Alerts", icon=":material/notifications:"),
             st.Page(ui.PAGES["account"], title="Account", icon=":material/person:"),
         ]
     )

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon import ui
+from stockmon import alert_inbox, ui
 from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard, quotes_are_stale
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, ticker_html
+from stockmon.presentation import age_text, escape_markdown, ticker_html
 from stockmon.queries import scheduler_status
 from stockmon.watchlists import get_picks
 
@@ -22,9 +22,28 @@ if not picks:
     st.stop()
 
 
+def announce_alerts() -> None:
+    """A toast for each alert fired since the last look (once, whatever the open tabs), and a
+    badge with the unread count."""
+    for event in alert_inbox.claim_announcements(ui.engine(), account.id):
+        condition = alert_inbox.describe(event.kind, event.threshold)
+        note = f" · {event.note}" if event.note else ""
+        st.toast(
+            escape_markdown(f"{event.symbol} {condition}: now {event.price:,.2f}{note}"),
+            icon=":material/notifications_active:",
+        )
+    if unseen := alert_inbox.unseen_count(ui.engine(), account.id):
+        st.page_link(
+            ui.PAGES["alerts"],
+            label=f"{unseen} new alert{'s' * (unseen != 1)}",
+            icon=":material/notifications_active:",
+        )
+
+
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
 def live_quotes() -> None:
     now = utcnow()
+    announce_alerts()
     data = load_dashboard(ui.engine(), picks, now)
     quotes = data.quotes
     if ticker := ticker_html(quotes):

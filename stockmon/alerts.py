@@ -209,6 +209,7 @@ def evaluate(conn: Connection, quotes: Sequence[Mapping[str, Any]], now: datetim
                     "quote_at": quote["fetched_at"],
                     "fired_at": now,
                     "seen": False,
+                    "announced": False,
                 }
                 for rule, quote in fired
             ],

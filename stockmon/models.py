@@ -190,3 +190,4 @@ class AlertEvent(SQLModel, table=True):
     quote_at: datetime
     fired_at: datetime
     seen: bool = False
+    announced: bool = Field(False, description="toasted in the app (once, whatever the tabs)")

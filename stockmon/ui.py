@@ -28,6 +28,7 @@ PAGES = {
     "dashboard": "pages/dashboard.py",
     "picker": "pages/picker.py",
     "charts": "pages/charts.py",
+    "alerts": "pages/alerts.py",
     "account": "pages/account.py",
     "login": "pages/login.py",
 }

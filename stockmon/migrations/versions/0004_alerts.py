@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("quote_at", UTCDateTime(), nullable=False),
         sa.Column("fired_at", UTCDateTime(), nullable=False),
         sa.Column("seen", sa.Boolean(), nullable=False),
+        sa.Column("announced", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_alert_events_user_seen", "alert_events", ["user_id", "seen"])
 

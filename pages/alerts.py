@@ -1,0 +1,122 @@
+"""Price alerts: create rules on your picks (or any catalog symbol), watch their state, read
+what fired."""
+
+import streamlit as st
+
+from stockmon import alert_inbox, ui
+from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
+from stockmon.presentation import escape_markdown
+from stockmon.queries import catalog
+from stockmon.watchlists import get_picks
+
+KINDS = {
+    "above": "Price above",
+    "below": "Price below",
+    "up_pct": "Day change at or above +%",
+    "down_pct": "Day change at or below -%",
+}
+
+account = ui.require_account()
+engine = ui.engine()
+
+st.title("Alerts")
+st.caption(
+    "The scheduler checks every new quote against your rules, with no browser open. A rule "
+    "fires once when its condition becomes true and re-arms when it turns false again."
+)
+
+symbols = catalog(engine)
+names = dict(zip(symbols["symbol"], symbols["name"], strict=True))
+picks = [s for s in get_picks(engine, account.id) if s in names]
+choices = picks + [s for s in names if s not in picks]
+preset = st.query_params.get("symbol")
+
+with st.form("new_rule", clear_on_submit=True):
+    left, middle, right = st.columns([2, 2, 1])
+    symbol = left.selectbox(
+        "Symbol",
+        choices,
+        index=choices.index(preset) if preset in choices else 0,
+        format_func=lambda s: f"{s} · {names[s]}" + (" (pick)" if s in picks else ""),
+    )
+    kind = middle.selectbox("Condition", list(KINDS), format_func=KINDS.get)
+    threshold = right.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
+    note = st.text_input("Note (optional)", max_chars=200)
+    one_shot = st.checkbox("Only once (pause the rule after it fires)")
+    if st.form_submit_button("Create alert", type="primary"):
+        try:
+            create_rule(engine, account.id, symbol, kind, threshold, note, one_shot)
+        except AlertError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Alert created: {symbol} {alert_inbox.describe(kind, threshold)}.")
+
+rules = alert_inbox.rules_overview(engine, account.id)
+st.subheader("Your rules")
+if rules.empty:
+    st.info("No alerts yet: create one above.")
+else:
+    picked = st.dataframe(
+        rules.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="multi-row",
+        column_config={
+            "symbol": "Symbol",
+            "condition": "Condition",
+            "note": st.column_config.TextColumn("Note"),
+            "state": "State",
+            "price": st.column_config.NumberColumn("Price", format="%.2f"),
+            "distance": st.column_config.NumberColumn(
+                "Distance", format="%.2f", help="% of the threshold, or points of day change"
+            ),
+            "one_shot": st.column_config.CheckboxColumn("Once"),
+        },
+        key="rules_table",
+    )
+    selected = [int(rules.iloc[i]["id"]) for i in picked.selection.rows]
+    pause, resume, remove = st.columns(3)
+    actions = (
+        (pause, "Pause", lambda rule: set_paused(engine, account.id, rule, True)),
+        (resume, "Resume", lambda rule: set_paused(engine, account.id, rule, False)),
+        (remove, "Delete", lambda rule: delete_rule(engine, account.id, rule)),
+    )
+    for column, label, act in actions:
+        if column.button(label, disabled=not selected, width="stretch"):
+            for rule_id in selected:
+                act(rule_id)
+            st.rerun()
+    st.caption("Select rules in the table to pause, resume or delete them.")
+
+st.subheader("History")
+unseen = alert_inbox.unseen_count(engine, account.id)
+left, middle, right = st.columns([2, 1, 1])
+only_symbol = left.selectbox("Symbol", ["All symbols", *sorted(names)], key="history_symbol")
+only_unseen = middle.toggle("Unread only")
+if right.button(f"Mark all read ({unseen})", disabled=not unseen, width="stretch"):
+    alert_inbox.mark_all_read(engine, account.id)
+    st.rerun()
+history = alert_inbox.events(
+    engine,
+    account.id,
+    None if only_symbol == "All symbols" else only_symbol,
+    only_unseen,
+)
+if history.empty:
+    st.caption("Nothing has fired yet.")
+else:
+    st.dataframe(
+        history.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm"),
+            "symbol": "Symbol",
+            "condition": "Condition",
+            "price": st.column_config.NumberColumn("Price", format="%.2f"),
+            "note": st.column_config.TextColumn("Note"),
+            "seen": st.column_config.CheckboxColumn("Read"),
+        },
+    )
+st.caption(f"Signed in as {escape_markdown(account.username)}.")

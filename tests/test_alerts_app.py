@@ -1,0 +1,71 @@
+"""The Alerts page and the dashboard's alert toasts, through Streamlit's AppTest."""
+
+from stockmon import alert_inbox
+from stockmon.alerts import create_rule, evaluate
+from stockmon.models import utcnow
+from stockmon.watchlists import save_picks
+from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
+
+
+def fire(engine, symbol: str, price: float) -> None:  # noqa: F811
+    """Store what a cycle's evaluation would, for a quote at ``price``."""
+    with engine.begin() as conn:
+        evaluate(
+            conn, [{"symbol": symbol, "price": price, "change_percent": 0.0,
+                    "fetched_at": utcnow()}], utcnow(),
+        )  # fmt: skip
+
+
+def test_a_person_creates_a_rule_and_sees_its_state(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 190.0, 188.0)
+    at = logged_in_app("pages/alerts.py")
+    assert not at.exception
+    assert at.selectbox[0].options[:2] == [
+        "AAPL · Apple Inc. (pick)",
+        "MSFT · Microsoft Corporation (pick)",
+    ]
+    at.selectbox[0].select("AAPL")
+    at.selectbox[1].select("above")
+    at.number_input[0].set_value(200.0)
+    at.text_input[0].input("<b>sell</b> half")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Alert created: AAPL price above 200.00" in at.success[0].value
+    rules = at.dataframe[0].value
+    assert list(rules["state"]) == ["armed"]
+    assert rules.iloc[0]["note"] == "<b>sell</b> half"  # shown as text in a table cell
+    assert rules.iloc[0]["distance"] == (200 - 190) / 200 * 100
+
+
+def test_a_bad_threshold_gets_one_clear_sentence(engine, ann):  # noqa: F811
+    at = logged_in_app("pages/alerts.py")
+    at.number_input[0].set_value(0.0)
+    at.button[0].click().run()
+    assert "positive, finite" in at.error[0].value
+    assert alert_inbox.rules_overview(engine, ann.id).empty
+
+
+def test_the_dashboard_toasts_each_new_alert_once_and_counts_the_unread(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL"])
+    seed_quote(engine, "AAPL", 190.0, 188.0)
+    create_rule(engine, ann.id, "AAPL", "above", 200, note="*sell*")
+    fire(engine, "AAPL", 201.0)
+    at = logged_in_app()
+    assert not at.exception
+    toasts = [t.value for t in at.toast]
+    assert toasts == ["AAPL price above 200\\.00: now 201\\.00 · \\*sell\\*"]
+    assert any("1 new alert" in str(link.proto.label) for link in at.get("page_link"))
+    again = logged_in_app()  # another tab: the same event is not toasted twice
+    assert not again.toast
+
+
+def test_mark_all_read_clears_the_badge(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL"])
+    create_rule(engine, ann.id, "AAPL", "below", 100)
+    fire(engine, "AAPL", 99.0)
+    at = logged_in_app("pages/alerts.py")
+    history = at.dataframe[-1].value
+    assert list(history["symbol"]) == ["AAPL"] and not history.iloc[0]["seen"]
+    next(b for b in at.button if b.label.startswith("Mark all read")).click().run()
+    assert alert_inbox.unseen_count(engine, ann.id) == 0
