@@ -171,6 +171,22 @@ def test_register_pick_watch_reload_logout(app_url, browser):
     page.wait_for_timeout(2500)
     shoot(page, "dashboard")
 
+    # an alert created on the Alerts page fires on the market's next quote and is toasted
+    page.get_by_role("link", name="Alerts").click()
+    expect(page.get_by_role("heading", name="Your rules")).to_be_visible()
+    threshold = page.get_by_role("spinbutton", name="Threshold")
+    threshold.fill("1")
+    page.get_by_role("textbox", name="Note (optional)").fill("<b>bold?</b>")
+    page.get_by_role("button", name="Create alert").click()
+    expect(page.get_by_text(re.compile(r"Alert created: \w+ price above 1\.00"))).to_be_visible()
+    page.wait_for_timeout(1500)
+    shoot(page, "alerts")
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    toast = page.get_by_test_id("stToast").first
+    expect(toast).to_contain_text("price above 1.00", timeout=30_000)
+    expect(toast).to_contain_text("<b>bold?</b>")  # the note as text, never as markup
+    expect(page.get_by_role("link", name=re.compile(r"1 new alert"))).to_be_visible(timeout=30_000)
+
     page.get_by_role("link", name="Charts").click()
     expect(page.get_by_role("heading", name="Compared: % change over the range")).to_be_visible()
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
