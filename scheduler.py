@@ -18,7 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import redaction
+from stockmon import notify, redaction
 from stockmon.budget import Limits, RequestBudget
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.db import make_engine, upsert
@@ -32,6 +32,7 @@ from stockmon.schema import prepare_database
 
 log = logging.getLogger("stockmon.scheduler")
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
+DELIVER_EVERY = timedelta(seconds=2)
 
 
 @dataclass
@@ -121,6 +122,19 @@ def housekeeping(worker: Worker) -> None:
         log.info("rolled up %d old history points", removed)
 
 
+def deliver_alerts(worker: Worker) -> None:
+    """Off the fetch path: send the alert notifications that are due."""
+    if not worker.lease.leading:
+        return
+    try:
+        sent = notify.deliver_due(worker.engine)
+    except SQLAlchemyError as error:
+        log.error("alert delivery paused, database unavailable: %s", type(error).__name__)
+        return
+    if sent:
+        log.info("delivered %d alert notification%s", sent, "s" * (sent != 1))
+
+
 def release(worker: Worker) -> None:
     """Give the lease back; a failure here is logged, never raised over the real error."""
     try:
@@ -147,6 +161,7 @@ def run_forever(worker: Worker) -> None:
         (run_cycle, (worker, True), settings.refresh_seconds, "refresh"),
         (keep_lease, (worker,), lease_every, "lease"),
         (housekeeping, (worker,), HOUSEKEEPING_EVERY.total_seconds(), "housekeeping"),
+        (deliver_alerts, (worker,), DELIVER_EVERY.total_seconds(), "deliver"),
     )
     for function, args, seconds, name in jobs:
         scheduler.add_job(
@@ -207,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             return 3
         try:
             run_cycle(worker, pace=False)
+            deliver_alerts(worker)
         finally:
             release(worker)
         return 0

@@ -3,7 +3,7 @@ what fired."""
 
 import streamlit as st
 
-from stockmon import alert_inbox, ui
+from stockmon import alert_inbox, notify, ui
 from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
 from stockmon.presentation import escape_markdown
 from stockmon.queries import catalog
@@ -117,6 +117,36 @@ else:
             "price": st.column_config.NumberColumn("Price", format="%.2f"),
             "note": st.column_config.TextColumn("Note"),
             "seen": st.column_config.CheckboxColumn("Read"),
+            "delivery": "Delivery",
         },
     )
+
+st.subheader("Notifications")
+st.caption(
+    "Alerts also go to these services, through Apprise: ntfy://topic, mailto://user:pass@host, "
+    "slack://..., discord://..., tgram://..., json://host/path and many more. URLs hold "
+    "secrets: they are shown masked after saving."
+)
+with st.form("new_channel", clear_on_submit=True):
+    url = st.text_input("Notification URL", type="password", placeholder="ntfy://my-topic")
+    if st.form_submit_button("Add"):
+        try:
+            shown = notify.add_channel(engine, account.id, url)
+        except notify.ChannelError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Added {shown}.")
 st.caption(f"Signed in as {escape_markdown(account.username)}.")
+for channel_id, shown in notify.channels(engine, account.id):
+    url_column, test_column, remove_column = st.columns([4, 1, 1])
+    url_column.code(shown, language=None)
+    if test_column.button("Send test", key=f"test_{channel_id}", width="stretch"):
+        try:
+            notify.send_test(engine, account.id, channel_id)
+        except notify.ChannelError as error:
+            st.error(f"The test notification failed: {error}.")
+        else:
+            st.success("Test notification sent.")
+    if remove_column.button("Remove", key=f"remove_{channel_id}", width="stretch"):
+        notify.remove_channel(engine, account.id, channel_id)
+        st.rerun()

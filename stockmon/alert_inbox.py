@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, select
 
-from stockmon.models import AlertEvent, AlertRule, Quote
+from stockmon.models import AlertDelivery, AlertEvent, AlertRule, Quote
 
 KIND_TEXT = {
     "above": "price above {:,.2f}",
@@ -15,7 +15,7 @@ KIND_TEXT = {
     "down_pct": "day change ≤ -{:g} %",
 }
 RULE_COLUMNS = ["id", "symbol", "condition", "note", "state", "price", "distance", "one_shot"]
-EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen"]
+EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen", "delivery"]
 
 
 def describe(kind: str, threshold: float) -> str:
@@ -72,6 +72,14 @@ def events(
         query = query.where(AlertEvent.seen.is_(False))
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(AlertEvent.id.desc()).limit(500)).all()
+        states = conn.execute(
+            select(AlertDelivery.event_id, AlertDelivery.state, func.count())
+            .where(AlertDelivery.event_id.in_([e.id for e in rows]))
+            .group_by(AlertDelivery.event_id, AlertDelivery.state)
+        ).all()
+    delivery: dict[int, list[str]] = {}
+    for event_id, state, count in sorted(states):
+        delivery.setdefault(event_id, []).append(f"{count} {state}")
     return pd.DataFrame.from_records(
         [
             {
@@ -82,6 +90,7 @@ def events(
                 "price": e.price,
                 "note": e.note,
                 "seen": e.seen,
+                "delivery": ", ".join(delivery.get(e.id, [])) or "in the app only",
             }
             for e in rows
         ],

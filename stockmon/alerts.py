@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from stockmon.config import normalize_symbol
 from stockmon.models import AlertEvent, AlertRule, utcnow
+from stockmon.notify import queue_deliveries
 
 PRICE_MARGIN = 0.001  # of the threshold
 PERCENT_MARGIN = 0.05  # percentage points
@@ -194,26 +195,33 @@ def evaluate(conn: Connection, quotes: Sequence[Mapping[str, Any]], now: datetim
         elif not rule.armed and _released(rule.kind, rule.threshold, price, change):
             rearmed.append(rule.id)
     if fired:
-        conn.execute(
-            AlertEvent.__table__.insert(),
-            [
-                {
-                    "rule_id": rule.id,
-                    "user_id": rule.user_id,
-                    "symbol": rule.symbol,
-                    "kind": rule.kind,
-                    "threshold": rule.threshold,
-                    "price": quote["price"],
-                    "change_percent": quote["change_percent"],
-                    "note": rule.note,
-                    "quote_at": quote["fetched_at"],
-                    "fired_at": now,
-                    "seen": False,
-                    "announced": False,
-                }
-                for rule, quote in fired
-            ],
+        event_ids = (
+            conn.execute(
+                AlertEvent.__table__.insert().returning(
+                    AlertEvent.__table__.c.id, sort_by_parameter_order=True
+                ),
+                [
+                    {
+                        "rule_id": rule.id,
+                        "user_id": rule.user_id,
+                        "symbol": rule.symbol,
+                        "kind": rule.kind,
+                        "threshold": rule.threshold,
+                        "price": quote["price"],
+                        "change_percent": quote["change_percent"],
+                        "note": rule.note,
+                        "quote_at": quote["fetched_at"],
+                        "fired_at": now,
+                        "seen": False,
+                        "announced": False,
+                    }
+                    for rule, quote in fired
+                ],
+            )
+            .scalars()
+            .all()
         )
+        queue_deliveries(conn, event_ids, now)
         table = AlertRule.__table__
         conn.execute(
             update(table)

@@ -191,3 +191,44 @@ class AlertEvent(SQLModel, table=True):
     fired_at: datetime
     seen: bool = False
     announced: bool = Field(False, description="toasted in the app (once, whatever the tabs)")
+
+
+class NotificationChannel(SQLModel, table=True):
+    """Where one person's alerts are sent: an Apprise URL (ntfy://, mailto://, json://, ...).
+
+    ``url`` holds secrets (tokens, passwords): it is read only to send, and shown as ``shown``,
+    Apprise's privacy-masked form.
+    """
+
+    __tablename__ = "notification_channels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    url: str = Field(max_length=1000)
+    shown: str = Field(max_length=300)
+    created_at: datetime
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One event's delivery to one channel: pending until sent, retried with back-off."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_state_next", "state", "next_attempt_at"),)
+
+    event_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("alert_events.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    channel_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("notification_channels.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    state: str = Field("pending", max_length=16, description="pending, delivered, failed")
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = Field(None, max_length=300)
+    delivered_at: datetime | None = None

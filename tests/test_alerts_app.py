@@ -69,3 +69,19 @@ def test_mark_all_read_clears_the_badge(engine, ann):  # noqa: F811
     assert list(history["symbol"]) == ["AAPL"] and not history.iloc[0]["seen"]
     next(b for b in at.button if b.label.startswith("Mark all read")).click().run()
     assert alert_inbox.unseen_count(engine, ann.id) == 0
+
+
+def test_notification_urls_are_added_masked_and_tested(engine, ann):  # noqa: F811
+    from tests.receivers import receiving
+
+    with receiving() as receiver:
+        at = logged_in_app("pages/alerts.py")
+        url_input = next(t for t in at.text_input if t.label == "Notification URL")
+        url_input.input(receiver.json_url().replace("json://", "json://u:topsecret@"))
+        next(b for b in at.button if b.label == "Add").click().run()
+        assert not at.exception
+        assert "Added json://u:****@" in at.success[0].value
+        assert all("topsecret" not in c.value for c in at.code)
+        next(b for b in at.button if b.label == "Send test").click().run()
+        assert "Test notification sent." in [s.value for s in at.success]
+    assert receiver.received[0]["title"] == "stockmon test"

@@ -1,0 +1,102 @@
+"""Alert delivery through Apprise to local receivers, on SQLite and PostgreSQL."""
+
+import logging
+import time
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from stockmon import notify
+from stockmon.alerts import create_rule, evaluate
+from stockmon.models import AlertDelivery, User, utcnow
+from tests.receivers import Receiver, receiving
+
+
+@pytest.fixture
+def user_id(engine) -> int:
+    with Session(engine) as session:
+        user = User(
+            username="ann", name="Ann", email="ann@example.com", password_hash="x",
+            created_at=utcnow(),
+        )  # fmt: skip
+        session.add(user)
+        session.commit()
+        return user.id
+
+
+def fire(engine, user_id, note: str = "") -> None:
+    create_rule(engine, user_id, "AAPL", "above", 200, note=note)
+    quote = {"symbol": "AAPL", "price": 201.5, "change_percent": 0.5, "fetched_at": utcnow()}
+    with engine.begin() as conn:
+        evaluate(conn, [quote], utcnow())
+
+
+def deliveries(engine) -> list[AlertDelivery]:
+    with Session(engine) as session:
+        return list(session.exec(select(AlertDelivery)).scalars())
+
+
+def test_an_alert_reaches_a_json_webhook_once(engine, user_id, caplog):
+    caplog.set_level(logging.DEBUG)
+    with receiving() as receiver:
+        url = receiver.json_url().replace("json://", "json://hook-user:hook-pass@")
+        shown = notify.add_channel(engine, user_id, url)
+        assert "hook-pass" not in shown and "****" in shown
+        fire(engine, user_id, note="<script>x</script>")
+        assert notify.deliver_due(engine) == 1
+        assert notify.deliver_due(engine) == 0  # delivered once, never again
+    (message,) = receiver.received
+    assert message["title"] == "stockmon: AAPL price above 200.00"
+    assert "201.50" in message["message"] and "<script>x</script>" in message["message"]
+    assert [d.state for d in deliveries(engine)] == ["delivered"]
+    assert "hook-pass" not in caplog.text
+
+
+def test_a_server_error_is_retried_and_delivered_once(engine, user_id):
+    with receiving(Receiver(plan=[500, 200])) as receiver:
+        notify.add_channel(engine, user_id, receiver.json_url())
+        fire(engine, user_id)
+        assert notify.deliver_due(engine) == 0
+        (pending,) = deliveries(engine)
+        assert pending.state == "pending" and pending.attempts == 1 and pending.last_error
+        assert notify.deliver_due(engine) == 0  # not yet: it waits before retrying
+        later = pending.next_attempt_at
+        assert notify.deliver_due(engine, now=lambda: later) == 1
+    assert len(receiver.received) == 1 and receiver.attempts == 2
+    assert [d.state for d in deliveries(engine)] == ["delivered"]
+
+
+def test_a_hanging_endpoint_delays_nobody_else(engine, user_id):
+    with (
+        receiving(Receiver(plan=["hang"], hang_seconds=5)) as slow,
+        receiving() as fast,
+    ):
+        notify.add_channel(engine, user_id, slow.json_url())
+        notify.add_channel(engine, user_id, fast.json_url())
+        fire(engine, user_id)
+        started = time.monotonic()
+        assert notify.deliver_due(engine, timeout=1.0) == 1
+        assert time.monotonic() - started < 4  # the hang cost its own timeout, not more
+    assert len(fast.received) == 1
+    states = sorted((d.state, d.last_error or "") for d in deliveries(engine))
+    assert states[0][0] == "delivered" and states[1][0] == "pending"
+
+
+def test_a_dead_endpoint_gives_up_after_bounded_attempts(engine, user_id):
+    with receiving(Receiver(plan=[500])) as receiver:
+        notify.add_channel(engine, user_id, receiver.json_url())
+        fire(engine, user_id)
+        for _ in range(notify.MAX_ATTEMPTS + 2):
+            (item,) = deliveries(engine)
+            moment = item.next_attempt_at
+            notify.deliver_due(engine, now=lambda moment=moment: moment)
+    (item,) = deliveries(engine)
+    assert item.state == "failed" and item.attempts == notify.MAX_ATTEMPTS
+    assert receiver.attempts == notify.MAX_ATTEMPTS
+
+
+def test_urls_apprise_cannot_use_are_refused_without_repeating_them(engine, user_id):
+    with pytest.raises(notify.ChannelError) as refused:
+        notify.add_channel(engine, user_id, "nonsense://secret-token@x")
+    assert "secret-token" not in str(refused.value)
