@@ -9,13 +9,6 @@ from stockmon.presentation import escape_markdown
 from stockmon.queries import catalog
 from stockmon.watchlists import get_picks
 
-KINDS = {
-    "above": "Price above",
-    "below": "Price below",
-    "up_pct": "Day change at or above +%",
-    "down_pct": "Day change at or below -%",
-}
-
 account = ui.require_account()
 engine = ui.engine()
 
@@ -39,7 +32,11 @@ with st.form("new_rule", clear_on_submit=True):
         index=choices.index(preset) if preset in choices else 0,
         format_func=lambda s: f"{s} · {names[s]}" + (" (pick)" if s in picks else ""),
     )
-    kind = middle.selectbox("Condition", list(KINDS), format_func=KINDS.get)
+    kind = middle.selectbox(
+        "Condition",
+        list(alert_inbox.KIND_CHOICES),
+        format_func=alert_inbox.KIND_CHOICES.get,
+    )
     threshold = right.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
     note = st.text_input("Note (optional)", max_chars=200)
     one_shot = st.checkbox("Only once (pause the rule after it fires)")

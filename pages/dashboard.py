@@ -5,6 +5,7 @@ from datetime import timedelta
 import streamlit as st
 
 from stockmon import alert_inbox, ui
+from stockmon.alerts import AlertError, create_rule
 from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard, quotes_are_stale
 from stockmon.models import utcnow
 from stockmon.presentation import age_text, escape_markdown, ticker_html
@@ -20,6 +21,20 @@ if not picks:
     st.info("You have not picked any stocks yet.")
     st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
     st.stop()
+
+with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"):
+    symbol = st.selectbox("Symbol", picks)
+    kind = st.selectbox(
+        "Condition", list(alert_inbox.KIND_CHOICES), format_func=alert_inbox.KIND_CHOICES.get
+    )
+    threshold = st.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
+    if st.form_submit_button("Create alert", type="primary"):
+        try:
+            create_rule(ui.engine(), account.id, symbol, kind, threshold)
+        except AlertError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Alert created: {symbol} {alert_inbox.describe(kind, threshold)}.")
 
 
 def announce_alerts() -> None:

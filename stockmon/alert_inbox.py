@@ -14,6 +14,12 @@ KIND_TEXT = {
     "up_pct": "day change ≥ +{:g} %",
     "down_pct": "day change ≤ -{:g} %",
 }
+KIND_CHOICES = {
+    "above": "Price above",
+    "below": "Price below",
+    "up_pct": "Day change at or above +%",
+    "down_pct": "Day change at or below -%",
+}
 RULE_COLUMNS = ["id", "symbol", "condition", "note", "state", "price", "distance", "one_shot"]
 EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen", "delivery"]
 

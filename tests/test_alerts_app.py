@@ -85,3 +85,17 @@ def test_notification_urls_are_added_masked_and_tested(engine, ann):  # noqa: F8
         next(b for b in at.button if b.label == "Send test").click().run()
         assert "Test notification sent." in [s.value for s in at.success]
     assert receiver.received[0]["title"] == "stockmon test"
+
+
+def test_a_rule_is_created_from_the_dashboard(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "MSFT", 410.0, 400.0)
+    at = logged_in_app()
+    symbol = next(s for s in at.selectbox if s.label == "Symbol")
+    symbol.select("MSFT")
+    next(n for n in at.number_input if n.label == "Threshold").set_value(400.0)
+    next(s for s in at.selectbox if s.label == "Condition").select("below")
+    next(b for b in at.button if b.label == "Create alert").click().run()
+    assert not at.exception
+    assert "Alert created: MSFT price below 400.00" in at.success[0].value
+    assert list(alert_inbox.rules_overview(engine, ann.id)["symbol"]) == ["MSFT"]
