@@ -124,3 +124,26 @@ def av_refresher(
     } | provider_options
     provider = AlphaVantageProvider(fake.api_key, fake.url, gate=budget.take, **provider_options)
     return Refresher(engine, provider, budget, symbols, now=clock)
+
+
+def add_user(engine: Engine, username: str = "ann") -> int:
+    """A user row (no usable password) for tests of per-person data; its id."""
+    from stockmon.models import User, utcnow
+
+    with engine.begin() as conn:
+        return conn.execute(
+            User.__table__.insert().returning(User.__table__.c.id),
+            {
+                "username": username,
+                "name": username.title(),
+                "email": f"{username}@example.com",
+                "password_hash": "x",
+                "failed_login_attempts": 0,
+                "created_at": utcnow(),
+            },
+        ).scalar_one()
+
+
+@pytest.fixture
+def user_id(engine: Engine) -> int:
+    return add_user(engine)

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
 from stockmon.ingest import Refresher
-from stockmon.models import AlertEvent, AlertRule, User, utcnow
+from stockmon.models import AlertEvent, AlertRule, utcnow
 from stockmon.providers import ProviderError, QuoteData
 
 
@@ -35,18 +35,6 @@ class ScriptedMarket:
         return QuoteData(
             symbol, price, price, price, price, price, 0.0, change, 1000, date(2026, 3, 2)
         )
-
-
-@pytest.fixture
-def user_id(engine, clock) -> int:
-    with Session(engine) as session:
-        user = User(
-            username="ann", name="Ann", email="ann@example.com", password_hash="x",
-            created_at=clock(),
-        )  # fmt: skip
-        session.add(user)
-        session.commit()
-        return user.id
 
 
 @pytest.fixture

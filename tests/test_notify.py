@@ -9,20 +9,8 @@ from sqlmodel import Session
 
 from stockmon import notify
 from stockmon.alerts import create_rule, evaluate
-from stockmon.models import AlertDelivery, User, utcnow
+from stockmon.models import AlertDelivery, utcnow
 from tests.receivers import Receiver, receiving
-
-
-@pytest.fixture
-def user_id(engine) -> int:
-    with Session(engine) as session:
-        user = User(
-            username="ann", name="Ann", email="ann@example.com", password_hash="x",
-            created_at=utcnow(),
-        )  # fmt: skip
-        session.add(user)
-        session.commit()
-        return user.id
 
 
 def fire(engine, user_id, note: str = "") -> None:

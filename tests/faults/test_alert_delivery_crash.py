@@ -2,14 +2,14 @@
 event reaches the receiver exactly once."""
 
 from sqlalchemy import select
-from sqlmodel import Session
 
 from stockmon import notify
 from stockmon.alerts import create_rule
 from stockmon.db import make_engine
-from stockmon.models import AlertDelivery, AlertEvent, User, utcnow
+from stockmon.models import AlertDelivery, AlertEvent
 from stockmon.schema import prepare_database
 from stockmon.watchlists import save_picks
+from tests.conftest import add_user
 from tests.faults.test_processes import (  # noqa: F401
     Schedulers,
     schedulers,
@@ -41,14 +41,7 @@ def test_events_stored_before_a_crash_are_delivered_once_after_it(
 ):
     engine = make_engine(database_url)
     prepare_database(engine)
-    with Session(engine) as session:
-        user = User(
-            username="ann", name="Ann", email="a@example.com", password_hash="x",
-            created_at=utcnow(),
-        )  # fmt: skip
-        session.add(user)
-        session.commit()
-        user_id = user.id
+    user_id = add_user(engine)
     save_picks(engine, user_id, ["AAPL", "MSFT"])
     with receiving(Receiver(plan=["hang"], hang_seconds=30)) as receiver:
         notify.add_channel(engine, user_id, receiver.json_url())
