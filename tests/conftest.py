@@ -147,3 +147,12 @@ def add_user(engine: Engine, username: str = "ann") -> int:
 @pytest.fixture
 def user_id(engine: Engine) -> int:
     return add_user(engine)
+
+
+def subprocess_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any stockmon or Alpha Vantage variable, plus
+    ``settings``: a process started with it can never reach the real API."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_VANTAGE_"))
+    }
+    return environment | settings

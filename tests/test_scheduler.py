@@ -1,6 +1,5 @@
 """``scheduler.py`` as operators run it: a real process, real database, real HTTP."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -8,9 +7,11 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from stockmon.db import make_engine
 from stockmon.models import Quote
+from tests.conftest import subprocess_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,10 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_scheduler(
     tmp_path, env: dict[str, str], *args: str, **kwargs
 ) -> subprocess.CompletedProcess:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_VANTAGE_"))
-    }
-    environment.update(env)
+    environment = subprocess_environment(**env)
     return subprocess.run(
         [sys.executable, str(ROOT / "scheduler.py"), *args],
         cwd=tmp_path,
@@ -34,11 +32,15 @@ def run_scheduler(
 
 
 def quote_count(url: str) -> int:
+    """Quotes stored so far; 0 while the scheduler has not yet created the schema."""
     engine = make_engine(url)
-    with engine.connect() as conn:
-        count = conn.execute(select(func.count()).select_from(Quote)).scalar_one()
-    engine.dispose()
-    return count
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(Quote)).scalar_one()
+    except OperationalError:  # no such table yet: migrations are still running
+        return 0
+    finally:
+        engine.dispose()
 
 
 def test_once_on_the_demo_market(tmp_path, database_url):
@@ -74,7 +76,7 @@ def test_a_bad_setting_exits_with_a_clear_message(tmp_path):
 
 def test_long_running_scheduler_writes_every_interval_and_stops_on_sigterm(tmp_path):
     url = f"sqlite:///{tmp_path / 'stockmon.db'}"
-    environment = {**os.environ, "STOCKMON_DATABASE_URL": url, "STOCKMON_REFRESH_SECONDS": "1"}
+    environment = subprocess_environment(STOCKMON_DATABASE_URL=url, STOCKMON_REFRESH_SECONDS="1")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scheduler.py")],
         cwd=tmp_path,
@@ -91,10 +93,15 @@ def test_long_running_scheduler_writes_every_interval_and_stops_on_sigterm(tmp_p
         engine = make_engine(url)
         with engine.connect() as conn:
             first = conn.execute(select(func.max(Quote.fetched_at))).scalar_one()
-        time.sleep(2.5)
-        with engine.connect() as conn:
-            later = conn.execute(select(func.max(Quote.fetched_at))).scalar_one()
-        assert later > first
+
+        def newest() -> object:
+            with engine.connect() as conn:
+                return conn.execute(select(func.max(Quote.fetched_at))).scalar_one()
+
+        deadline = time.monotonic() + 30  # the next cycles store newer quotes
+        while newest() <= first and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert newest() > first
         # a second scheduler on the same database refuses to run a cycle beside it
         second = run_scheduler(tmp_path, {"STOCKMON_DATABASE_URL": url}, "--once")
         assert second.returncode == 3 and "another stockmon process" in second.stderr

@@ -9,7 +9,7 @@ from stockmon.db import make_engine
 from stockmon.models import AlertDelivery, AlertEvent
 from stockmon.schema import prepare_database
 from stockmon.watchlists import save_picks
-from tests.conftest import add_user
+from tests.conftest import add_user, subprocess_environment
 from tests.faults.test_processes import (  # noqa: F401
     Schedulers,
     schedulers,
@@ -19,20 +19,12 @@ from tests.receivers import Receiver, receiving
 
 
 def demo_env(database_url: str) -> dict[str, str]:
-    import os
-
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_VANTAGE_"))
-    }
-    environment.update(
-        {
-            "STOCKMON_DATABASE_URL": database_url,
-            "STOCKMON_PROVIDER": "demo",
-            "STOCKMON_REFRESH_SECONDS": "1",
-            "STOCKMON_LEADER_LEASE_SECONDS": "3",
-        }
+    return subprocess_environment(
+        STOCKMON_DATABASE_URL=database_url,
+        STOCKMON_PROVIDER="demo",
+        STOCKMON_REFRESH_SECONDS="1",
+        STOCKMON_LEADER_LEASE_SECONDS="3",
     )
-    return environment
 
 
 def test_events_stored_before_a_crash_are_delivered_once_after_it(

@@ -7,7 +7,6 @@ who sent what and when: two leaders would show up as two keys inside one interva
 from __future__ import annotations
 
 import itertools
-import os
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from stockmon.db import make_engine
 from stockmon.models import ApiRequest, FetchStatus, LeaderLease, PriceHistory, Quote
+from tests.conftest import subprocess_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 1  # seconds between cycles
@@ -41,11 +41,8 @@ def wait_for(condition: Callable[[], object], timeout: float = 60, every: float 
 def scheduler_env(database_url: str, fake, key: str, **extra: str) -> dict[str, str]:
     """The process environment: every stockmon and Alpha Vantage variable set here, none
     inherited, so nothing can reach the real API."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_VANTAGE_"))
-    }
-    environment.update(
-        {
+    return subprocess_environment(
+        **{
             "STOCKMON_DATABASE_URL": database_url,
             "STOCKMON_PROVIDER": "alphavantage",
             "STOCKMON_SYMBOLS": "AAPL,MSFT",
@@ -61,7 +58,6 @@ def scheduler_env(database_url: str, fake, key: str, **extra: str) -> dict[str, 
         }
         | extra
     )
-    return environment
 
 
 class Schedulers:
