@@ -79,6 +79,16 @@ class Schedulers:
         self.processes.append(process)
         return process
 
+    def wait_standing_by(self, process: subprocess.Popen) -> None:
+        """Until ``process`` has started its jobs and found the lease taken."""
+        log = self.tmp_path / f"scheduler-{self.processes.index(process)}.log"
+
+        def standing_by() -> bool:
+            return "started: provider" in log.read_text()
+
+        wait_for(standing_by)
+        time.sleep(2 * INTERVAL)  # its lease job has run at least once since
+
     def stop_all(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -130,7 +140,7 @@ def test_one_leader_through_killed_connections_sigkill_and_sigstop(
     first = schedulers.start(scheduler_env(named(database_url, "sched-A"), fake_av, "key-A"))
     wait_for(lambda: "key-A" in keys_seen_since(fake_av, 0))
     second = schedulers.start(scheduler_env(named(database_url, "sched-B"), fake_av, "key-B"))
-    time.sleep(3 * INTERVAL)  # the standby is up and polling
+    schedulers.wait_standing_by(second)
     assert keys_seen_since(fake_av, 0) == {"key-A"}
 
     # 1. The leader's database connections are killed under it: still one leader.
@@ -157,8 +167,8 @@ def test_one_leader_through_killed_connections_sigkill_and_sigstop(
 
     # 3. SIGSTOP the new leader: a third scheduler takes over; the frozen one, thawed, stands by.
     new_leader = second if standby_key == "key-B" else first
-    schedulers.start(scheduler_env(named(database_url, "sched-C"), fake_av, "key-C"))
-    time.sleep(2 * INTERVAL)
+    third = schedulers.start(scheduler_env(named(database_url, "sched-C"), fake_av, "key-C"))
+    schedulers.wait_standing_by(third)
     new_leader.send_signal(signal.SIGSTOP)
     frozen_at = time.time()
     expires = lease_expiry(engine)
