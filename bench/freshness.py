@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, select
+
 from bench.common import each_database
 from stockmon.budget import Limits, RequestBudget
 from stockmon.calendar import market
 from stockmon.ingest import Refresher
+from stockmon.models import ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState
 from stockmon.providers import AlphaVantageProvider
 from tests.fake_alphavantage import serve
 
@@ -61,8 +64,7 @@ def simulate(
         worst = timedelta(0)
         while clock() < END:
             refresher.run_cycle()
-            fresh = _last_successes(engine)
-            last_good.update(fresh)
+            last_good.update(_last_successes(engine))
             if nyse.is_open(clock()):
                 for symbol in healthy:
                     if symbol in last_good:
@@ -73,10 +75,6 @@ def simulate(
 
 
 def _last_successes(engine) -> dict[str, datetime]:
-    from sqlalchemy import select
-
-    from stockmon.models import FetchStatus
-
     with engine.connect() as conn:
         rows = conn.execute(select(FetchStatus.symbol, FetchStatus.last_success_at)).all()
     return {symbol: at for symbol, at in rows if at is not None}
@@ -103,10 +101,6 @@ def main() -> None:
 
 
 def _reset(engine) -> None:
-    from sqlalchemy import delete
-
-    from stockmon.models import ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState
-
     with engine.begin() as conn:
         for table in (ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState):
             conn.execute(delete(table))

@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
 from stockmon.config import normalize_symbol
 from stockmon.models import AlertEvent, AlertRule, utcnow
@@ -94,9 +94,9 @@ def create_rule(
     rule = validate(symbol, kind, threshold, note)
     with engine.begin() as conn:
         count = conn.execute(
-            select(AlertRule.id).where(AlertRule.user_id == user_id).limit(MAX_RULES_PER_USER)
-        ).all()
-        if len(count) >= MAX_RULES_PER_USER:
+            select(func.count()).select_from(AlertRule).where(AlertRule.user_id == user_id)
+        ).scalar_one()
+        if count >= MAX_RULES_PER_USER:
             raise AlertError(f"You have {MAX_RULES_PER_USER} rules; delete some first.")
         return conn.execute(
             AlertRule.__table__.insert().returning(AlertRule.__table__.c.id),

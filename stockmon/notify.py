@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import apprise
-from sqlalchemy import Connection, Engine, Row, delete, insert, literal, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, literal, select, update
 
 from stockmon import redaction
 from stockmon.alert_inbox import describe
@@ -62,11 +62,11 @@ def add_channel(engine: Engine, user_id: int, url: str) -> str:
     _, plugin = _plugin(url, SEND_TIMEOUT)
     shown = plugin.url(privacy=True)[:300]
     with engine.begin() as conn:
-        count = len(
-            conn.execute(
-                select(NotificationChannel.id).where(NotificationChannel.user_id == user_id)
-            ).all()
-        )
+        count = conn.execute(
+            select(func.count())
+            .select_from(NotificationChannel)
+            .where(NotificationChannel.user_id == user_id)
+        ).scalar_one()
         if count >= MAX_CHANNELS:
             raise ChannelError(f"You have {MAX_CHANNELS} notification URLs; remove one first.")
         conn.execute(
