@@ -7,6 +7,7 @@ python scheduler.py --once   # one cycle within the current budget, then exit (c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -14,14 +15,16 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import notify, redaction
+from stockmon import redaction
 from stockmon.budget import Limits, RequestBudget
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.db import make_engine, upsert
+from stockmon.delivery import Deliverer, deliver_due
 from stockmon.ingest import Refresher
 from stockmon.leadership import LeadershipLost, Lease, current_holder
 from stockmon.models import LEADER, SchedulerState, utcnow
@@ -43,6 +46,7 @@ class Worker:
     lease: Lease
     refresher: Refresher
     settings: Settings
+    deliverer: Deliverer
 
 
 def build_worker(settings: Settings) -> Worker:
@@ -66,7 +70,7 @@ def build_worker(settings: Settings) -> Worker:
         cycle=timedelta(seconds=settings.refresh_seconds),
         market_hours=settings.market_hours,
     )
-    return Worker(engine, lease, refresher, settings)
+    return Worker(engine, lease, refresher, settings, Deliverer(engine))
 
 
 def keep_lease(worker: Worker) -> bool:
@@ -123,16 +127,13 @@ def housekeeping(worker: Worker) -> None:
 
 
 def deliver_alerts(worker: Worker) -> None:
-    """Off the fetch path: send the alert notifications that are due."""
+    """Off the fetch path: start sending the alert notifications that are due."""
     if not worker.lease.leading:
         return
     try:
-        sent = notify.deliver_due(worker.engine)
+        worker.deliverer.start_due()
     except SQLAlchemyError as error:
         log.error("alert delivery paused, database unavailable: %s", type(error).__name__)
-        return
-    if sent:
-        log.info("delivered %d alert notification%s", sent, "s" * (sent != 1))
 
 
 def release(worker: Worker) -> None:
@@ -175,6 +176,13 @@ def run_forever(worker: Worker) -> None:
             misfire_grace_time=max(int(seconds), 1),
             id=name,
         )
+
+    def deliver_now() -> None:
+        """Alerts just fired: run the delivery job now instead of at its next tick."""
+        with contextlib.suppress(JobLookupError):  # shutting down
+            scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
+
+    worker.refresher.on_alerts = deliver_now
     log.info(
         "scheduler %s started: provider %s, every %ss, lease %ss",
         worker.lease.holder,
@@ -186,6 +194,7 @@ def run_forever(worker: Worker) -> None:
         if not stop.is_set():
             scheduler.start()
     finally:
+        worker.deliverer.close()
         release(worker)
     log.info("scheduler stopped")
 
@@ -222,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
             return 3
         try:
             run_cycle(worker, pace=False)
-            deliver_alerts(worker)
+            sent = deliver_due(worker.engine)
+            if sent:
+                log.info("delivered %d alert notification%s", sent, "s" * (sent != 1))
         finally:
             release(worker)
         return 0

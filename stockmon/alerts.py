@@ -12,17 +12,29 @@ event is stored exactly when its quote is: never lost, never twice.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.sql import ColumnElement
 
 from stockmon.config import normalize_symbol
-from stockmon.models import AlertEvent, AlertRule, utcnow
-from stockmon.notify import queue_deliveries
+from stockmon.delivery import queue_deliveries
+from stockmon.models import AlertEvent, AlertRule, Quote, utcnow
 
 PRICE_MARGIN = 0.001  # of the threshold
 PERCENT_MARGIN = 0.05  # percentage points
@@ -134,101 +146,90 @@ def delete_rule(engine: Engine, user_id: int, rule_id: int) -> None:
         conn.execute(delete(AlertRule).where(AlertRule.id == rule_id, AlertRule.user_id == user_id))
 
 
-def _holds(kind: str, threshold: float, price: float, change: float | None) -> bool:
-    match kind:
-        case RuleKind.ABOVE:
-            return price >= threshold
-        case RuleKind.BELOW:
-            return price <= threshold
-        case RuleKind.UP_PCT:
-            return change is not None and change >= threshold
-        case RuleKind.DOWN_PCT:
-            return change is not None and change <= -threshold
-    return False
+def _conditions(rule, quote) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(fires, re-arms) as SQL over a rule's columns and a new quote's: the condition holds,
+    or it is false by more than the re-arm margin."""
+    price, change, threshold = quote.price, quote.change_percent, rule.threshold
+    fires = or_(
+        (rule.kind == RuleKind.ABOVE) & (price >= threshold),
+        (rule.kind == RuleKind.BELOW) & (price <= threshold),
+        (rule.kind == RuleKind.UP_PCT) & (change >= threshold),
+        (rule.kind == RuleKind.DOWN_PCT) & (change <= -threshold),
+    )
+    released = or_(
+        (rule.kind == RuleKind.ABOVE) & (price < threshold * (1 - PRICE_MARGIN)),
+        (rule.kind == RuleKind.BELOW) & (price > threshold * (1 + PRICE_MARGIN)),
+        (rule.kind == RuleKind.UP_PCT) & (change < threshold - PERCENT_MARGIN),
+        (rule.kind == RuleKind.DOWN_PCT) & (change > -threshold + PERCENT_MARGIN),
+    )
+    return rule.armed.is_(True) & fires, rule.armed.is_(False) & released
 
 
-def _released(kind: str, threshold: float, price: float, change: float | None) -> bool:
-    """The condition is false by more than the re-arm margin."""
-    match kind:
-        case RuleKind.ABOVE:
-            return price < threshold * (1 - PRICE_MARGIN)
-        case RuleKind.BELOW:
-            return price > threshold * (1 + PRICE_MARGIN)
-        case RuleKind.UP_PCT:
-            return change is not None and change < threshold - PERCENT_MARGIN
-        case RuleKind.DOWN_PCT:
-            return change is not None and change > -threshold + PERCENT_MARGIN
-    return False
+def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
+    """Fire and re-arm the active rules on the quotes of ``symbols`` just stored, inside the
+    transaction that stored them; the number of events fired.
 
-
-def evaluate(conn: Connection, quotes: Sequence[Mapping[str, Any]], now: datetime) -> int:
-    """Fire and re-arm the active rules on ``quotes`` (rows just stored: symbol, price,
-    change_percent, fetched_at), inside the caller's transaction; the events fired.
-
-    One query loads every active rule on these symbols; the changes go back as two batched
-    statements, whatever the number of rules.
+    One statement joins the stored quotes to the active rules and returns only the rules
+    that change state, so its cost is that of the comparison itself; the events, their
+    deliveries and the rules' new states are then written by id, whatever the number of rules.
     """
-    latest = {q["symbol"]: q for q in quotes}
-    if not latest:
+    if not symbols:
         return 0
-    rules = conn.execute(
-        select(
-            AlertRule.id,
-            AlertRule.user_id,
-            AlertRule.symbol,
-            AlertRule.kind,
-            AlertRule.threshold,
-            AlertRule.note,
-            AlertRule.one_shot,
-            AlertRule.armed,
-            AlertRule.created_at,
-        ).where(AlertRule.symbol.in_(latest), AlertRule.paused.is_(False))
+    rule, quote = AlertRule.__table__.c, Quote.__table__.c
+    fires, re_arms = _conditions(rule, quote)
+    changing = conn.execute(
+        select(rule.id, fires.label("fires"))
+        .join_from(AlertRule, Quote, quote.symbol == rule.symbol)
+        .where(
+            quote.symbol.in_(list(symbols)),
+            rule.paused.is_(False),
+            rule.created_at <= quote.fetched_at,  # a quote older than the rule never fires it
+            fires | re_arms,
+        )
     ).all()
-    fired, rearmed = [], []
-    for rule in rules:
-        quote = latest[rule.symbol]
-        if quote["fetched_at"] < rule.created_at:  # the rule is newer than this quote
-            continue
-        price, change = quote["price"], quote["change_percent"]
-        if rule.armed and _holds(rule.kind, rule.threshold, price, change):
-            fired.append((rule, quote))
-        elif not rule.armed and _released(rule.kind, rule.threshold, price, change):
-            rearmed.append(rule.id)
-    if fired:
-        event_ids = (
-            conn.execute(
-                AlertEvent.__table__.insert().returning(
-                    AlertEvent.__table__.c.id, sort_by_parameter_order=True
-                ),
-                [
-                    {
-                        "rule_id": rule.id,
-                        "user_id": rule.user_id,
-                        "symbol": rule.symbol,
-                        "kind": rule.kind,
-                        "threshold": rule.threshold,
-                        "price": quote["price"],
-                        "change_percent": quote["change_percent"],
-                        "note": rule.note,
-                        "quote_at": quote["fetched_at"],
-                        "fired_at": now,
-                        "seen": False,
-                        "announced": False,
-                    }
-                    for rule, quote in fired
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        queue_deliveries(conn, event_ids, now)
-        table = AlertRule.__table__
-        conn.execute(
-            update(table)
-            .where(table.c.id == bindparam("rule_id"))
-            .values(armed=False, last_fired_at=now, paused=bindparam("pause")),
-            [{"rule_id": rule.id, "pause": rule.one_shot} for rule, _ in fired],
-        )
+    fired = [row.id for row in changing if row.fires]
+    rearmed = [row.id for row in changing if not row.fires]
     if rearmed:
-        conn.execute(update(AlertRule).where(AlertRule.id.in_(rearmed)).values(armed=True))
+        conn.execute(update(AlertRule).where(rule.id.in_(rearmed)).values(armed=True))
+    if fired:
+        _fire(conn, fired, now)
     return len(fired)
+
+
+def _fire(conn: Connection, rule_ids: Sequence[int], now: datetime) -> None:
+    """The rules' events with their deliveries; the rules disarmed (one-shot ones paused)."""
+    rule, quote, events = AlertRule.__table__.c, Quote.__table__.c, AlertEvent.__table__
+    copied = {
+        "rule_id": rule.id,
+        "user_id": rule.user_id,
+        "symbol": rule.symbol,
+        "kind": rule.kind,
+        "threshold": rule.threshold,
+        "price": quote.price,
+        "change_percent": quote.change_percent,
+        "note": rule.note,
+        "quote_at": quote.fetched_at,
+        "fired_at": literal(now, events.c.fired_at.type),
+        "seen": false(),
+        "announced": false(),
+    }
+    event_ids = (
+        conn.execute(
+            insert(events)
+            .from_select(
+                list(copied),
+                select(*copied.values())
+                .join_from(AlertRule, Quote, quote.symbol == rule.symbol)
+                .where(rule.id.in_(rule_ids)),
+            )
+            .returning(events.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    queue_deliveries(conn, event_ids, now)
+    conn.execute(
+        update(AlertRule)
+        .where(rule.id.in_(rule_ids))
+        .values(armed=False, last_fired_at=now, paused=rule.one_shot)
+    )

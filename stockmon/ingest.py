@@ -64,6 +64,7 @@ class CycleSummary:
     budget_left: int | None = None  # None: the provider has no budget
     blocked_until: datetime | None = None
     interval: timedelta | None = None  # trading time between two refreshes of a symbol
+    alerts_fired: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def log_line(self) -> str:
@@ -77,6 +78,8 @@ class CycleSummary:
             line += f"; each symbol every {self.interval.total_seconds() / 60:.0f} trading min"
         if self.blocked_until is not None:
             line += f"; provider blocked until {self.blocked_until:%Y-%m-%d %H:%M:%S} UTC"
+        if self.alerts_fired:
+            line += f"; {self.alerts_fired} alert{'s' * (self.alerts_fired != 1)} fired"
         return line
 
 
@@ -92,6 +95,7 @@ class Refresher:
     ``fence`` renews the scheduler's lease inside every write, refusing a deposed leader's.
     ``cycle`` is how often the scheduler runs a cycle, published with the pacing interval.
     ``market_hours=False`` paces the budget around the clock instead of over trading sessions.
+    ``on_alerts`` is called as soon as stored quotes have fired alerts (to deliver them at once).
     """
 
     def __init__(
@@ -105,6 +109,7 @@ class Refresher:
         fence: Fence | None = None,
         cycle: timedelta = timedelta(0),
         market_hours: bool = True,
+        on_alerts: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self._provider = provider
@@ -114,6 +119,7 @@ class Refresher:
         self._fence = fence
         self._cycle = cycle
         self._market_hours = market_hours
+        self.on_alerts = on_alerts
 
     def run_cycle(self, pace: bool = True) -> CycleSummary:
         """Refresh the due symbols, stalest first, within the budget.
@@ -131,7 +137,13 @@ class Refresher:
 
         batch_size = self._provider.batch_size
         writer = ResultWriter(
-            self.engine, statuses, summary.interval, self._fence, markets, now=self._now
+            self.engine,
+            statuses,
+            summary.interval,
+            self._fence,
+            markets,
+            now=self._now,
+            on_alerts=self.on_alerts,
         )
         for position, batch in enumerate(_chunks(to_fetch, batch_size)):
             try:
@@ -164,6 +176,7 @@ class Refresher:
                     summary.errors[symbol] = str(result)
                 writer.add(symbol, result, attempted_at)
         writer.flush()
+        summary.alerts_fired = writer.alerts_fired
 
         if self.budget is not None:
             summary.budget_left = self.budget.remaining()

@@ -1,29 +1,19 @@
-"""Alert delivery through Apprise: each person's notification URLs, and the outbox job.
+"""Notification channels through Apprise: each person's notification URLs, and one send.
 
-Firing an alert queues one delivery per channel of its owner, in the transaction that stores
-the event. The scheduler's delivery job, apart from quote fetching, sends what is due, each
-send bounded by a timeout, and retries a failure with growing waits up to ``MAX_ATTEMPTS``; a
-slow or dead endpoint holds up only its own deliveries. A delivery is marked done right after
-Apprise accepts it. Notification URLs carry secrets: only their masked form is ever shown or
-logged, and error messages never quote them.
+Notification URLs carry secrets: only their masked form is ever shown or logged, and error
+messages never quote them. Sending alerts from the outbox is ``delivery``'s job.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import apprise
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, literal, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select
 
 from stockmon import redaction
 from stockmon.alert_inbox import describe
 from stockmon.models import (
-    AlertDelivery,
     AlertEvent,
     NotificationChannel,
     utcnow,
@@ -32,9 +22,6 @@ from stockmon.models import (
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 10.0  # seconds one send may take
-MAX_ATTEMPTS = 5
-RETRY_WAITS = (timedelta(seconds=10), timedelta(minutes=10))  # first, longest
-BATCH = 50
 MAX_CHANNELS = 10
 
 
@@ -118,31 +105,6 @@ def send_test(engine: Engine, user_id: int, channel_id: int) -> None:
     send(url, "stockmon test", "Alerts will arrive here.")
 
 
-def queue_deliveries(conn: Connection, event_ids: Sequence[int], now: datetime) -> None:
-    """Inside the transaction that stores events: one pending delivery per owner's channel."""
-    if not event_ids:
-        return
-    events, chans = AlertEvent.__table__.c, NotificationChannel.__table__.c
-    conn.execute(
-        insert(AlertDelivery).from_select(
-            ["event_id", "channel_id", "state", "attempts", "next_attempt_at"],
-            select(events.id, chans.id, literal("pending"), literal(0), literal(now))
-            .join_from(AlertEvent, NotificationChannel, chans.user_id == events.user_id)
-            .where(events.id.in_(event_ids)),
-        )
-    )
-
-
-@dataclass(frozen=True)
-class _Due:
-    event_id: int
-    channel_id: int
-    attempts: int
-    url: str
-    title: str
-    body: str
-
-
 def message(event: AlertEvent | Row) -> tuple[str, str]:
     """(title, body) of an alert notification; plain text, the note quoted as it was typed."""
     condition = describe(event.kind, event.threshold)
@@ -151,92 +113,3 @@ def message(event: AlertEvent | Row) -> tuple[str, str]:
     if event.note:
         body += f"\nNote: {event.note}"
     return title, body
-
-
-def deliver_due(
-    engine: Engine,
-    now: Callable[[], datetime] = utcnow,
-    sender: Callable[[str, str, str], None] = send,
-    timeout: float = SEND_TIMEOUT,
-    workers: int = 4,
-) -> int:
-    """Send the deliveries that are due; returns how many were delivered."""
-    due = _due(engine, now())
-    if not due:
-        return 0
-    delivered = 0
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify")
-    try:
-        futures = [(item, pool.submit(sender, item.url, item.title, item.body)) for item in due]
-        for item, future in futures:
-            try:
-                future.result(timeout=timeout)
-            except FutureTimeout:
-                _failed(engine, item, f"no answer within {timeout:g} s", now())
-            except Exception as error:  # any failure of a third-party service
-                reason = str(error) if isinstance(error, ChannelError) else type(error).__name__
-                _failed(engine, item, reason, now())
-            else:
-                _delivered(engine, item, now())
-                delivered += 1
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # a hung endpoint is left behind
-    return delivered
-
-
-def _due(engine: Engine, moment: datetime) -> list[_Due]:
-    delivery, event, channel = AlertDelivery, AlertEvent, NotificationChannel
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                delivery.event_id,
-                delivery.channel_id,
-                delivery.attempts,
-                channel.url,
-                event.symbol,
-                event.kind,
-                event.threshold,
-                event.price,
-                event.note,
-            )
-            .join(event, event.id == delivery.event_id)
-            .join(channel, channel.id == delivery.channel_id)
-            .where(delivery.state == "pending", delivery.next_attempt_at <= moment)
-            .order_by(delivery.next_attempt_at)
-            .limit(BATCH)
-        ).all()
-    return [
-        _Due(row.event_id, row.channel_id, row.attempts, row.url, *message(row)) for row in rows
-    ]
-
-
-def _key(item: _Due):
-    return (AlertDelivery.event_id == item.event_id) & (AlertDelivery.channel_id == item.channel_id)
-
-
-def _delivered(engine: Engine, item: _Due, moment: datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(AlertDelivery)
-            .where(_key(item))
-            .values(state="delivered", attempts=item.attempts + 1, delivered_at=moment)
-        )
-
-
-def _failed(engine: Engine, item: _Due, reason: str, moment: datetime) -> None:
-    attempts = item.attempts + 1
-    first, longest = RETRY_WAITS
-    wait = min(first * 3 ** (attempts - 1), longest)
-    state = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-    log.warning("alert delivery to channel %s failed (%s): %s", item.channel_id, state, reason)
-    with engine.begin() as conn:
-        conn.execute(
-            update(AlertDelivery)
-            .where(_key(item))
-            .values(
-                state=state,
-                attempts=attempts,
-                next_attempt_at=moment + wait,
-                last_error=reason[:300],
-            )
-        )

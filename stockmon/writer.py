@@ -32,6 +32,7 @@ class ResultWriter:
         fence: Fence | None,
         markets: Mapping[str, Market] | None = None,
         now: Callable[[], datetime] = utcnow,
+        on_alerts: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self._statuses = statuses
@@ -39,6 +40,8 @@ class ResultWriter:
         self._markets = markets or {}
         self._now = now
         self._fence = fence
+        self._on_alerts = on_alerts
+        self.alerts_fired = 0
         self._quotes: list[dict] = []
         self._history: list[dict] = []
         self._status_rows: list[dict] = []
@@ -93,13 +96,17 @@ class ResultWriter:
         return attempted_at + wait
 
     def flush(self) -> None:
+        fired = 0
         if self._status_rows:
             with self.engine.begin() as conn:
                 if self._fence:
                     self._fence(conn)
                 upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
                 insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
-                alerts.evaluate(conn, self._quotes, self._now())
+                fired = alerts.evaluate(conn, [q["symbol"] for q in self._quotes], self._now())
                 upsert(conn, FetchStatus.__table__, self._status_rows, keys=["symbol"])
+        self.alerts_fired += fired
+        if fired and self._on_alerts:  # committed: the events can be delivered now
+            self._on_alerts()
         self._quotes, self._history, self._status_rows = [], [], []
         self._last_flush = time.monotonic()

@@ -149,6 +149,32 @@ def user_id(engine: Engine) -> int:
     return add_user(engine)
 
 
+def quote_arrives(engine: Engine, symbol: str, price: float, change_percent: float = 0.0) -> int:
+    """Store a new quote of ``symbol`` and evaluate the alert rules on it, as a cycle does;
+    the number of alerts it fired."""
+    from stockmon.alerts import evaluate
+    from stockmon.db import upsert
+    from stockmon.models import Quote, utcnow
+
+    now = utcnow()
+    row = {
+        "symbol": symbol,
+        "price": price,
+        "open": price,
+        "high": price,
+        "low": price,
+        "previous_close": price,
+        "change": 0.0,
+        "change_percent": change_percent,
+        "volume": 1000,
+        "latest_trading_day": now.date(),
+        "fetched_at": now,
+    }
+    with engine.begin() as conn:
+        upsert(conn, Quote.__table__, [row], keys=["symbol"])
+        return evaluate(conn, [symbol], now)
+
+
 def subprocess_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any stockmon or Alpha Vantage variable, plus
     ``settings``: a process started with it can never reach the real API."""

@@ -10,6 +10,7 @@ from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
 from stockmon.ingest import Refresher
 from stockmon.models import AlertEvent, AlertRule, utcnow
 from stockmon.providers import ProviderError, QuoteData
+from tests.conftest import av_refresher
 
 
 class ScriptedMarket:
@@ -159,3 +160,32 @@ def test_hostile_symbols_and_long_notes_are_refused(engine, user_id):
         create_rule(engine, user_id, "<img src=x>", "above", 1)
     with pytest.raises(AlertError, match="at most 200"):
         create_rule(engine, user_id, "AAPL", "above", 1, note="x" * 201)
+
+
+def test_a_price_path_from_alpha_vantage_fires_exactly_the_crossings(
+    engine, user_id, fake_av, clock
+):
+    """Real HTTP to the fake server; failed and garbled answers in between fire nothing."""
+    clock.current = utcnow()
+    refresher = av_refresher(engine, fake_av, clock, ["AAPL"])
+    above = create_rule(engine, user_id, "AAPL", "above", 200)
+    below = create_rule(engine, user_id, "AAPL", "below", 196)
+    path = [
+        ("ok", 195.0),  # below fires
+        ("ok", 201.0),  # above fires; below re-arms
+        ("ok", 203.0),
+        ("http500", 150.0),  # a failed answer: nothing fires, nothing re-arms
+        ("ok", 199.9),  # within the margin: above stays fired
+        ("malformed", 190.0),
+        ("ok", 201.0),
+        ("ok", 198.0),  # above re-arms
+        ("zero_price", 150.0),  # answered with a zero price
+        ("ok", 204.0),  # above fires again
+    ]
+    for behaviour, price in path:
+        clock.advance(minutes=31)  # past any failure back-off
+        fake_av.script["AAPL"], fake_av.prices["AAPL"] = behaviour, price
+        refresher.run_cycle(pace=False)
+    fired = [(e.rule_id, e.price) for e in events(engine)]
+    assert fired == [(below, 195.0), (above, 201.0), (above, 204.0)]
+    assert len(fake_av.received) == len(path) + 1  # the 500 was retried once

@@ -1,19 +1,10 @@
 """The Alerts page and the dashboard's alert toasts, through Streamlit's AppTest."""
 
 from stockmon import alert_inbox
-from stockmon.alerts import create_rule, evaluate
-from stockmon.models import utcnow
+from stockmon.alerts import create_rule
 from stockmon.watchlists import save_picks
+from tests.conftest import quote_arrives
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
-
-
-def fire(engine, symbol: str, price: float) -> None:  # noqa: F811
-    """Store what a cycle's evaluation would, for a quote at ``price``."""
-    with engine.begin() as conn:
-        evaluate(
-            conn, [{"symbol": symbol, "price": price, "change_percent": 0.0,
-                    "fetched_at": utcnow()}], utcnow(),
-        )  # fmt: skip
 
 
 def test_a_person_creates_a_rule_and_sees_its_state(engine, ann):  # noqa: F811
@@ -50,7 +41,7 @@ def test_the_dashboard_toasts_each_new_alert_once_and_counts_the_unread(engine, 
     save_picks(engine, ann.id, ["AAPL"])
     seed_quote(engine, "AAPL", 190.0, 188.0)
     create_rule(engine, ann.id, "AAPL", "above", 200, note="*sell*")
-    fire(engine, "AAPL", 201.0)
+    quote_arrives(engine, "AAPL", 201.0)
     at = logged_in_app()
     assert not at.exception
     toasts = [t.value for t in at.toast]
@@ -63,7 +54,7 @@ def test_the_dashboard_toasts_each_new_alert_once_and_counts_the_unread(engine, 
 def test_mark_all_read_clears_the_badge(engine, ann):  # noqa: F811
     save_picks(engine, ann.id, ["AAPL"])
     create_rule(engine, ann.id, "AAPL", "below", 100)
-    fire(engine, "AAPL", 99.0)
+    quote_arrives(engine, "AAPL", 99.0)
     at = logged_in_app("pages/alerts.py")
     history = at.dataframe[-1].value
     assert list(history["symbol"]) == ["AAPL"] and not history.iloc[0]["seen"]

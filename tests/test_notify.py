@@ -7,17 +7,16 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from stockmon import notify
-from stockmon.alerts import create_rule, evaluate
-from stockmon.models import AlertDelivery, utcnow
-from tests.receivers import Receiver, receiving
+from stockmon import delivery, notify
+from stockmon.alerts import create_rule
+from stockmon.models import AlertDelivery
+from tests.conftest import quote_arrives
+from tests.receivers import Receiver, mailbox, receiving
 
 
 def fire(engine, user_id, note: str = "") -> None:
     create_rule(engine, user_id, "AAPL", "above", 200, note=note)
-    quote = {"symbol": "AAPL", "price": 201.5, "change_percent": 0.5, "fetched_at": utcnow()}
-    with engine.begin() as conn:
-        evaluate(conn, [quote], utcnow())
+    assert quote_arrives(engine, "AAPL", 201.5) == 1
 
 
 def deliveries(engine) -> list[AlertDelivery]:
@@ -32,8 +31,8 @@ def test_an_alert_reaches_a_json_webhook_once(engine, user_id, caplog):
         shown = notify.add_channel(engine, user_id, url)
         assert "hook-pass" not in shown and "****" in shown
         fire(engine, user_id, note="<script>x</script>")
-        assert notify.deliver_due(engine) == 1
-        assert notify.deliver_due(engine) == 0  # delivered once, never again
+        assert delivery.deliver_due(engine) == 1
+        assert delivery.deliver_due(engine) == 0  # delivered once, never again
     (message,) = receiver.received
     assert message["title"] == "stockmon: AAPL price above 200.00"
     assert "201.50" in message["message"] and "<script>x</script>" in message["message"]
@@ -41,16 +40,32 @@ def test_an_alert_reaches_a_json_webhook_once(engine, user_id, caplog):
     assert "hook-pass" not in caplog.text
 
 
+def test_an_alert_arrives_by_email_through_a_local_smtp_server(engine, user_id, caplog):
+    caplog.set_level(logging.DEBUG)
+    with mailbox() as box:
+        shown = notify.add_channel(engine, user_id, box.url())
+        assert box.password not in shown
+        fire(engine, user_id, note="sell half")
+        assert delivery.deliver_due(engine) == 1
+    (message,) = box.messages
+    assert message["Subject"] == "stockmon: AAPL price above 200.00"
+    assert message["To"] == "ann@example.com"
+    text = message.get_body(preferencelist=("plain", "html")).get_content()
+    assert "201.50" in text and "Note: sell half" in text
+    assert [d.state for d in deliveries(engine)] == ["delivered"]
+    assert box.password not in caplog.text
+
+
 def test_a_server_error_is_retried_and_delivered_once(engine, user_id):
     with receiving(Receiver(plan=[500, 200])) as receiver:
         notify.add_channel(engine, user_id, receiver.json_url())
         fire(engine, user_id)
-        assert notify.deliver_due(engine) == 0
+        assert delivery.deliver_due(engine) == 0
         (pending,) = deliveries(engine)
         assert pending.state == "pending" and pending.attempts == 1 and pending.last_error
-        assert notify.deliver_due(engine) == 0  # not yet: it waits before retrying
+        assert delivery.deliver_due(engine) == 0  # not yet: it waits before retrying
         later = pending.next_attempt_at
-        assert notify.deliver_due(engine, now=lambda: later) == 1
+        assert delivery.deliver_due(engine, now=lambda: later) == 1
     assert len(receiver.received) == 1 and receiver.attempts == 2
     assert [d.state for d in deliveries(engine)] == ["delivered"]
 
@@ -64,7 +79,7 @@ def test_a_hanging_endpoint_delays_nobody_else(engine, user_id):
         notify.add_channel(engine, user_id, fast.json_url())
         fire(engine, user_id)
         started = time.monotonic()
-        assert notify.deliver_due(engine, timeout=1.0) == 1
+        assert delivery.deliver_due(engine, timeout=1.0) == 1
         assert time.monotonic() - started < 4  # the hang cost its own timeout, not more
     assert len(fast.received) == 1
     states = sorted((d.state, d.last_error or "") for d in deliveries(engine))
@@ -75,13 +90,13 @@ def test_a_dead_endpoint_gives_up_after_bounded_attempts(engine, user_id):
     with receiving(Receiver(plan=[500])) as receiver:
         notify.add_channel(engine, user_id, receiver.json_url())
         fire(engine, user_id)
-        for _ in range(notify.MAX_ATTEMPTS + 2):
+        for _ in range(delivery.MAX_ATTEMPTS + 2):
             (item,) = deliveries(engine)
             moment = item.next_attempt_at
-            notify.deliver_due(engine, now=lambda moment=moment: moment)
+            delivery.deliver_due(engine, now=lambda moment=moment: moment)
     (item,) = deliveries(engine)
-    assert item.state == "failed" and item.attempts == notify.MAX_ATTEMPTS
-    assert receiver.attempts == notify.MAX_ATTEMPTS
+    assert item.state == "failed" and item.attempts == delivery.MAX_ATTEMPTS
+    assert receiver.attempts == delivery.MAX_ATTEMPTS
 
 
 def test_urls_apprise_cannot_use_are_refused_without_repeating_them(engine, user_id):

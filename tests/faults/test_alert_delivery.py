@@ -1,12 +1,15 @@
-"""A scheduler killed between storing alert events and delivering them: after a restart each
-event reaches the receiver exactly once."""
+"""Alert delivery by a real scheduler process on the demo market: slow and failing receivers
+never hold up quote fetching, and a scheduler killed between storing events and delivering
+them delivers each event exactly once after a restart."""
+
+import itertools
 
 from sqlalchemy import select
 
 from stockmon import notify
 from stockmon.alerts import create_rule
 from stockmon.db import make_engine
-from stockmon.models import AlertDelivery, AlertEvent
+from stockmon.models import AlertDelivery, AlertEvent, PriceHistory, utcnow
 from stockmon.schema import prepare_database
 from stockmon.watchlists import save_picks
 from tests.conftest import add_user, subprocess_environment
@@ -25,6 +28,45 @@ def demo_env(database_url: str) -> dict[str, str]:
         STOCKMON_REFRESH_SECONDS="1",
         STOCKMON_LEADER_LEASE_SECONDS="3",
     )
+
+
+def test_slow_and_failing_receivers_never_delay_fetching(database_url, schedulers):  # noqa: F811
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    user_id = add_user(engine)
+    save_picks(engine, user_id, ["AAPL"])
+    with (
+        receiving(Receiver(plan=["hang"], hang_seconds=30)) as hanging,
+        receiving(Receiver(plan=[500, 200])) as flaky,
+        receiving() as healthy,
+    ):
+        for receiver in (hanging, flaky, healthy):
+            notify.add_channel(engine, user_id, receiver.json_url())
+        create_rule(engine, user_id, "AAPL", "above", 1)  # the first quote fires it
+        schedulers.start(demo_env(database_url))
+        wait_for(lambda: hanging.attempts >= 1)  # a send hangs from here on
+        hang_began = utcnow()
+
+        def cycles_since_hang() -> list:
+            with engine.connect() as conn:
+                return (
+                    conn.execute(
+                        select(PriceHistory.ts)
+                        .where(PriceHistory.symbol == "AAPL", PriceHistory.ts >= hang_began)
+                        .order_by(PriceHistory.ts)
+                    )
+                    .scalars()
+                    .all()
+                )
+
+        times = wait_for(lambda: (found := cycles_since_hang()) and len(found) >= 5 and found)
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+        assert max(gaps) < notify.SEND_TIMEOUT / 2  # fetching went on while a send hung
+        wait_for(lambda: len(flaky.received) == 1, timeout=90)  # retried after its 500
+        assert flaky.attempts == 2 and len(healthy.received) == 1
+    with engine.connect() as conn:
+        assert len(conn.execute(select(AlertEvent.id)).all()) == 1  # once per crossing
+    engine.dispose()
 
 
 def test_events_stored_before_a_crash_are_delivered_once_after_it(
