@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.receivers import Receiver, receiving
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("STOCKMON_CHROMIUM", "/usr/bin/chromium")
@@ -114,7 +116,13 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_register_pick_watch_reload_logout(app_url, browser):
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    with receiving() as receiver:
+        yield receiver
+
+
+def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -171,14 +179,24 @@ def test_register_pick_watch_reload_logout(app_url, browser):
     page.wait_for_timeout(2500)
     shoot(page, "dashboard")
 
-    # an alert created on the Alerts page fires on the market's next quote and is toasted
+    # an alert created on the Alerts page fires on the market's next quote, is toasted and
+    # reaches the person's webhook
     page.get_by_role("link", name="Alerts").click()
     expect(page.get_by_role("heading", name="Your rules")).to_be_visible()
+    page.get_by_label("Notification URL").fill(webhook.json_url().replace("//", "//me:s3cret@"))
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Added json://me:\*+@127\.0\.0\.1"))).to_be_visible()
+    page.get_by_role("button", name="Send test").click()
+    expect(page.get_by_text("Test notification sent.")).to_be_visible()
+    assert webhook.received[0]["title"] == "stockmon test"
+    expect(page.get_by_text("s3cret")).to_have_count(0)
     threshold = page.get_by_role("spinbutton", name="Threshold")
     threshold.fill("1")
     page.get_by_role("textbox", name="Note (optional)").fill("<b>bold?</b>")
     page.get_by_role("button", name="Create alert").click()
-    expect(page.get_by_text(re.compile(r"Alert created: \w+ price above 1\.00"))).to_be_visible()
+    created = page.get_by_text(re.compile(r"Alert created: \w+ price above 1\.00"))
+    expect(created).to_be_visible()
+    symbol = re.search(r"Alert created: (\w+)", created.inner_text()).group(1)
     page.wait_for_timeout(1500)
     shoot(page, "alerts")
     page.get_by_role("link", name="Dashboard", exact=True).click()
@@ -186,6 +204,10 @@ def test_register_pick_watch_reload_logout(app_url, browser):
     expect(toast).to_contain_text("price above 1.00", timeout=30_000)
     expect(toast).to_contain_text("<b>bold?</b>")  # the note as text, never as markup
     expect(page.get_by_role("link", name=re.compile(r"1 new alert"))).to_be_visible(timeout=30_000)
+    deadline = time.monotonic() + 30
+    while len(webhook.received) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert [m["title"] for m in webhook.received][1:] == [f"stockmon: {symbol} price above 1.00"]
 
     page.get_by_role("link", name="Charts").click()
     expect(page.get_by_role("heading", name="Compared: % change over the range")).to_be_visible()
