@@ -6,15 +6,23 @@ import streamlit as st
 
 from stockmon import alert_inbox, ui
 from stockmon.alerts import AlertError, create_rule
-from stockmon.dashboard import SPARKLINE_WINDOW, load_dashboard, quotes_are_stale
+from stockmon.dashboard import (
+    SPARKLINE_WINDOW,
+    load_dashboard,
+    market_line,
+    quotes_are_stale,
+    scheduler_is_late,
+)
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, escape_markdown, ticker_html
+from stockmon.presentation import DASHBOARD_CSS, age_text, clock_time, escape_markdown, ticker_html
 from stockmon.queries import scheduler_status
 from stockmon.watchlists import get_picks
 
 account = ui.require_account()
 settings = ui.settings()
+zone = ui.timezone(account)
 picks = get_picks(ui.engine(), account.id)
+st.html(DASHBOARD_CSS)
 
 st.title("Dashboard")
 if not picks:
@@ -61,21 +69,54 @@ def live_quotes() -> None:
     announce_alerts()
     data = load_dashboard(ui.engine(), picks, now)
     quotes = data.quotes
-    if ticker := ticker_html(quotes):
+    if ticker := ticker_html(quotes, now):
         st.html(ticker)
 
+    cycle = timedelta(seconds=settings.refresh_seconds)
+    status = scheduler_status(ui.engine())
     newest = quotes["fetched_at"].max()
     waiting = quotes["price"].isna()
-    if waiting.all():
-        st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
-    elif quotes_are_stale(
-        newest, now, scheduler_status(ui.engine()), timedelta(seconds=settings.refresh_seconds)
-    ):
+    if scheduler_is_late(status, now, cycle) and status.last_cycle_at is not None:
         st.warning(
-            f"Quotes are stale: the newest is from {age_text(newest, now)}. "
-            "Is the scheduler running?",
+            f"The scheduler last ran {age_text(status.last_cycle_at, now)}: quotes are not "
+            "being refreshed. Is it running?",
             icon=":material/schedule:",
         )
+    elif waiting.all():
+        st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
+    elif quotes_are_stale(newest, now, status, cycle):
+        st.warning(
+            f"Quotes are stale: the newest is from {age_text(newest, now)}, though the "
+            f"scheduler runs. Its last cycle: {status.last_cycle_summary or 'no summary'}.",
+            icon=":material/schedule:",
+        )
+    st.caption(market_line(now, zone))
+
+    previous = st.session_state.get("dashboard_prices", {})
+    prices = data.prices()
+    changed = {s for s, p in prices.items() if s in previous and previous[s] != p}
+    st.session_state["dashboard_prices"] = prices
+    st.dataframe(
+        data.styled_table(zone, changed),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(quotes), 720),
+        column_config={
+            "Symbol": st.column_config.TextColumn(pinned=True),
+            "Day range": st.column_config.ProgressColumn(
+                "Day range",
+                help="Where the price stands between the day's low (0 %) and high (100 %)",
+                min_value=0,
+                max_value=100,
+                format="%.0f%%",
+                width="small",
+            ),
+            "Trend": st.column_config.LineChartColumn(
+                f"Last {SPARKLINE_WINDOW.total_seconds() / 3600:.0f} h", width="small", color="auto"
+            ),
+            "Company": st.column_config.TextColumn(width="medium"),
+        },
+    )
 
     quoted = quotes[~waiting]
     if not quoted.empty:
@@ -83,37 +124,26 @@ def live_quotes() -> None:
         worst = quoted.loc[quoted["change_percent"].idxmin()]
         advancers = int((quoted["change"] > 0).sum())
         decliners = int((quoted["change"] < 0).sum())
-        *movers, breadth = st.columns(3)
-        for column, label, row in zip(movers, ("Best", "Worst"), (best, worst), strict=True):
-            column.metric(
-                f"{label} mover · {row.symbol}",
-                f"{row.price:,.2f}",
-                f"{row.change_percent:+.2f}%",
-                chart_data=data.sparklines.get(row.symbol) or None,
+        with st.container(key="movers"):
+            *movers, breadth = st.columns(3)
+            for column, label, row in zip(movers, ("Best", "Worst"), (best, worst), strict=True):
+                column.metric(
+                    f"{label} mover · {row.symbol}",
+                    f"{row.price:,.2f}",
+                    f"{row.change_percent:+.2f}%",
+                    chart_data=data.sparklines.get(row.symbol) or None,
+                    border=True,
+                )
+            breadth.metric(
+                "Up / down today",
+                f"{advancers} / {decliners}",
+                f"{quoted['change_percent'].mean():+.2f}% average",
                 border=True,
             )
-        breadth.metric(
-            "Up / down today",
-            f"{advancers} / {decliners}",
-            f"{quoted['change_percent'].mean():+.2f}% average",
-            border=True,
-        )
-
-    st.dataframe(
-        data.styled_table(now),
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(quotes), 720),
-        column_config={
-            "Trend": st.column_config.LineChartColumn(
-                f"Last {SPARKLINE_WINDOW.total_seconds() / 3600:.0f} h", width="small"
-            ),
-            "Company": st.column_config.TextColumn(width="medium"),
-        },
-    )
     st.caption(
-        f"Updated {now:%H:%M:%S} UTC · refreshes every {settings.dashboard_refresh_seconds} s"
+        f"Updated {clock_time(now, zone)} · refreshes every {settings.dashboard_refresh_seconds} s"
     )
 
 
-live_quotes()
+with st.container(key="live"):
+    live_quotes()

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 import bcrypt
 from sqlalchemy import Engine, delete, func, select, update
@@ -36,6 +38,7 @@ class Account:
     username: str
     name: str
     email: str
+    timezone: str | None = None  # IANA name chosen on the Account page; None: the browser's
 
 
 def hash_password(password: str) -> str:
@@ -64,6 +67,10 @@ def _check_registration(username: str, name: str, email: str) -> None:
             "The username needs 3 to 32 characters: letters, digits, '.', '_' or '-', "
             "starting with a letter or digit."
         )
+    _check_profile(name, email)
+
+
+def _check_profile(name: str, email: str) -> None:
     if not name.strip() or len(name) > 100:
         raise AccountError("Please give a name of at most 100 characters.")
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
@@ -103,7 +110,17 @@ def create_user(
             session.commit()
         except IntegrityError:  # registered by another replica a moment ago
             raise AccountError("That username or email address is already registered.") from None
-        return Account(user.id, user.username, user.name, user.email)
+        return _account(user)
+
+
+@cache
+def timezones() -> list[str]:
+    """The IANA time zone names a person can choose from."""
+    return sorted(available_timezones())
+
+
+def _account(user: User) -> Account:
+    return Account(user.id, user.username, user.name, user.email, user.timezone)
 
 
 def get_account(engine: Engine, username: str) -> Account | None:
@@ -111,17 +128,45 @@ def get_account(engine: Engine, username: str) -> Account | None:
         user = session.exec(
             select(User).where(User.username == normalize_username(username))
         ).scalar_one_or_none()
-        return Account(user.id, user.username, user.name, user.email) if user else None
+        return _account(user) if user else None
 
 
 def list_accounts(engine: Engine) -> list[Account]:
     with Session(engine) as session:
         users = session.exec(select(User).order_by(User.username)).scalars()
-        return [Account(u.id, u.username, u.name, u.email) for u in users]
+        return [_account(u) for u in users]
+
+
+def update_profile(engine: Engine, username: str, name: str, email: str, timezone: str) -> Account:
+    """Change a person's name, e-mail address and time zone ("" for the browser's)."""
+    name, email, timezone = name.strip(), email.strip().lower(), timezone.strip()
+    _check_profile(name, email)
+    if timezone and timezone not in timezones():
+        raise AccountError("Please choose a time zone from the list.")
+    username = normalize_username(username)
+    with engine.begin() as conn:
+        taken = conn.execute(
+            select(User.id).where(func.lower(User.email) == email, User.username != username)
+        ).first()
+        if taken is not None:
+            raise AccountError("That email address is already registered.")
+        try:
+            conn.execute(
+                update(User)
+                .where(User.username == username)
+                .values(name=name, email=email, timezone=timezone or None)
+            )
+        except IntegrityError:  # taken by another replica a moment ago
+            raise AccountError("That email address is already registered.") from None
+    account = get_account(engine, username)
+    if account is None:
+        raise AccountError(f"There is no user {username!r}.")
+    return account
 
 
 def remove_user(engine: Engine, username: str) -> bool:
-    """Delete a user and their watchlist; False when there was no such user."""
+    """Delete a user with everything of theirs (picks, alert rules and events, notification
+    URLs); False when there was no such user."""
     with engine.begin() as conn:
         result = conn.execute(delete(User).where(User.username == normalize_username(username)))
     return result.rowcount > 0

@@ -37,6 +37,17 @@ SUFFIX_MARKETS = {
     "SAO": "BVMF",
 }
 EXCHANGE_MARKETS = {"NASDAQ": "XNYS", "NYSE": "XNYS", "NYSE ARCA": "XNYS", "AMEX": "XNYS"}
+# US extended hours: pre-market from 04:00 to the 09:30 open, after hours until 20:00.
+EXTENDED_HOURS = {"XNYS": (timedelta(hours=5, minutes=30), timedelta(hours=4))}
+
+
+@dataclass(frozen=True)
+class MarketStatus:
+    """Where a market stands at one instant."""
+
+    state: str  # "open", "pre-market", "after hours" or "closed"
+    last_close: datetime | None
+    next_change: datetime | None  # the close when open, else the next open
 
 
 def market_of(symbol: str, exchange: str = "") -> str:
@@ -102,6 +113,21 @@ class Market:
         """The first period start after ``moment`` (None past the calendar's horizon)."""
         index = int(np.searchsorted(self.opens, _seconds(moment), side="right"))
         return _moment(self.opens[index]) if index < len(self.opens) else None
+
+    def status(self, moment: datetime) -> MarketStatus:
+        """Open, closed, or (where the exchange has them) in pre-market or after hours."""
+        last_close, next_open = self.last_close(moment), self.next_open(moment)
+        if self.is_open(moment):
+            index = int(np.searchsorted(self.opens, _seconds(moment), side="right")) - 1
+            return MarketStatus("open", last_close, _moment(self.closes[index]))
+        state = "closed"
+        if self.code in EXTENDED_HOURS:
+            before_open, after_close = EXTENDED_HOURS[self.code]
+            if next_open is not None and next_open - moment <= before_open:
+                state = "pre-market"
+            elif last_close is not None and moment - last_close <= after_close:
+                state = "after hours"
+        return MarketStatus(state, last_close, next_open)
 
     def day_trading_time(self, moment: datetime) -> tuple[timedelta, timedelta]:
         """Trading time on ``moment``'s UTC day: (so far, in all)."""

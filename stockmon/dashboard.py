@@ -1,82 +1,126 @@
-"""The dashboard's data: latest quotes and sparklines for a set of picks, and its table."""
+"""The dashboard's data: latest quotes and sparklines for a set of picks, its table, and the
+one rule for calling the scheduler late and quotes stale."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 from sqlalchemy import Engine
 
 from stockmon.calendar import DEFAULT_MARKET, market
-from stockmon.presentation import age_text, change_color
-from stockmon.queries import SchedulerStatus, latest_quotes, sparklines
+from stockmon.presentation import change_color, clock_time, day_time
+from stockmon.queries import SchedulerStatus, fetch_problems, latest_quotes, sparklines
 
 SPARKLINE_WINDOW = timedelta(hours=8)
 SPARKLINE_POINTS = 48
+MISSED_INTERVALS = 3  # late or stale after this many intervals without news
+CHANGED_ROW = "background-color: rgba(250, 204, 21, 0.22)"
+PRICE_COLUMNS = ["Price", "Change", "Open", "Prev close", "High", "Low"]
+
+
+def scheduler_is_late(status: SchedulerStatus, now: datetime, cycle: timedelta) -> bool:
+    """No cycle for ``MISSED_INTERVALS`` of the scheduler's cycles: it is down or stuck."""
+    last = status.last_cycle_at
+    return last is None or now - last > MISSED_INTERVALS * cycle
 
 
 def quotes_are_stale(
     newest: datetime | None, now: datetime, status: SchedulerStatus, cycle: timedelta
 ) -> bool:
-    """The newest quote is older than three of the refresh intervals the scheduler publishes
-    (its ``cycle`` before it has published one). When it paces by market hours, age counts
-    New York trading time: a Friday close is not stale on Sunday."""
+    """The newest quote is older than ``MISSED_INTERVALS`` of the refresh intervals the
+    scheduler publishes (its ``cycle`` before it has published one). When it paces by market
+    hours, age counts New York trading time: a Friday close is not stale on Sunday."""
     if newest is None or pd.isna(newest):
         return True
     interval = status.refresh_interval or cycle
     if status.market_hours:
-        return market(DEFAULT_MARKET).trading_time(newest, now) > 3 * interval
-    return now - newest > 3 * interval
+        return market(DEFAULT_MARKET).trading_time(newest, now) > MISSED_INTERVALS * interval
+    return now - newest > MISSED_INTERVALS * interval
+
+
+def market_line(now: datetime, zone: tzinfo) -> str:
+    """'US market open · closes 16:00 EST', or when closed the last close and next open."""
+    status = market(DEFAULT_MARKET).status(now)
+    if status.state == "open":
+        closes = f" · closes {day_time(status.next_change, zone)}" if status.next_change else ""
+        return f"US market open{closes}"
+    parts = [f"US market {status.state}"]
+    if status.last_close:
+        parts.append(f"last close {day_time(status.last_close, zone)}")
+    if status.next_change:
+        parts.append(f"opens {day_time(status.next_change, zone)}")
+    return " · ".join(parts)
 
 
 @dataclass(frozen=True)
 class DashboardData:
     quotes: pd.DataFrame
     sparklines: dict[str, list[float]]
+    problems: dict[str, str] = field(default_factory=dict)  # symbol: why its last fetch failed
 
-    def table(self, now: datetime) -> pd.DataFrame:
-        """The quote table as shown: one row per pick, in pick order."""
+    def table(self, zone: tzinfo) -> pd.DataFrame:
+        """The quote table as shown: one row per pick, in pick order; what a phone shows
+        without scrolling (symbol, price, change %) first."""
         q = self.quotes
+        span = q["high"] - q["low"]
         return pd.DataFrame(
             {
                 "Symbol": q["symbol"],
-                "Company": q["name"],
                 "Price": q["price"],
-                "Change": q["change"],
                 "Change %": q["change_percent"],
+                "Change": q["change"],
+                "Day range": ((q["price"] - q["low"]) / span.where(span > 0) * 100).clip(0, 100),
+                "Trend": [self.sparklines.get(s) or None for s in q["symbol"]],
+                "Company": q["name"].replace("", None),
                 "Open": q["open"],
                 "Prev close": q["previous_close"],
                 "High": q["high"],
                 "Low": q["low"],
                 "Volume": q["volume"],
                 "Updated": [
-                    age_text(t, now) if pd.notna(t) else "waiting for first quote"
-                    for t in q["fetched_at"]
+                    self._updated(s, t, zone)
+                    for s, t in zip(q["symbol"], q["fetched_at"], strict=True)
                 ],
-                "Trend": [self.sparklines.get(s, []) for s in q["symbol"]],
             }
         )
 
-    def styled_table(self, now: datetime) -> Styler:
-        """Gains green, losses red; prices with 2 decimals, volume with separators."""
-        table = self.table(now)
-        prices = ["Price", "Change", "Open", "Prev close", "High", "Low"]
+    def _updated(self, symbol: str, fetched_at: datetime | None, zone: tzinfo) -> str:
+        if problem := self.problems.get(symbol):
+            return problem
+        if fetched_at is None or pd.isna(fetched_at):
+            return "waiting for first quote"
+        return clock_time(fetched_at, zone)
+
+    def styled_table(self, zone: tzinfo, changed: Collection[str] = ()) -> Styler:
+        """Gains green, losses red, "—" where there is nothing yet; rows whose price changed
+        since the last refresh (``changed`` symbols) highlighted."""
+        table = self.table(zone)
+        highlighted = table["Symbol"].isin(list(changed))
         return (
-            table.style.format("{:,.2f}", subset=prices, na_rep="—")
+            table.style.format("{:,.2f}", subset=PRICE_COLUMNS, na_rep="—")
             .format("{:+.2f}%", subset=["Change %"], na_rep="—")
             .format("{:,.0f}", subset=["Volume"], na_rep="—")
+            .format(na_rep="—", subset=["Company"])
             .map(
                 lambda value: f"color: {change_color(value)}; font-weight: 600",
                 subset=["Change", "Change %"],
             )
+            .apply(lambda row: [CHANGED_ROW if highlighted[row.name] else ""] * len(row), axis=1)
         )
+
+    def prices(self) -> dict[str, float]:
+        """Each quoted symbol's price, to compare with at the next refresh."""
+        quoted = self.quotes.dropna(subset=["price"])
+        return dict(zip(quoted["symbol"], quoted["price"], strict=True))
 
 
 def load_dashboard(engine: Engine, picks: Sequence[str], now: datetime) -> DashboardData:
     return DashboardData(
         quotes=latest_quotes(engine, picks),
         sparklines=sparklines(engine, picks, now - SPARKLINE_WINDOW, now, points=SPARKLINE_POINTS),
+        problems=fetch_problems(engine, picks),
     )

@@ -130,6 +130,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=100)
     failed_login_attempts: int = 0
     created_at: datetime
+    timezone: str | None = Field(None, max_length=64, description="IANA name; None: the browser's")
 
 
 class WatchlistItem(SQLModel, table=True):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from html import escape
 
 import pandas as pd
@@ -49,15 +49,22 @@ def age_text(then: datetime | None, now: datetime) -> str:
     return f"{seconds / 86400:.0f} d ago"
 
 
-def is_stale(then: datetime | None, now: datetime, interval: timedelta) -> bool:
-    """Older than three refresh intervals (or never fetched)."""
-    if then is None or pd.isna(then):
-        return True
-    return now - then > 3 * interval
+def clock_time(moment: datetime, zone: tzinfo) -> str:
+    """'15:04:05 CET': a time of today in the person's zone, labelled."""
+    return moment.astimezone(zone).strftime("%H:%M:%S %Z")
 
 
-def ticker_html(quotes: pd.DataFrame) -> str:
-    """A scrolling ticker line (symbol, price, arrow and change %) for the quoted rows."""
+def day_time(moment: datetime, zone: tzinfo) -> str:
+    """'Fri 16:00 EST': a moment within the week, in the person's zone, labelled."""
+    return moment.astimezone(zone).strftime("%a %H:%M %Z")
+
+
+def ticker_html(quotes: pd.DataFrame, now: datetime) -> str:
+    """A scrolling ticker line (symbol, price, arrow and change %) for the quoted rows.
+
+    Each refresh draws the ticker anew, which restarts its animation; starting it at the phase
+    the wall clock gives (a negative delay) makes it scroll on as if it had never stopped. The
+    speed is per item, so a long list scrolls no faster than a short one."""
     items = []
     for row in quotes.dropna(subset=["price"]).itertuples():
         arrow = {"up": "▲", "down": "▼", "flat": "■"}[direction(row.change)]
@@ -71,13 +78,16 @@ def ticker_html(quotes: pd.DataFrame) -> str:
         return ""
     line = "".join(items)
     seconds = max(20, 4 * len(items))
+    phase = now.timestamp() % seconds
     return f"""<div class="stockmon-ticker" role="marquee" aria-label="Ticker">
-<div class="stockmon-track" style="animation-duration:{seconds}s">{line}{line}</div></div>
+<div class="stockmon-track" style="animation-duration:{seconds}s;animation-delay:-{phase:.2f}s">
+{line}{line}</div></div>
 <style>
 .stockmon-ticker {{ overflow: hidden; white-space: nowrap; border-radius: 0.5rem;
   background: rgba(100, 116, 139, 0.10); padding: 0.45rem 0; }}
 .stockmon-track {{ display: inline-block; animation: stockmon-scroll linear infinite; }}
-.stockmon-ticker:hover .stockmon-track {{ animation-play-state: paused; }}
+.stockmon-ticker:hover .stockmon-track, .stockmon-ticker:active .stockmon-track {{
+  animation-play-state: paused; }}
 .stockmon-tick {{ margin: 0 1.4rem; font-variant-numeric: tabular-nums; }}
 .stockmon-up {{ color: {GAIN}; }}
 .stockmon-down {{ color: {LOSS}; }}
@@ -85,4 +95,15 @@ def ticker_html(quotes: pd.DataFrame) -> str:
 @keyframes stockmon-scroll {{
   from {{ transform: translateX(0); }} to {{ transform: translateX(-50%); }} }}
 @media (prefers-reduced-motion: reduce) {{ .stockmon-track {{ animation: none; }} }}
+</style>"""
+
+
+# On a phone the watchlist comes first: the mover cards follow the table instead of pushing it
+# below the fold, and shrink to one line each.
+DASHBOARD_CSS = """<style>
+@media (max-width: 640px) {
+  .st-key-movers { order: 1; }
+  .st-key-movers [data-testid="stMetric"] svg,
+  .st-key-movers [data-testid="stMetric"] canvas { display: none; }
+}
 </style>"""

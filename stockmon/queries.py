@@ -23,6 +23,7 @@ from stockmon.models import (
     MARKET_HOURS,
     PROVIDER_NAME,
     REFRESH_INTERVAL_SECONDS,
+    FetchStatus,
     PriceHistory,
     Quote,
     SchedulerState,
@@ -72,6 +73,20 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
     frame["name"] = frame["name"].fillna("")
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
     return frame
+
+
+def fetch_problems(engine: Engine, symbols: Sequence[str]) -> dict[str, str]:
+    """The last error of each of ``symbols`` whose latest fetch failed."""
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                select(FetchStatus.symbol, FetchStatus.last_error).where(
+                    FetchStatus.symbol.in_(symbols),
+                    FetchStatus.consecutive_failures > 0,
+                    FetchStatus.last_error.is_not(None),
+                )
+            ).all()
+        )
 
 
 def _sampled(

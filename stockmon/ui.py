@@ -6,7 +6,8 @@ The only module of the library that imports Streamlit; pages call it and the pla
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -14,9 +15,10 @@ import streamlit_authenticator as stauth
 from stockmon import accounts
 from stockmon.accounts import Account
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
+from stockmon.dashboard import scheduler_is_late
 from stockmon.db import make_engine
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, escape_markdown, is_stale
+from stockmon.presentation import age_text, escape_markdown
 from stockmon.queries import scheduler_status
 from stockmon.schema import prepare_database
 
@@ -85,7 +87,7 @@ def restore_login(auth: stauth.Authenticate) -> None:
     try:
         auth.login(location="unrendered")
     except stauth.LoginError:  # the account behind the cookie is gone
-        auth.logout(location="unrendered")
+        log_out(auth)
 
 
 def forget_login_cookie(auth: stauth.Authenticate) -> None:
@@ -99,6 +101,13 @@ def forget_login_cookie(auth: stauth.Authenticate) -> None:
         manager = auth.cookie_controller.cookie_model.cookie_manager
         with suppress(KeyError):  # raised when it never saw the cookie: nothing to forget
             manager.delete(COOKIE_NAME, key="stockmon_forget_login")
+
+
+def log_out(auth: stauth.Authenticate) -> None:
+    """End this session's login; the run that finds it logged out has the cookie forgotten
+    (``forget_login_cookie``), quietly, where the library's own logout prints to stdout."""
+    auth.authentication_controller.logout()
+    st.session_state.pop("stockmon_account", None)
 
 
 def current_account() -> Account | None:
@@ -141,8 +150,18 @@ def login_form(auth: stauth.Authenticate) -> None:
 def sidebar(auth: stauth.Authenticate, account: Account) -> None:
     with st.sidebar:
         st.markdown(f"**{escape_markdown(account.name)}**  \n@{account.username}")
-        auth.logout("Log out", location="sidebar", key="logout_button")
+        if st.button("Log out", key="logout_button"):
+            log_out(auth)
         st.divider()
+        scheduler_caption()
+
+
+def scheduler_caption() -> None:
+    """Which provider, and when the scheduler last ran: redrawn with the dashboard's refresh,
+    judged by the same rule as the dashboard's banner."""
+
+    @st.fragment(run_every=timedelta(seconds=settings().dashboard_refresh_seconds))
+    def caption() -> None:
         status = scheduler_status(engine())
         # what the scheduler last reported using; before its first cycle, what it will use
         provider = status.provider or settings().effective_provider.value
@@ -152,7 +171,18 @@ def sidebar(auth: stauth.Authenticate, account: Account) -> None:
         now = utcnow()
         if status.last_cycle_at is None:
             st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
-        elif is_stale(status.last_cycle_at, now, timedelta(seconds=settings().refresh_seconds)):
+        elif scheduler_is_late(status, now, timedelta(seconds=settings().refresh_seconds)):
             st.warning(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
         else:
             st.caption(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
+
+    caption()
+
+
+def timezone(account: Account) -> tzinfo:
+    """The zone times are shown in: the person's choice, else their browser's, else UTC."""
+    for name in (account.timezone, st.context.timezone):
+        if name:
+            with suppress(ZoneInfoNotFoundError, ValueError):
+                return ZoneInfo(name)
+    return UTC
