@@ -4,7 +4,9 @@ import streamlit as st
 
 from stockmon import ui
 
-st.set_page_config(page_title="stockmon", page_icon=":material/monitoring:", layout="wide")
+# The icon ships with the app: no request leaves for an icon host when a page loads.
+st.set_page_config(page_title="stockmon", page_icon=str(ui.ICON), layout="wide")
+st.html(ui.APP_CSS)
 
 auth = ui.authenticator()
 ui.restore_login(auth)
@@ -29,7 +31,10 @@ else:
             st.Page(ui.PAGES["charts"], title="Charts", icon=":material/show_chart:"),
             st.Page(ui.PAGES["alerts"], title="Alerts", icon=":material/notifications:"),
             st.Page(ui.PAGES["account"], title="Account", icon=":material/person:"),
-        ]
+        ],
+        position="top",  # on a phone a menu that closes once a page is chosen
     )
 st.session_state["stockmon_authenticator"] = auth
+if account is not None:
+    ui.close_navigation_on_phones(page.url_path)
 page.run()

@@ -1,4 +1,6 @@
-"""Price over time per pick, and several picks compared as % change."""
+"""Price over time per pick, and several picks compared as % change; live, like the dashboard.
+
+The chosen symbols and range live in the URL, so a view is a link to share or bookmark."""
 
 from datetime import timedelta
 
@@ -7,6 +9,7 @@ import streamlit as st
 from stockmon import ui
 from stockmon.charts import comparison_figure, price_figure
 from stockmon.models import utcnow
+from stockmon.presentation import CHARTS_CSS, escape_markdown
 from stockmon.queries import latest_quotes, price_history
 from stockmon.watchlists import get_picks
 
@@ -16,10 +19,14 @@ RANGES = {
     "1 month": timedelta(days=30),
     "All": None,
 }
+PLOTLY_CONFIG = {"displaylogo": False}
 
 account = ui.require_account()
+settings = ui.settings()
 engine = ui.engine()
+zone = ui.timezone(account)
 picks = get_picks(engine, account.id)
+st.html(CHARTS_CSS)
 
 st.title("Charts")
 if not picks:
@@ -28,35 +35,44 @@ if not picks:
     st.stop()
 
 controls = st.columns([3, 2])
-chosen = controls[0].multiselect("Symbols", picks, default=picks[:4], key="chart_symbols")
-span = controls[1].segmented_control("Range", list(RANGES), default="1 day", key="chart_range")
+chosen = controls[0].multiselect(
+    "Symbols", picks, default=picks[:4], key="symbols", bind="query-params"
+)
+span = controls[1].segmented_control(
+    "Range", list(RANGES), default="1 day", required=True, key="range", bind="query-params"
+)
 if not chosen:
     st.info("Choose at least one symbol.")
     st.stop()
 
-now = utcnow()
-window = RANGES[span or "1 day"]
-history = price_history(engine, chosen, None if window is None else now - window, now)
-if history.empty:
-    st.info("No prices recorded in this range yet.")
-    st.stop()
 
-if len(chosen) > 1:
-    st.subheader("Compared: % change over the range")
-    st.plotly_chart(comparison_figure(history), width="stretch")
+@st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
+def live_charts() -> None:
+    now = utcnow()
+    window = RANGES[span]
+    history = price_history(engine, chosen, None if window is None else now - window, now)
+    if history.empty:
+        st.info("No prices recorded in this range yet.")
+        return
 
-st.subheader("Price")
-quotes = latest_quotes(engine, chosen).set_index("symbol")
-columns = st.columns(2)
-for index, symbol in enumerate(chosen):
-    series = history[history["symbol"] == symbol]
-    with columns[index % 2]:
-        if series.empty:
-            st.caption(f"{symbol}: no prices in this range yet.")
-            continue
-        previous_close = quotes.at[symbol, "previous_close"]
-        st.plotly_chart(
-            price_figure(symbol, quotes.at[symbol, "name"], series, previous_close),
-            width="stretch",
-            key=f"price_{symbol}",
-        )
+    if len(chosen) > 1:
+        st.subheader("Compared: % change over the range")
+        st.plotly_chart(comparison_figure(history, zone), config=PLOTLY_CONFIG)
+
+    st.subheader("Price")
+    quotes = latest_quotes(engine, chosen).set_index("symbol")
+    columns = st.columns(2)
+    for index, symbol in enumerate(chosen):
+        series = history[history["symbol"] == symbol]
+        with columns[index % 2]:
+            name = quotes.at[symbol, "name"]
+            st.markdown(f"**{escape_markdown(symbol)}** · {escape_markdown(name)}")
+            if series.empty:
+                st.caption("No prices in this range yet.")
+                continue
+            figure = price_figure(series, quotes.at[symbol, "previous_close"], zone, symbol)
+            st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"price_{symbol}")
+    st.caption(f"Times in {zone} · updated {now.astimezone(zone):%H:%M:%S}")
+
+
+live_charts()

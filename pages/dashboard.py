@@ -131,7 +131,6 @@ def live_quotes() -> None:
                     f"{label} mover · {row.symbol}",
                     f"{row.price:,.2f}",
                     f"{row.change_percent:+.2f}%",
-                    chart_data=data.sparklines.get(row.symbol) or None,
                     border=True,
                 )
             breadth.metric(

@@ -7,6 +7,13 @@ from stockmon.accounts import AccountError
 from stockmon.presentation import escape_markdown
 
 auth = st.session_state["stockmon_authenticator"]
+# The login form is streamlit-authenticator's: its button is given the primary look here.
+LOGIN_CSS = """<style>
+.st-key-login [data-testid="stBaseButton-secondaryFormSubmit"] {
+  background-color: #2563eb; border-color: #2563eb; color: #ffffff; }
+.st-key-login [data-testid="stBaseButton-secondaryFormSubmit"]:hover {
+  background-color: #1d4ed8; border-color: #1d4ed8; color: #ffffff; }
+</style>"""
 
 left, middle, right = st.columns([1, 2, 1])
 with middle:
@@ -18,12 +25,14 @@ with middle:
         "What would you like to do?",
         ["Log in", "Create account"],
         key="login_mode",
+        required=True,
         label_visibility="collapsed",
     )
     if notice := st.session_state.pop("login_notice", None):
         st.success(notice)
 
     if mode == "Create account":
+        problem = st.empty()  # above the form: seen without scrolling down to it
         with st.form("register", clear_on_submit=False):
             st.subheader("Create account")
             username = st.text_input("Username", help="3 to 32 letters, digits, '.', '_' or '-'")
@@ -41,7 +50,7 @@ with middle:
                         ui.engine(), username, name, email, password, repeat
                     )
                 except AccountError as error:
-                    st.error(str(error))
+                    problem.error(str(error))
                 else:
                     welcome = escape_markdown(created.name)
                     st.session_state["login_notice"] = (
@@ -50,7 +59,9 @@ with middle:
                     st.session_state["registered"] = True
                     st.rerun()
     else:
-        ui.login_form(auth)
+        st.html(LOGIN_CSS)
+        with st.container(key="login"):
+            ui.login_form(auth)
         status = st.session_state.get("authentication_status")
         if status is False:
             st.error("Wrong username or password.")

@@ -1,9 +1,9 @@
-"""Choose the stocks to watch; saved per person, tracked by the scheduler from its next cycle."""
+"""Choose the stocks to watch: saved as they change, fetched from the next cycle."""
 
 import streamlit as st
 
 from stockmon import ui
-from stockmon.queries import catalog
+from stockmon.queries import catalog, latest_quotes
 from stockmon.watchlists import MAX_PICKS, WatchlistError, get_picks, save_picks
 
 account = ui.require_account()
@@ -11,34 +11,52 @@ engine = ui.engine()
 
 st.title("Stock Picker")
 st.caption(
-    "Type a symbol or company name to search. Your picks are yours alone; "
-    "the scheduler starts fetching new ones at its next cycle."
+    "Type a symbol or company name to search. Your picks are yours alone and are saved as you "
+    "change them; the scheduler starts fetching new ones at its next cycle."
 )
 
 symbols = catalog(engine)
-names = dict(zip(symbols["symbol"], symbols["name"], strict=True))
+labels = {
+    symbol: f"{symbol} · {name}"
+    for symbol, name in zip(symbols["symbol"], symbols["name"], strict=True)
+}
 current = get_picks(engine, account.id)
 
-with st.form("picks"):
-    chosen = st.multiselect(
-        "Your stocks",
-        options=list(names),
-        default=[s for s in current if s in names],
-        format_func=lambda symbol: f"{symbol} · {names[symbol]}",
-        max_selections=MAX_PICKS,
-        placeholder="Search symbols or companies",
-    )
-    saved = st.form_submit_button("Save picks", type="primary")
 
-if saved:
+def save() -> None:
     try:
-        current = save_picks(engine, account.id, chosen)
+        saved = save_picks(engine, account.id, st.session_state["picks"])
     except WatchlistError as error:
-        st.error(str(error))
+        st.session_state["picks_error"] = str(error)
     else:
-        st.success(f"Saved {len(current)} pick{'s' * (len(current) != 1)}.")
+        st.toast(f"Saved {len(saved)} pick{'s' * (len(saved) != 1)}.", icon=":material/check:")
+
+
+st.multiselect(
+    "Your stocks",
+    options=list(labels),
+    default=[s for s in current if s in labels],
+    format_func=labels.get,
+    max_selections=MAX_PICKS,
+    placeholder="Search symbols or companies",
+    key="picks",
+    on_change=save,
+)
+if error := st.session_state.pop("picks_error", None):
+    st.error(error)
 
 if current:
+    quotes = latest_quotes(engine, current)
+    st.dataframe(
+        quotes[["symbol", "name", "price", "change_percent"]],
+        hide_index=True,
+        column_config={
+            "symbol": "Symbol",
+            "name": "Company",
+            "price": st.column_config.NumberColumn("Price", format="%.2f"),
+            "change_percent": st.column_config.NumberColumn("Change %", format="%+.2f%%"),
+        },
+    )
     st.page_link(ui.PAGES["dashboard"], label="Open the dashboard", icon=":material/monitoring:")
 
 with st.expander(f"Browse all {len(symbols)} symbols"):

@@ -1,32 +1,42 @@
-"""Plotly figures for the charts page."""
+"""Plotly figures for the charts page, in the person's time zone."""
 
 from __future__ import annotations
 
 import math
+from datetime import tzinfo
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from stockmon.presentation import FLAT, change_color
 
+# Comparison lines: distinct hues that are neither the gain green nor the loss red.
+SERIES_COLORS = ["#2563eb", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#78716c", "#4f46e5"]
+
 _LAYOUT = {
-    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+    "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
     "hovermode": "x unified",
     "height": 320,
-    "legend": {"orientation": "h", "y": -0.15},
+    "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
 }
+# Plotly writes the date under the first time tick: room is made for it, so it is not cut off.
+_TIME_AXIS = {"automargin": True}
+
+
+def _local(times: pd.Series, zone: tzinfo) -> pd.Series:
+    return pd.to_datetime(times, utc=True).dt.tz_convert(zone)
 
 
 def price_figure(
-    symbol: str, name: str, series: pd.DataFrame, previous_close: float | None
+    series: pd.DataFrame, previous_close: float | None, zone: tzinfo, symbol: str
 ) -> go.Figure:
-    """Price over time, coloured by the move against the previous close (drawn as a line)."""
+    """Price over time, coloured by the move against the previous close (a labelled line)."""
     last = float(series["price"].iloc[-1])
     has_close = previous_close is not None and not math.isnan(previous_close)
     color = change_color(last - previous_close) if has_close else FLAT
     figure = go.Figure(
         go.Scatter(
-            x=series["ts"],
+            x=_local(series["ts"], zone),
             y=series["price"],
             mode="lines",
             name=symbol,
@@ -40,28 +50,33 @@ def price_figure(
             line_dash="dot",
             line_color=FLAT,
             annotation_text=f"previous close {previous_close:,.2f}",
-            annotation_position="bottom right",
+            annotation_position="top left",
+            annotation_font_color=FLAT,
+            annotation_bgcolor="rgba(255, 255, 255, 0.8)",
         )
-    figure.update_layout(title=f"{symbol} · {name}", **_LAYOUT)
-    figure.update_yaxes(tickformat=",.2f")
+    figure.update_layout(showlegend=False, **_LAYOUT)
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(tickformat=",.2f", automargin=True)
     return figure
 
 
-def comparison_figure(history: pd.DataFrame) -> go.Figure:
+def comparison_figure(history: pd.DataFrame, zone: tzinfo) -> go.Figure:
     """Each symbol as % change from its first price in the range, on one chart."""
     figure = go.Figure()
-    for symbol, series in history.groupby("symbol", sort=False):
+    for index, (symbol, series) in enumerate(history.groupby("symbol", sort=False)):
         base = float(series["price"].iloc[0])
         figure.add_trace(
             go.Scatter(
-                x=series["ts"],
+                x=_local(series["ts"], zone),
                 y=(series["price"] / base - 1) * 100,
                 mode="lines",
                 name=symbol,
+                line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
                 hovertemplate=f"{symbol} %{{y:+.2f}}%<extra></extra>",
             )
         )
     figure.add_hline(y=0, line_color=FLAT, line_width=1)
     figure.update_layout(**_LAYOUT)
-    figure.update_yaxes(ticksuffix="%")
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(ticksuffix="%", automargin=True)
     return figure

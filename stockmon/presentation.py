@@ -99,11 +99,12 @@ def ticker_html(quotes: pd.DataFrame, now: datetime) -> str:
 
 
 # On a phone the watchlist comes first: the mover cards follow the table instead of pushing it
-# below the fold, and shrink to one line each.
+# below the fold.
 DASHBOARD_CSS = """<style>
-@media (max-width: 640px) {
-  .st-key-movers { order: 1; }
-  .st-key-movers [data-testid="stMetric"] svg,
-  .st-key-movers [data-testid="stMetric"] canvas { display: none; }
-}
+@media (max-width: 640px) { .st-key-movers { order: 1; } }
+</style>"""
+
+# Charts on a phone: no plotly mode bar over the lines (dragging still zooms).
+CHARTS_CSS = """<style>
+@media (max-width: 640px) { .modebar-container { display: none !important; } }
 </style>"""

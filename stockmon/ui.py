@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import UTC, timedelta, tzinfo
+from html import escape
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
@@ -22,6 +24,7 @@ from stockmon.presentation import age_text, escape_markdown
 from stockmon.queries import scheduler_status
 from stockmon.schema import prepare_database
 
+ICON = Path(__file__).parent / "assets" / "icon.png"
 COOKIE_NAME = "stockmon_auth"
 COOKIE_EXPIRY_DAYS = 30.0
 PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market (simulated)"}
@@ -177,6 +180,27 @@ def scheduler_caption() -> None:
             st.caption(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
 
     caption()
+
+
+APP_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+@media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; } }
+</style>"""
+
+
+def close_navigation_on_phones(page_path: str) -> None:
+    """On a narrow screen the navigation is a drawer that Streamlit leaves open after a page
+    is chosen; close it once per page shown (the page's path makes each page's script new,
+    so it runs when the page changes, not on every rerun)."""
+    st.html(
+        f"""<script data-page="{escape(page_path)}">
+if (window.matchMedia("(max-width: 640px)").matches) {{
+  const collapse = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (collapse && collapse.offsetParent !== null) collapse.click();
+}}
+</script>""",
+        unsafe_allow_javascript=True,
+    )
 
 
 def timezone(account: Account) -> tzinfo:

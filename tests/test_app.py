@@ -195,13 +195,21 @@ def test_the_logged_in_app_has_pages_and_a_sidebar(engine, ann):
 def test_picking_stocks_persists_them(engine, ann):
     at = logged_in_app("pages/picker.py")
     assert at.title[0].value == "Stock Picker"
-    at.multiselect[0].set_value(["TSLA", "AAPL", "GME"])
-    button(at, "Save picks").click().run()
-    assert "Saved 3 picks" in at.success[0].value
+    at.multiselect[0].set_value(["TSLA", "AAPL", "GME"]).run()  # saved as it changes
+    assert "Saved 3 picks" in at.toast[0].value
     assert get_picks(engine, ann.id) == ["TSLA", "AAPL", "GME"]
 
     again = logged_in_app("pages/picker.py")
     assert again.multiselect[0].value == ["TSLA", "AAPL", "GME"]
+
+
+def test_the_picker_shows_the_current_prices_of_the_picks(engine, ann):
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 190.0, 188.0)
+    at = logged_in_app("pages/picker.py")
+    prices = at.dataframe[0].value
+    assert list(prices["symbol"]) == ["AAPL", "MSFT"]
+    assert prices.iloc[0]["price"] == 190.0 and prices.isna().iloc[1]["price"]
 
 
 def test_nobody_sees_another_persons_picks(engine, ann):
@@ -229,7 +237,7 @@ def test_the_dashboard_shows_seeded_quotes(engine, ann):
     metrics = {m.label: m for m in at.metric}
     assert metrics["Best mover · AAPL"].value == "230.50"
     assert metrics["Worst mover · MSFT"].delta == "-1.20%"
-    ticker = at.get("html")[0].proto.body
+    ticker = next(h.proto.body for h in at.get("html") if "stockmon-ticker" in h.proto.body)
     assert "<b>AAPL</b> 230.50 ▲ +1.10%" in ticker and "<b>MSFT</b> 410.00 ▼ -1.20%" in ticker
     assert not at.main.warning
 
@@ -255,7 +263,7 @@ def test_the_ticker_shows_hostile_text_as_text(engine, ann):
     seed_quote(engine, hostile, 10.0, 9.0)
     at = logged_in_app()
     assert not at.exception
-    ticker = at.get("html")[0].proto.body
+    ticker = next(h.proto.body for h in at.get("html") if "stockmon-ticker" in h.proto.body)
     assert "&lt;img src=x&gt;" in ticker and "<img" not in ticker
 
 

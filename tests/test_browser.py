@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from stockmon import accounts
+from stockmon.db import make_engine
+from stockmon.watchlists import save_picks
 from tests.receivers import Receiver, receiving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +55,14 @@ def _wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> N
     raise TimeoutError("streamlit did not become healthy")
 
 
+class AppURL(str):
+    """The app's address, and the data folder (with its SQLite database) it runs on."""
+
+    data_dir: str
+
+
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> Iterator[str]:
+def app_url(tmp_path_factory) -> Iterator[AppURL]:
     data = tmp_path_factory.mktemp("browser")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_"))},
@@ -63,7 +72,8 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         "STOCKMON_DASHBOARD_REFRESH_SECONDS": "2",
     }
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = AppURL(f"http://127.0.0.1:{port}")
+    url.data_dir = str(data)
     logs = data / "logs"
     logs.mkdir()
     with open(logs / "scheduler.log", "w") as scheduler_log, open(logs / "app.log", "w") as app_log:
@@ -159,9 +169,10 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
         picker.click()
         page.keyboard.type(symbol)
         page.get_by_role("option", name=label, exact=True).click()
+        expect(page.get_by_test_id("stToast").last).to_contain_text("Saved")
     page.keyboard.press("Escape")
-    page.get_by_role("button", name="Save picks").click()
-    expect(page.get_by_text("Saved 3 picks.")).to_be_visible()
+    expect(page.get_by_test_id("stToast").last).to_contain_text("Saved 3 picks.")
+    shoot(page, "picker")
 
     # the dashboard shows them with prices, and prices move without a reload
     page.get_by_role("link", name="Dashboard", exact=True).click()
@@ -215,6 +226,12 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     page.wait_for_timeout(1500)
     shoot(page, "charts")
 
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", name="Profile")).to_be_visible()
+    shoot(page, "account")
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
     # a reload keeps the person logged in
     page.reload()
     expect(page.get_by_text("@ann")).to_be_visible()
@@ -235,18 +252,88 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     context.close()
 
 
-def test_phone_width_dashboard(app_url, browser):
+# Chromium's own notices about the attributes of Streamlit's component iframes (the login
+# cookie's), not the app's: every other console warning or error fails the test.
+BROWSER_NOTICES = re.compile(r"Unrecognized feature: '|allow-scripts and allow-same-origin")
+PHONE_PICKS = ["AAPL", "NVDA", "TSLA", "MSFT", "AMZN", "GOOGL", "META", "NFLX"]
+
+
+def test_every_page_at_phone_width(app_url, browser):
+    """Every page at 390 x 844: the ticker shows every pick within one loop, the watchlist's
+    key columns fit without sideways scrolling, choosing a page closes the navigation, no
+    request leaves for another host and the console stays quiet."""
     from playwright.sync_api import expect
+
+    data_dir = Path(app_url.data_dir)
+    engine = make_engine(f"sqlite:///{data_dir / 'stockmon.db'}")
+    pat = accounts.create_user(engine, "pat", "Pat Doe", "pat@example.com", "pat-s3cret")
+    save_picks(engine, pat.id, PHONE_PICKS)
+    engine.dispose()
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
+    foreign, console = [], []
+    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(app_url) else None)
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
     page.goto(app_url)
-    page.get_by_role("textbox", name="Username", exact=True).fill("ann")
-    page.get_by_role("textbox", name="Password", exact=True).fill("sup3rsecret")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    shoot(page, "login-phone")
+    page.get_by_role("textbox", name="Username", exact=True).fill("pat")
+    page.get_by_role("textbox", name="Password", exact=True).fill("pat-s3cret")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    expect(page.locator(".stockmon-ticker").first).to_contain_text("AAPL")
-    page.wait_for_timeout(2000)
+
+    # the ticker brings every pick into view within one loop of its animation
+    ticker = page.locator(".stockmon-ticker").first
+    expect(ticker).to_contain_text("NFLX", timeout=30_000)
+    loop = float(page.locator(".stockmon-track").first.evaluate(
+        "e => parseFloat(getComputedStyle(e).animationDuration)"))  # fmt: skip
+    box = ticker.bounding_box()
+    seen: set[str] = set()
+    deadline = time.monotonic() + loop + 10
+    while seen != set(PHONE_PICKS) and time.monotonic() < deadline:
+        for tick in page.locator(".stockmon-tick").all():
+            where = tick.bounding_box()
+            if (
+                where
+                and box["x"] <= where["x"]
+                and where["x"] + where["width"] <= box["x"] + box["width"]
+            ):
+                seen.add(tick.inner_text().split()[0])
+        page.wait_for_timeout(200)
+    assert seen == set(PHONE_PICKS), f"never fully in view: {set(PHONE_PICKS) - seen}"
+
+    # symbol, price and change % of the watchlist come first and fit on the screen, above
+    # the fold (the grid renders header cells for the columns in view only)
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible()
+    where = table.bounding_box()
+    assert where["x"] >= 0 and where["x"] + where["width"] <= 390 and where["y"] < 600
+    headers = table.locator('th[role="columnheader"]').all_inner_texts()
+    assert headers[:3] == ["Symbol", "Price", "Change %"], headers
+    page.wait_for_timeout(1000)
     shoot(page, "dashboard-phone")
+
+    # choosing a page closes the navigation drawer
+    for label, heading, shot in (
+        ("Stock Picker", "Stock Picker", "picker-phone"),
+        ("Charts", "Charts", "charts-phone"),
+        ("Alerts", "Alerts", "alerts-phone"),
+        ("Account", "Account", "account-phone"),
+    ):
+        page.get_by_test_id("stExpandSidebarButton").click()
+        link = page.get_by_role("link", name=label)
+        expect(link).to_be_in_viewport()
+        link.click()
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        expect(link).not_to_be_in_viewport()
+        page.wait_for_timeout(1500)
+        shoot(page, shot)
+
+    assert foreign == [], f"requests left for other hosts: {foreign}"
+    noisy = [
+        m for m in console if m.startswith(("warning", "error")) and not BROWSER_NOTICES.search(m)
+    ]
+    assert noisy == [], noisy
     context.close()
