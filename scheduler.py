@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
@@ -39,6 +42,24 @@ DELIVER_EVERY = timedelta(seconds=2)
 
 
 @dataclass
+class CycleLog:
+    """A cycle's summary goes to INFO when it differs from the last one logged, or once a
+    minute; otherwise to DEBUG, so a quiet scheduler writes a line a minute, not one a cycle."""
+
+    every: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _last: str = ""
+    _at: float = -math.inf
+
+    def level(self, line: str) -> int:
+        now = self.clock()
+        if line != self._last or now - self._at >= self.every:
+            self._last, self._at = line, now
+            return logging.INFO
+        return logging.DEBUG
+
+
+@dataclass
 class Worker:
     """Everything one scheduler process runs with."""
 
@@ -47,6 +68,7 @@ class Worker:
     refresher: Refresher
     settings: Settings
     deliverer: Deliverer
+    cycle_log: CycleLog = field(default_factory=CycleLog)
 
 
 def build_worker(settings: Settings) -> Worker:
@@ -106,9 +128,12 @@ def run_cycle(worker: Worker, pace: bool) -> None:
     except Exception:  # the process must outlive any one cycle
         log.exception("cycle failed")
         return
-    log.info(summary.log_line())
+    line = summary.log_line()
+    level = worker.cycle_log.level(line)
+    log.log(level, line)
+    error_level = logging.WARNING if level == logging.INFO else logging.DEBUG
     for symbol, error in sorted(summary.errors.items()):
-        log.warning("%s: %s", symbol, error)
+        log.log(error_level, "%s: %s", symbol, error)
 
 
 def housekeeping(worker: Worker) -> None:

@@ -1,5 +1,6 @@
 """``scheduler.py`` as operators run it: a real process, real database, real HTTP."""
 
+import logging
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from scheduler import CycleLog
 from stockmon.db import make_engine
 from stockmon.models import Quote
 from tests.conftest import subprocess_environment
@@ -110,3 +112,17 @@ def test_long_running_scheduler_writes_every_interval_and_stops_on_sigterm(tmp_p
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "received SIGTERM" in stderr and "scheduler stopped" in stderr
+
+
+def test_a_quiet_scheduler_logs_a_cycle_line_a_minute_and_every_change():
+    now = [0.0]
+    cycle_log = CycleLog(clock=lambda: now[0])
+    same = "cycle: 10 fetched, 0 failed"
+    levels = []
+    for _ in range(6):  # a cycle every 10 s for a minute
+        levels.append(cycle_log.level(same))
+        now[0] += 10
+    assert levels == [logging.INFO] + [logging.DEBUG] * 5
+    assert cycle_log.level(same) == logging.INFO  # a minute on
+    assert cycle_log.level("cycle: 9 fetched, 1 failed") == logging.INFO  # something changed
+    assert cycle_log.level("cycle: 9 fetched, 1 failed") == logging.DEBUG
