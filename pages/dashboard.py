@@ -85,9 +85,13 @@ def live_quotes() -> None:
     elif waiting.all():
         st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
     elif quotes_are_stale(newest, now, status, cycle):
+        why = (
+            "The scheduler has not run yet."
+            if status.last_cycle_at is None
+            else f"The scheduler runs; its last cycle: {status.last_cycle_summary or 'no summary'}."
+        )
         st.warning(
-            f"Quotes are stale: the newest is from {age_text(newest, now)}, though the "
-            f"scheduler runs. Its last cycle: {status.last_cycle_summary or 'no summary'}.",
+            f"Quotes are stale: the newest is from {age_text(newest, now)}. {why}",
             icon=":material/schedule:",
         )
     st.caption(market_line(now, zone))

@@ -39,6 +39,7 @@ st.multiselect(
     format_func=labels.get,
     max_selections=MAX_PICKS,
     placeholder="Search symbols or companies",
+    select_all=False,
     key="picks",
     on_change=save,
 )

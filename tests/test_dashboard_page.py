@@ -1,0 +1,85 @@
+"""The dashboard's rough edges, through AppTest: errors of rejected symbols, one verdict on the
+scheduler in the banner and the sidebar, the market's status, rows that just changed."""
+
+from datetime import UTC, timedelta
+
+from sqlalchemy import update
+
+from stockmon.dashboard import CHANGED_ROW, load_dashboard
+from stockmon.db import upsert
+from stockmon.models import LAST_CYCLE_AT, FetchStatus, Quote, SchedulerState, utcnow
+from stockmon.watchlists import save_picks
+from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
+
+
+def heartbeat(engine, minutes_ago: float) -> None:  # noqa: F811
+    at = utcnow() - timedelta(minutes=minutes_ago)
+    with engine.begin() as conn:
+        upsert(
+            conn,
+            SchedulerState.__table__,
+            [{"key": LAST_CYCLE_AT, "value": at.isoformat(), "updated_at": at}],
+            keys=["key"],
+        )
+
+
+def test_a_rejected_symbol_shows_its_error_and_empty_cells_a_dash(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "GME"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    with engine.begin() as conn:
+        conn.execute(
+            FetchStatus.__table__.insert(),
+            {
+                "symbol": "GME",
+                "last_attempt_at": utcnow(),
+                "last_error": "no quote for GME (unknown symbol)",
+                "consecutive_failures": 2,
+            },
+        )
+    heartbeat(engine, 0)
+    at = logged_in_app()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.iloc[1]["Updated"] == "no quote for GME (unknown symbol)"
+    assert "None" not in table.astype(str).iloc[0].tolist()
+    assert table.iloc[0]["Updated"].endswith("UTC")  # a labelled local time
+
+
+def test_a_late_scheduler_is_one_verdict_in_banner_and_sidebar(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL"])
+    seed_quote(engine, "AAPL", 230.5, 228.0, minutes_old=12)
+    heartbeat(engine, 12)
+    at = logged_in_app()
+    assert "The scheduler last ran 12 min ago" in at.main.warning[0].value
+    assert at.sidebar.warning[0].value == "Scheduler last ran 12 min ago."
+
+
+def test_a_running_scheduler_is_not_called_late(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    heartbeat(engine, 0)
+    at = logged_in_app()
+    assert not at.main.warning and not at.sidebar.warning
+    assert any(c.value.startswith("US market ") for c in at.main.caption)
+
+
+def test_rows_whose_price_changed_are_highlighted_until_the_next_refresh(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    seed_quote(engine, "MSFT", 410.0, 415.0)
+    heartbeat(engine, 0)
+    at = logged_in_app()
+    assert at.session_state["dashboard_prices"] == {"AAPL": 230.5, "MSFT": 410.0}
+    with engine.begin() as conn:
+        conn.execute(update(Quote).where(Quote.symbol == "AAPL").values(price=231.0))
+    at.run()
+    assert at.session_state["dashboard_prices"]["AAPL"] == 231.0
+    data = load_dashboard(engine, ["AAPL", "MSFT"], utcnow())
+    styled = data.styled_table(UTC, changed={"AAPL"})
+    styled._compute()
+    highlighted = {
+        row
+        for (row, _), props in styled.ctx.items()
+        if ("background-color", CHANGED_ROW.split(": ")[1]) in props
+    }
+    assert highlighted == {0}  # AAPL's row only
