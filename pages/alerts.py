@@ -11,6 +11,7 @@ from stockmon.watchlists import get_picks
 
 account = ui.require_account()
 engine = ui.engine()
+zone = ui.timezone(account)
 
 st.title("Alerts")
 st.caption(
@@ -108,7 +109,9 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm"),
+            "fired_at": st.column_config.DatetimeColumn(
+                f"Fired ({zone})", format="YYYY-MM-DD HH:mm", timezone=str(zone)
+            ),
             "symbol": "Symbol",
             "condition": "Condition",
             "price": st.column_config.NumberColumn("Price", format="%.2f"),
