@@ -9,6 +9,7 @@ st.set_page_config(page_title="stockmon", page_icon=str(ui.ICON), layout="wide")
 st.html(ui.APP_CSS)
 
 auth = ui.authenticator()
+st.session_state["stockmon_authenticator"] = auth
 ui.restore_login(auth)
 account = ui.current_account()
 if account is not None:
@@ -34,7 +35,6 @@ else:
         ],
         position="top",  # on a phone a menu that closes once a page is chosen
     )
-st.session_state["stockmon_authenticator"] = auth
 if account is not None:
     ui.close_navigation_on_phones(page.url_path)
 page.run()

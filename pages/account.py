@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from stockmon import accounts, ui
+from stockmon import accounts, sessions, ui
 from stockmon.accounts import AccountError
 from stockmon.presentation import escape_markdown
 from stockmon.watchlists import get_picks
@@ -54,11 +54,23 @@ with st.form("change_password", clear_on_submit=True):
     repeat = st.text_input("Repeat new password", type="password")
     if st.form_submit_button("Change password"):
         try:
-            accounts.change_password(engine, account.username, current, new, repeat)
+            changed_at = accounts.change_password(engine, account.username, current, new, repeat)
         except AccountError as error:
             st.error(str(error))
         else:
-            st.success("Password changed.")
+            ui.renew_session(st.session_state["stockmon_authenticator"], changed_at)
+            st.success("Password changed. You were logged out everywhere else.")
+
+with st.container(border=True):
+    st.subheader("Sessions")
+    st.caption(
+        "Logged in on a shared or lost device? End every session of your account, this one "
+        "included, on every device at its next page load."
+    )
+    if st.button("Log out everywhere", icon=":material/logout:"):
+        sessions.end_sessions(engine, account.username)
+        ui.log_out(st.session_state["stockmon_authenticator"])
+        st.rerun()
 
 with st.expander("Delete account", icon=":material/delete:"):
     st.write(

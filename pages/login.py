@@ -7,13 +7,6 @@ from stockmon.accounts import AccountError
 from stockmon.presentation import escape_markdown
 
 auth = st.session_state["stockmon_authenticator"]
-# The login form is streamlit-authenticator's: its button is given the primary look here.
-LOGIN_CSS = """<style>
-.st-key-login [data-testid="stBaseButton-secondaryFormSubmit"] {
-  background-color: #2563eb; border-color: #2563eb; color: #ffffff; }
-.st-key-login [data-testid="stBaseButton-secondaryFormSubmit"]:hover {
-  background-color: #1d4ed8; border-color: #1d4ed8; color: #ffffff; }
-</style>"""
 
 left, middle, right = st.columns([1, 2, 1])
 with middle:
@@ -59,14 +52,4 @@ with middle:
                     st.session_state["registered"] = True
                     st.rerun()
     else:
-        st.html(LOGIN_CSS)
-        with st.container(key="login"):
-            ui.login_form(auth)
-        status = st.session_state.get("authentication_status")
-        if status is False:
-            st.error("Wrong username or password.")
-        elif status:
-            # The cookie component reruns the app once the cookie is set; the button is the
-            # way on should a browser not run it.
-            st.success("Logged in. Opening your dashboard…")
-            st.button("Continue to the dashboard", type="primary")
+        ui.login_form(auth)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
 from zoneinfo import available_timezones
 
 import bcrypt
@@ -39,6 +39,7 @@ class Account:
     name: str
     email: str
     timezone: str | None = None  # IANA name chosen on the Account page; None: the browser's
+    is_admin: bool = False
 
 
 def hash_password(password: str) -> str:
@@ -120,7 +121,7 @@ def timezones() -> list[str]:
 
 
 def _account(user: User) -> Account:
-    return Account(user.id, user.username, user.name, user.email, user.timezone)
+    return Account(user.id, user.username, user.name, user.email, user.timezone, user.is_admin)
 
 
 def get_account(engine: Engine, username: str) -> Account | None:
@@ -182,56 +183,32 @@ def verify_password(engine: Engine, username: str, password: str) -> bool:
     return bcrypt.checkpw(password.encode(), stored.encode())
 
 
-def set_password(engine: Engine, username: str, password: str, repeat: str | None = None) -> None:
+def set_password(
+    engine: Engine, username: str, password: str, repeat: str | None = None
+) -> datetime:
+    """A new password, which ends every session of the account begun before the returned
+    moment (a session kept open counts as begun then)."""
     check_password_rules(password, repeat)
+    now = utcnow()
     with engine.begin() as conn:
         result = conn.execute(
             update(User)
             .where(User.username == normalize_username(username))
-            .values(password_hash=hash_password(password), failed_login_attempts=0)
+            .values(
+                password_hash=hash_password(password),
+                failed_login_attempts=0,
+                sessions_valid_after=now,
+            )
         )
     if result.rowcount == 0:
         raise AccountError(f"There is no user {username!r}.")
+    return now
 
 
-def change_password(engine: Engine, username: str, current: str, new: str, repeat: str) -> None:
+def change_password(engine: Engine, username: str, current: str, new: str, repeat: str) -> datetime:
     if not verify_password(engine, username, current):
         raise AccountError("The current password is wrong.")
-    set_password(engine, username, new, repeat)
-
-
-def credentials(engine: Engine) -> dict[str, Any]:
-    """Every account in the shape streamlit-authenticator takes (hashes only)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                User.username, User.name, User.email, User.password_hash, User.failed_login_attempts
-            )
-        ).all()
-    return {
-        "usernames": {
-            row.username: {
-                "name": row.name,
-                "first_name": row.name,
-                "last_name": "",
-                "email": row.email,
-                "password": row.password_hash,
-                "failed_login_attempts": row.failed_login_attempts,
-                "logged_in": False,
-                "roles": [],
-            }
-            for row in rows
-        }
-    }
-
-
-def save_failed_login_attempts(engine: Engine, counts: dict[str, int]) -> None:
-    """Persist the failed-attempt counters the login widget updated in memory."""
-    with engine.begin() as conn:
-        for username, count in counts.items():
-            conn.execute(
-                update(User).where(User.username == username).values(failed_login_attempts=count)
-            )
+    return set_password(engine, username, new, repeat)
 
 
 def cookie_key(configured: str | None, data_dir: Path) -> str:

@@ -131,6 +131,22 @@ class User(SQLModel, table=True):
     failed_login_attempts: int = 0
     created_at: datetime
     timezone: str | None = Field(None, max_length=64, description="IANA name; None: the browser's")
+    is_admin: bool = False
+    sessions_valid_after: datetime | None = Field(
+        None, description="logins from before this moment are ended (password change, log out)"
+    )
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login for a username (existing or not): the throttle counts these, in the
+    database, so it holds across app replicas."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    at: datetime
 
 
 class WatchlistItem(SQLModel, table=True):

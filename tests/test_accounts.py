@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from stockmon import accounts
 from stockmon.accounts import AccountError
+from stockmon.models import User
 from stockmon.watchlists import WatchlistError, get_picks, save_picks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,9 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_passwords_are_stored_as_bcrypt_hashes(engine):
     accounts.create_user(engine, "Ann", "Ann Lee", "Ann@Example.com", "sup3rsecret")
-    creds = accounts.credentials(engine)["usernames"]
-    assert list(creds) == ["ann"]
-    assert creds["ann"]["password"].startswith("$2") and creds["ann"]["email"] == "ann@example.com"
+    with engine.connect() as conn:
+        rows = conn.execute(select(User.username, User.email, User.password_hash)).all()
+    assert [(r.username, r.email) for r in rows] == [("ann", "ann@example.com")]
+    assert rows[0].password_hash.startswith("$2")
     assert accounts.verify_password(engine, "ANN", "sup3rsecret")
     assert not accounts.verify_password(engine, "ann", "wrong")
     assert not accounts.verify_password(engine, "nobody", "sup3rsecret")

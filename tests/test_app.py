@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from stockmon import accounts
 from stockmon.db import make_engine
-from stockmon.models import PriceHistory, Quote, User, WatchlistItem, utcnow
+from stockmon.models import LoginFailure, PriceHistory, Quote, User, WatchlistItem, utcnow
 from stockmon.schema import prepare_database
 from stockmon.watchlists import get_picks, save_picks
 
@@ -97,6 +97,7 @@ def logged_in_app(page: str | None = None, username: str = "ann") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
+    at.session_state["stockmon_session_started"] = utcnow()
     at.run()
     if page:
         at.switch_page(page).run()
@@ -117,8 +118,8 @@ def test_a_wrong_password_shows_an_error(engine, ann):
     assert [e.value for e in at.error] == ["Wrong username or password."]
     assert not at.session_state["authentication_status"]
     with Session(engine) as session:
-        user = session.exec(select(User).where(User.username == "ann")).one()
-        assert user.failed_login_attempts == 1
+        failures = session.exec(select(LoginFailure).where(LoginFailure.username == "ann")).all()
+        assert len(failures) == 1
 
 
 def test_register_creates_a_hashed_user(engine):
@@ -292,7 +293,7 @@ def test_the_account_page_changes_the_password(engine, ann):
     text_input(at, "New password").input("brand-new-pass")
     text_input(at, "Repeat new password").input("brand-new-pass")
     button(at, "Change password").click().run()
-    assert at.success[0].value == "Password changed."
+    assert at.success[0].value == "Password changed. You were logged out everywhere else."
     assert accounts.verify_password(engine, "ann", "brand-new-pass")
 
 

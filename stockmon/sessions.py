@@ -1,0 +1,116 @@
+"""Logging in and staying logged in: the throttle on failed logins and revocable sessions.
+
+Both live in the database, so they hold across app replicas. After ``LOCK_AFTER`` failed
+attempts for a username within ``LOCK_WINDOW``, every attempt is refused for ``COOL_DOWN``,
+the right password too, with the same words whether the username exists or not. A session
+started before its account's ``sessions_valid_after`` (set by a password change, an admin's
+reset or "log out everywhere") ends at its next rerun or reload.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import bcrypt
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from stockmon.accounts import (
+    MAX_PASSWORD_BYTES,
+    Account,
+    AccountError,
+    normalize_username,
+)
+from stockmon.models import LoginFailure, User, utcnow
+
+LOCK_AFTER = 5
+LOCK_WINDOW = timedelta(minutes=15)
+COOL_DOWN = timedelta(minutes=15)
+WRONG = "Wrong username or password."
+# Checked against when the username does not exist, so both cases take a bcrypt's time.
+_NOBODY = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
+
+
+class LoginRefused(AccountError):
+    """A login that did not succeed; the message never tells whether the username exists."""
+
+
+def _user_columns():
+    return (
+        User.id,
+        User.username,
+        User.name,
+        User.email,
+        User.timezone,
+        User.is_admin,
+        User.password_hash,
+        User.sessions_valid_after,
+    )
+
+
+def _account(row) -> Account:
+    return Account(row.id, row.username, row.name, row.email, row.timezone, row.is_admin)
+
+
+def log_in(engine: Engine, username: str, password: str, now: datetime | None = None) -> Account:
+    """The account, when ``password`` is right and the username is not cooling down; else
+    ``LoginRefused`` saying why in words that reveal nothing about the username."""
+    now = now or utcnow()
+    username = normalize_username(username)[:64]
+    with engine.connect() as conn:
+        recent = conn.execute(
+            select(func.count(), func.max(LoginFailure.at)).where(
+                LoginFailure.username == username, LoginFailure.at > now - LOCK_WINDOW
+            )
+        ).one()
+        row = conn.execute(select(*_user_columns()).where(User.username == username)).first()
+    failures, last_failure = recent
+    if failures >= LOCK_AFTER and last_failure + COOL_DOWN > now:
+        minutes = math.ceil((last_failure + COOL_DOWN - now).total_seconds() / 60)
+        raise LoginRefused(
+            f"Too many failed attempts: logging in as this user is paused for {minutes} "
+            f"minute{'s' * (minutes != 1)}."
+        )
+    if not _password_matches(row.password_hash if row else _NOBODY, password) or row is None:
+        with engine.begin() as conn:
+            conn.execute(insert(LoginFailure).values(username=username, at=now))
+        raise LoginRefused(WRONG)
+    with engine.begin() as conn:
+        conn.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    return _account(row)
+
+
+def _password_matches(stored: str, password: str) -> bool:
+    encoded = password.encode()
+    return len(encoded) <= MAX_PASSWORD_BYTES and bcrypt.checkpw(encoded, stored.encode())
+
+
+def valid_session(engine: Engine, username: str, started: datetime) -> Account | None:
+    """The account of a session that began at ``started``, or None when the account is gone
+    or its sessions were ended since. One indexed query: cheap enough for every rerun."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(*_user_columns()).where(User.username == normalize_username(username))
+        ).first()
+    if row is None or (row.sessions_valid_after and started < row.sessions_valid_after):
+        return None
+    return _account(row)
+
+
+def end_sessions(engine: Engine, username: str, now: datetime | None = None) -> datetime:
+    """End every session of ``username`` begun before ``now``; returns that moment, from
+    which a session kept open (the one that changed the password) counts as begun."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            update(User)
+            .where(User.username == normalize_username(username))
+            .values(sessions_valid_after=now)
+        )
+    return now
+
+
+def forget_failures_before(engine: Engine, moment: datetime) -> int:
+    """Housekeeping: failed logins too old to count."""
+    with engine.begin() as conn:
+        return conn.execute(delete(LoginFailure).where(LoginFailure.at < moment)).rowcount

@@ -1,0 +1,67 @@
+"""Login throttling and revocable sessions, kept in the database, on SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+import pytest
+
+from stockmon import accounts, sessions
+from stockmon.models import utcnow
+from stockmon.sessions import COOL_DOWN, LOCK_AFTER, LoginRefused
+
+
+@pytest.fixture
+def bea(engine):
+    return accounts.create_user(engine, "bea", "Bea", "bea@example.com", "right-password")
+
+
+def test_the_right_password_logs_in_and_clears_failures(engine, bea):
+    with pytest.raises(LoginRefused, match="Wrong username or password"):
+        sessions.log_in(engine, "bea", "wrong")
+    assert sessions.log_in(engine, "BEA", "right-password").username == "bea"
+    now = utcnow()
+    for _ in range(LOCK_AFTER - 1):  # the earlier failure was forgotten: four more are allowed
+        with pytest.raises(LoginRefused, match="Wrong"):
+            sessions.log_in(engine, "bea", "wrong", now)
+    assert sessions.log_in(engine, "bea", "right-password", now).username == "bea"
+
+
+def test_five_failures_lock_the_username_even_for_the_right_password(engine, bea):
+    now = utcnow()
+    for _ in range(LOCK_AFTER):
+        with pytest.raises(LoginRefused, match="Wrong"):
+            sessions.log_in(engine, "bea", "wrong", now)
+    with pytest.raises(LoginRefused, match="paused for 15 minutes"):
+        sessions.log_in(engine, "bea", "right-password", now + timedelta(seconds=1))
+    later = now + COOL_DOWN + timedelta(seconds=1)
+    assert sessions.log_in(engine, "bea", "right-password", later).username == "bea"
+
+
+def test_a_lock_says_nothing_of_whether_the_username_exists(engine, bea):
+    now = utcnow()
+    messages = {}
+    for username in ("bea", "nobody"):
+        for _ in range(LOCK_AFTER):
+            with pytest.raises(LoginRefused) as wrong:
+                sessions.log_in(engine, username, "wrong", now)
+        with pytest.raises(LoginRefused) as locked:
+            sessions.log_in(engine, username, "wrong", now)
+        messages[username] = (str(wrong.value), str(locked.value))
+    assert messages["bea"] == messages["nobody"]
+
+
+def test_failures_outside_the_window_do_not_count(engine, bea):
+    start = utcnow()
+    for minute in range(LOCK_AFTER):  # one every 4 minutes: never 5 within 15 minutes
+        with pytest.raises(LoginRefused, match="Wrong"):
+            sessions.log_in(engine, "bea", "wrong", start + timedelta(minutes=4 * minute))
+    moment = start + timedelta(minutes=4 * LOCK_AFTER)
+    assert sessions.log_in(engine, "bea", "right-password", moment).username == "bea"
+
+
+def test_a_password_change_ends_sessions_begun_before_it(engine, bea):
+    before = utcnow()
+    assert sessions.valid_session(engine, "bea", before) is not None
+    changed_at = accounts.set_password(engine, "bea", "new-password-1")
+    assert sessions.valid_session(engine, "bea", before) is None
+    assert sessions.valid_session(engine, "bea", changed_at) is not None
+    assert sessions.valid_session(engine, "nobody", before) is None
