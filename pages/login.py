@@ -4,6 +4,7 @@ import streamlit as st
 
 from stockmon import accounts, ui
 from stockmon.accounts import AccountError
+from stockmon.config import Registration
 from stockmon.presentation import escape_markdown
 
 auth = st.session_state["stockmon_authenticator"]
@@ -14,9 +15,12 @@ with middle:
     st.caption("Live quotes for the stocks you care about.")
     if st.session_state.pop("registered", False) or "login_mode" not in st.session_state:
         st.session_state["login_mode"] = "Log in"
+    settings = ui.settings()
+    registration = settings.registration
+    choices = ["Log in"] if registration is Registration.CLOSED else ["Log in", "Create account"]
     mode = st.segmented_control(
         "What would you like to do?",
-        ["Log in", "Create account"],
+        choices,
         key="login_mode",
         required=True,
         label_visibility="collapsed",
@@ -39,6 +43,9 @@ with middle:
             repeat = st.text_input("Repeat password", type="password")
             if st.form_submit_button("Create account", type="primary"):
                 try:
+                    accounts.check_registration_policy(
+                        email, registration, settings.registration_allowlist
+                    )
                     created = accounts.create_user(
                         ui.engine(), username, name, email, password, repeat
                     )
@@ -53,3 +60,5 @@ with middle:
                     st.rerun()
     else:
         ui.login_form(auth)
+        if registration is Registration.CLOSED:
+            st.caption("New accounts are made by an admin here: ask yours for one.")

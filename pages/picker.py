@@ -3,8 +3,9 @@
 import streamlit as st
 
 from stockmon import ui
+from stockmon.limits import current_limits
 from stockmon.queries import catalog, latest_quotes
-from stockmon.watchlists import MAX_PICKS, WatchlistError, get_picks, save_picks
+from stockmon.watchlists import WatchlistError, get_picks, save_picks
 
 account = ui.require_account()
 engine = ui.engine()
@@ -37,7 +38,7 @@ st.multiselect(
     options=list(labels),
     default=[s for s in current if s in labels],
     format_func=labels.get,
-    max_selections=MAX_PICKS,
+    max_selections=current_limits(engine).per_user,
     placeholder="Search symbols or companies",
     select_all=False,
     key="picks",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from stockmon.config import Registration
 from stockmon.models import User, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -78,6 +80,21 @@ def _check_profile(name: str, email: str) -> None:
         raise AccountError("Please give a valid email address.")
 
 
+def check_registration_policy(
+    email: str, registration: Registration, allowlist: Sequence[str] = ()
+) -> None:
+    """Whether the login page may register ``email`` (``AccountError`` saying so if not)."""
+    if registration is Registration.CLOSED:
+        raise AccountError("Registration is closed here: ask an admin for an account.")
+    email = email.strip().lower()
+    if registration is Registration.ALLOWLIST and not (
+        email in allowlist or email.rpartition("@")[2] in allowlist
+    ):
+        raise AccountError(
+            "This e-mail address may not register here: ask an admin for an account."
+        )
+
+
 def create_user(
     engine: Engine,
     username: str,
@@ -85,6 +102,8 @@ def create_user(
     email: str,
     password: str,
     password_repeat: str | None = None,
+    *,
+    admin: bool = False,
 ) -> Account:
     """Register a person, or raise ``AccountError`` saying what to fix."""
     username, email, name = normalize_username(username), email.strip().lower(), name.strip()
@@ -105,6 +124,7 @@ def create_user(
             email=email,
             password_hash=hash_password(password),
             created_at=utcnow(),
+            is_admin=admin,
         )
         session.add(user)
         try:
@@ -163,6 +183,15 @@ def update_profile(engine: Engine, username: str, name: str, email: str, timezon
     if account is None:
         raise AccountError(f"There is no user {username!r}.")
     return account
+
+
+def set_admin(engine: Engine, username: str, admin: bool) -> None:
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(User).where(User.username == normalize_username(username)).values(is_admin=admin)
+        )
+    if result.rowcount == 0:
+        raise AccountError(f"There is no user {username!r}.")
 
 
 def remove_user(engine: Engine, username: str) -> bool:

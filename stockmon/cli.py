@@ -1,10 +1,12 @@
 """``python -m stockmon``: operator commands.
 
 python -m stockmon db upgrade
-python -m stockmon user add USERNAME --name NAME --email EMAIL   (asks for the password)
+python -m stockmon user add USERNAME --name NAME --email EMAIL [--admin]   (asks the password)
 python -m stockmon user list
 python -m stockmon user remove USERNAME
-python -m stockmon user set-password USERNAME
+python -m stockmon user set-password USERNAME   (ends the user's sessions)
+python -m stockmon user promote USERNAME        (or demote: admin or not)
+python -m stockmon limits [--per-user N] [--total N]   (caps on tracked symbols)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from stockmon import accounts
 from stockmon.accounts import AccountError
 from stockmon.config import ConfigError, load_settings
 from stockmon.db import make_engine
+from stockmon.limits import MAX_PICKS, current_limits, set_tracking_limits
 from stockmon.schema import prepare_database
 
 
@@ -49,15 +52,16 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 def _user_add(args: argparse.Namespace) -> int:
     password, repeat = _read_password(args)
     account = accounts.create_user(
-        _engine(), args.username, args.name, args.email, password, repeat
+        _engine(), args.username, args.name, args.email, password, repeat, admin=args.admin
     )
-    print(f"added {account.username} ({account.email})")
+    print(f"added {account.username} ({account.email}){' as an admin' * account.is_admin}")
     return 0
 
 
 def _user_list(_args: argparse.Namespace) -> int:
     for account in accounts.list_accounts(_engine()):
-        print(f"{account.username}\t{account.name}\t{account.email}")
+        role = "admin" if account.is_admin else "user"
+        print(f"{account.username}\t{account.name}\t{account.email}\t{role}")
     return 0
 
 
@@ -73,6 +77,26 @@ def _user_set_password(args: argparse.Namespace) -> int:
     password, repeat = _read_password(args)
     accounts.set_password(_engine(), args.username, password, repeat)
     print(f"password of {args.username} changed")
+    return 0
+
+
+def _user_set_admin(args: argparse.Namespace) -> int:
+    accounts.set_admin(_engine(), args.username, args.admin)
+    print(f"{args.username} is {'now an admin' if args.admin else 'no longer an admin'}")
+    return 0
+
+
+def _limits(args: argparse.Namespace) -> int:
+    engine = _engine()
+    if args.per_user is not None or args.total is not None:
+        try:
+            set_tracking_limits(engine, args.per_user, args.total)
+        except ValueError as error:
+            print(f"stockmon: {error}", file=sys.stderr)
+            return 2
+    limits = current_limits(engine)
+    print(f"per person: {limits.per_user} symbols")
+    print(f"everyone together: {limits.total or 'no cap'}")
     return 0
 
 
@@ -94,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("username")
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True)
+    add.add_argument("--admin", action="store_true", help="may use the admin actions")
     add.set_defaults(handler=_user_add)
     user.add_parser("list", help="list accounts").set_defaults(handler=_user_list)
     remove = user.add_parser("remove", help="delete an account and its watchlist")
@@ -102,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     reset = user.add_parser("set-password", help="set a new password")
     reset.add_argument("username")
     reset.set_defaults(handler=_user_set_password)
+    for verb, admin, text in (("promote", True, "an admin"), ("demote", False, "a plain user")):
+        role = user.add_parser(verb, help=f"make a user {text}")
+        role.add_argument("username")
+        role.set_defaults(handler=_user_set_admin, admin=admin)
+    limits = commands.add_parser("limits", help="show or set the caps on tracked symbols")
+    limits.add_argument("--per-user", type=int, help=f"symbols one person may pick (1-{MAX_PICKS})")
+    limits.add_argument("--total", type=int, help="symbols everyone's picks may span (0: no cap)")
+    limits.set_defaults(handler=_limits)
     return parser
 
 

@@ -20,6 +20,14 @@ class ConfigError(ValueError):
     """A setting has a value stockmon cannot use; the message names the variable."""
 
 
+class Registration(StrEnum):
+    """Who may create an account from the login page (operators always can, with the CLI)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    ALLOWLIST = "allowlist"  # e-mail addresses or domains in STOCKMON_REGISTRATION_ALLOWLIST
+
+
 class ProviderChoice(StrEnum):
     AUTO = "auto"
     ALPHAVANTAGE = "alphavantage"
@@ -83,6 +91,10 @@ class Settings(BaseSettings):
         5, ge=1, le=3_600, alias="STOCKMON_DASHBOARD_REFRESH_SECONDS"
     )
     cookie_key: SecretStr | None = Field(None, alias="STOCKMON_COOKIE_KEY")
+    registration: Registration = Field(Registration.OPEN, alias="STOCKMON_REGISTRATION")
+    registration_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), alias="STOCKMON_REGISTRATION_ALLOWLIST"
+    )
     data_dir: Path = Field(Path("data"), alias="STOCKMON_DATA_DIR")
 
     @field_validator("symbols", mode="before")
@@ -91,6 +103,16 @@ class Settings(BaseSettings):
         parts = value.split(",") if isinstance(value, str) else list(value or ())
         symbols = [normalize_symbol(part) for part in parts if str(part).strip()]
         return tuple(dict.fromkeys(symbols))
+
+    @field_validator("registration_allowlist", mode="before")
+    @classmethod
+    def _split_allowlist(cls, value: object) -> tuple[str, ...]:
+        parts = value.split(",") if isinstance(value, str) else list(value or ())
+        entries = [str(part).strip().lower().lstrip("@") for part in parts if str(part).strip()]
+        for entry in entries:
+            if not re.fullmatch(r"[^@\s]+(@[^@\s]+\.[^@\s]+)?|[^@\s]+\.[^@\s]+", entry):
+                raise ValueError(f"{entry!r} is neither an e-mail address nor a domain")
+        return tuple(dict.fromkeys(entries))
 
     @field_validator("alpha_vantage_api_key", "cookie_key", mode="before")
     @classmethod
@@ -129,6 +151,11 @@ class Settings(BaseSettings):
             self.refresh_seconds = 10 if demo else 60
         if self.leader_lease_seconds is None:
             self.leader_lease_seconds = max(30, 2 * self.refresh_seconds)
+        if self.registration is Registration.ALLOWLIST and not self.registration_allowlist:
+            raise ValueError(
+                "STOCKMON_REGISTRATION=allowlist needs STOCKMON_REGISTRATION_ALLOWLIST "
+                "(e-mail domains or addresses, comma-separated)"
+            )
         if self.provider is ProviderChoice.ALPHAVANTAGE and self.alpha_vantage_api_key is None:
             raise ValueError(
                 "STOCKMON_PROVIDER=alphavantage needs ALPHA_VANTAGE_API_KEY "

@@ -96,6 +96,20 @@ class SchedulerState(SQLModel, table=True):
     updated_at: datetime
 
 
+MAX_TRACKED_SYMBOLS = "max_tracked_symbols"  # admin-set: symbols everyone's picks may span
+MAX_PICKS_PER_USER = "max_picks_per_user"  # admin-set: symbols one person may pick
+
+
+class AppSetting(SQLModel, table=True):
+    """Settings an admin changes at run time (``python -m stockmon limits``), for every replica."""
+
+    __tablename__ = "app_settings"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
+    updated_at: datetime
+
+
 class LeaderLease(SQLModel, table=True):
     """Who runs the refresh cycles: one holder at a time, until ``expires_at`` unless renewed.
 

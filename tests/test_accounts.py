@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from stockmon import accounts
 from stockmon.accounts import AccountError
+from stockmon.config import Registration
 from stockmon.models import User
 from stockmon.watchlists import WatchlistError, get_picks, save_picks
 
@@ -86,11 +87,38 @@ def cli(database_url: str, *args: str, password: str | None = None):
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("registration", "allowlist", "email", "refusal"),
+    [
+        (Registration.OPEN, (), "anyone@anywhere.org", None),
+        (Registration.CLOSED, (), "anyone@anywhere.org", "Registration is closed here"),
+        (Registration.ALLOWLIST, ("example.com",), "Bea@Example.com", None),
+        (Registration.ALLOWLIST, ("example.com", "bob@x.org"), "bob@x.org", None),
+        (Registration.ALLOWLIST, ("example.com",), "eve@example.com.evil.org", "may not register"),
+        (Registration.ALLOWLIST, ("bob@x.org",), "eve@x.org", "may not register"),
+    ],
+)
+def test_registration_policy(registration, allowlist, email, refusal):
+    if refusal is None:
+        accounts.check_registration_policy(email, registration, allowlist)
+    else:
+        with pytest.raises(AccountError, match=refusal):
+            accounts.check_registration_policy(email, registration, allowlist)
+
+
 def test_user_cli(database_url):
     added = cli(database_url, "user", "add", "Ops", "--name", "Op Erator", "--email",
                 "ops@example.com", password="sup3rsecret\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
-    assert "ops\tOp Erator\tops@example.com" in cli(database_url, "user", "list").stdout
+    assert "ops\tOp Erator\tops@example.com\tuser" in cli(database_url, "user", "list").stdout
+    boss = cli(database_url, "user", "add", "boss", "--name", "Boss", "--email", "b@example.com",
+               "--admin", password="sup3rsecret\n")  # fmt: skip
+    assert boss.returncode == 0 and "as an admin" in boss.stdout
+    assert cli(database_url, "user", "promote", "ops").returncode == 0
+    assert cli(database_url, "user", "demote", "boss").returncode == 0
+    listed = cli(database_url, "user", "list").stdout
+    assert "ops\tOp Erator\tops@example.com\tadmin" in listed and "b@example.com\tuser" in listed
+    assert cli(database_url, "user", "remove", "boss").returncode == 0
     weak = cli(database_url, "user", "set-password", "ops", password="weak\n")
     assert weak.returncode == 2 and "at least 8" in weak.stderr
     changed = cli(database_url, "user", "set-password", "ops", password="an0ther-pass\n")
@@ -99,3 +127,23 @@ def test_user_cli(database_url):
     missing = cli(database_url, "user", "remove", "ops")
     assert missing.returncode == 1 and "no user" in missing.stderr
     assert cli(database_url, "user", "list").stdout == ""
+
+
+def test_admin_caps_on_tracked_symbols(engine, database_url):
+    ann = accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")
+    bob = accounts.create_user(engine, "bob", "Bob", "bob@example.com", "sup3rsecret")
+    shown = cli(database_url, "limits", "--per-user", "3", "--total", "4")
+    assert shown.returncode == 0, shown.stderr
+    assert "per person: 3" in shown.stdout and "together: 4" in shown.stdout
+    with pytest.raises(WatchlistError, match="Pick at most 3 symbols"):
+        save_picks(engine, ann.id, ["AAPL", "MSFT", "NVDA", "TSLA"])
+    save_picks(engine, ann.id, ["AAPL", "MSFT", "NVDA"])
+    save_picks(engine, bob.id, ["AAPL", "MSFT", "TSLA"])  # one new symbol: 4 in all
+    with pytest.raises(WatchlistError, match="at most 4 symbols for everyone") as refused:
+        save_picks(engine, bob.id, ["AAPL", "AMZN", "TSLA"])
+    assert "you can add 1 more of your own" in str(refused.value)
+    assert get_picks(engine, bob.id) == ["AAPL", "MSFT", "TSLA"]  # unchanged
+    assert cli(database_url, "limits", "--total", "0").returncode == 0
+    save_picks(engine, bob.id, ["AAPL", "AMZN", "TSLA"])
+    bad = cli(database_url, "limits", "--per-user", "500")
+    assert bad.returncode == 2 and "between 1 and 100" in bad.stderr

@@ -47,3 +47,25 @@ def test_log_out_everywhere_ends_every_session(engine, ann):  # noqa: F811
     assert not here.session_state["authentication_status"]
     elsewhere.run()
     assert not elsewhere.session_state["authentication_status"]
+
+
+def test_closed_registration_offers_only_the_login(engine, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("STOCKMON_REGISTRATION", "closed")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert at.segmented_control[0].options == ["Log in"]
+    assert "made by an admin" in at.caption[-1].value
+
+
+def test_an_allowlist_refuses_other_addresses_above_the_form(engine, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("STOCKMON_REGISTRATION", "allowlist")
+    monkeypatch.setenv("STOCKMON_REGISTRATION_ALLOWLIST", "example.com")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.segmented_control[0].set_value("Create account").run()
+    for label, value in (("Username", "eve"), ("Name", "Eve"), ("Email", "eve@evil.org"),
+                         ("Password", "password1"), ("Repeat password", "password1")):  # fmt: skip
+        text_input(at, label).input(value)
+    button(at, "Create account").click().run()
+    assert "may not register here" in at.error[0].value
+    text_input(at, "Email").input("eve@example.com")
+    button(at, "Create account").click().run()
+    assert "Welcome, Eve!" in at.success[0].value
