@@ -94,6 +94,7 @@ only_symbol = left.selectbox("Symbol", ["All symbols", *sorted(names)], key="his
 only_unseen = middle.toggle("Unread only")
 if right.button(f"Mark all read ({unseen})", disabled=not unseen, width="stretch"):
     alert_inbox.mark_all_read(engine, account.id)
+    ui.refresh_snapshot()
     st.rerun()
 history = alert_inbox.events(
     engine,

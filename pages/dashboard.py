@@ -8,14 +8,13 @@ from stockmon import alert_inbox, ui
 from stockmon.alerts import AlertError, create_rule
 from stockmon.dashboard import (
     SPARKLINE_WINDOW,
-    load_dashboard,
     market_line,
     quotes_are_stale,
     scheduler_is_late,
 )
 from stockmon.models import utcnow
 from stockmon.presentation import DASHBOARD_CSS, age_text, clock_time, escape_markdown, ticker_html
-from stockmon.queries import scheduler_status
+from stockmon.snapshot import AlertCounts
 from stockmon.watchlists import get_picks
 
 account = ui.require_account()
@@ -45,17 +44,19 @@ with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"
             st.success(f"Alert created: {symbol} {alert_inbox.describe(kind, threshold)}.")
 
 
-def announce_alerts() -> None:
+def announce_alerts(counts: AlertCounts) -> None:
     """A toast for each alert fired since the last look (once, whatever the open tabs), and a
-    badge with the unread count."""
-    for event in alert_inbox.claim_announcements(ui.engine(), account.id):
+    badge with the unread count; the database is asked only when the shared counters say
+    there is something new."""
+    fresh = alert_inbox.claim_announcements(ui.engine(), account.id) if counts.unannounced else []
+    for event in fresh:
         condition = alert_inbox.describe(event.kind, event.threshold)
         note = f" · {event.note}" if event.note else ""
         st.toast(
             escape_markdown(f"{event.symbol} {condition}: now {event.price:,.2f}{note}"),
             icon=":material/notifications_active:",
         )
-    if unseen := alert_inbox.unseen_count(ui.engine(), account.id):
+    if unseen := max(counts.unseen, len(fresh)):
         st.page_link(
             ui.PAGES["alerts"],
             label=f"{unseen} new alert{'s' * (unseen != 1)}",
@@ -66,14 +67,15 @@ def announce_alerts() -> None:
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
 def live_quotes() -> None:
     now = utcnow()
-    announce_alerts()
-    data = load_dashboard(ui.engine(), picks, now)
+    snapshot = ui.market_snapshot()
+    announce_alerts(snapshot.alert_counts(account.id))
+    data = snapshot.for_picks(picks, ui.symbol_names())
     quotes = data.quotes
     if ticker := ticker_html(quotes, now):
         st.html(ticker)
 
     cycle = timedelta(seconds=settings.refresh_seconds)
-    status = scheduler_status(ui.engine())
+    status = snapshot.status
     newest = quotes["fetched_at"].max()
     waiting = quotes["price"].isna()
     if scheduler_is_late(status, now, cycle) and status.last_cycle_at is not None:

@@ -3,17 +3,16 @@ one rule for calling the scheduler late and quotes stale."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 import pandas as pd
 from pandas.io.formats.style import Styler
-from sqlalchemy import Engine
 
 from stockmon.calendar import DEFAULT_MARKET, market
 from stockmon.presentation import change_color, clock_time, day_time
-from stockmon.queries import SchedulerStatus, fetch_problems, latest_quotes, sparklines
+from stockmon.queries import SchedulerStatus
 
 SPARKLINE_WINDOW = timedelta(hours=8)
 SPARKLINE_POINTS = 48
@@ -116,11 +115,3 @@ class DashboardData:
         """Each quoted symbol's price, to compare with at the next refresh."""
         quoted = self.quotes.dropna(subset=["price"])
         return dict(zip(quoted["symbol"], quoted["price"], strict=True))
-
-
-def load_dashboard(engine: Engine, picks: Sequence[str], now: datetime) -> DashboardData:
-    return DashboardData(
-        quotes=latest_quotes(engine, picks),
-        sparklines=sparklines(engine, picks, now - SPARKLINE_WINDOW, now, points=SPARKLINE_POINTS),
-        problems=fetch_problems(engine, picks),
-    )

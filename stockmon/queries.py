@@ -75,18 +75,15 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def fetch_problems(engine: Engine, symbols: Sequence[str]) -> dict[str, str]:
-    """The last error of each of ``symbols`` whose latest fetch failed."""
+def fetch_problems(engine: Engine, symbols: Sequence[str] | None = None) -> dict[str, str]:
+    """The last error of each symbol (of ``symbols``, or of all) whose latest fetch failed."""
+    query = select(FetchStatus.symbol, FetchStatus.last_error).where(
+        FetchStatus.consecutive_failures > 0, FetchStatus.last_error.is_not(None)
+    )
+    if symbols is not None:
+        query = query.where(FetchStatus.symbol.in_(symbols))
     with engine.connect() as conn:
-        return dict(
-            conn.execute(
-                select(FetchStatus.symbol, FetchStatus.last_error).where(
-                    FetchStatus.symbol.in_(symbols),
-                    FetchStatus.consecutive_failures > 0,
-                    FetchStatus.last_error.is_not(None),
-                )
-            ).all()
-        )
+        return dict(conn.execute(query).all())
 
 
 def _sampled(

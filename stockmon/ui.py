@@ -5,6 +5,7 @@ The only module of the library that imports Streamlit; pages call it and the pla
 
 from __future__ import annotations
 
+import time
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
@@ -21,8 +22,9 @@ from stockmon.dashboard import scheduler_is_late
 from stockmon.db import make_engine
 from stockmon.models import utcnow
 from stockmon.presentation import age_text, escape_markdown
-from stockmon.queries import scheduler_status
+from stockmon.queries import catalog
 from stockmon.schema import prepare_database
+from stockmon.snapshot import MarketSnapshot, take_snapshot
 
 ICON = Path(__file__).parent / "assets" / "icon.png"
 COOKIE_NAME = "stockmon_auth"
@@ -61,6 +63,31 @@ def engine():
     database = make_engine(settings().database_url)
     prepare_database(database)
     return database
+
+
+@st.cache_data(ttl=60, max_entries=4, show_spinner=False)
+def _snapshot(period: int) -> MarketSnapshot:
+    """One snapshot per process and refresh ``period`` (a number that changes each period),
+    whatever the number of sessions asking."""
+    return take_snapshot(engine(), utcnow())
+
+
+def market_snapshot() -> MarketSnapshot:
+    """The shared snapshot of quotes, sparklines, heartbeat and alert counters, at most one
+    dashboard refresh old."""
+    return _snapshot(int(time.time() // settings().dashboard_refresh_seconds))
+
+
+def refresh_snapshot() -> None:
+    """After a change the snapshot counts (alerts read), take the next one now."""
+    _snapshot.clear()
+
+
+@st.cache_data(ttl=3_600, show_spinner=False)
+def symbol_names() -> dict[str, str]:
+    """The catalog's company names (they change when the catalog does: at most hourly)."""
+    names = catalog(engine())
+    return dict(zip(names["symbol"], names["name"], strict=True))
 
 
 def _cookie_key() -> str:
@@ -212,7 +239,7 @@ def scheduler_caption() -> None:
 
     @st.fragment(run_every=timedelta(seconds=settings().dashboard_refresh_seconds))
     def caption() -> None:
-        status = scheduler_status(engine())
+        status = market_snapshot().status
         # what the scheduler last reported using; before its first cycle, what it will use
         provider = status.provider or settings().effective_provider.value
         st.caption(f"Quotes: {PROVIDER_LABELS.get(provider, provider)}")

@@ -32,10 +32,12 @@ def engine(tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ALPHA_VANTAGE_API_KEY", raising=False)
     st.cache_resource.clear()
+    st.cache_data.clear()  # the shared snapshot, too, is per database
     engine = make_engine(url)
     prepare_database(engine)
     yield engine
     st.cache_resource.clear()
+    st.cache_data.clear()
     engine.dispose()
 
 

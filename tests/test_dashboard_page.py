@@ -3,11 +3,13 @@ scheduler in the banner and the sidebar, the market's status, rows that just cha
 
 from datetime import UTC, timedelta
 
+import streamlit as st
 from sqlalchemy import update
 
-from stockmon.dashboard import CHANGED_ROW, load_dashboard
+from stockmon.dashboard import CHANGED_ROW
 from stockmon.db import upsert
 from stockmon.models import LAST_CYCLE_AT, FetchStatus, Quote, SchedulerState, utcnow
+from stockmon.snapshot import take_snapshot
 from stockmon.watchlists import save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 
@@ -72,9 +74,10 @@ def test_rows_whose_price_changed_are_highlighted_until_the_next_refresh(engine,
     assert at.session_state["dashboard_prices"] == {"AAPL": 230.5, "MSFT": 410.0}
     with engine.begin() as conn:
         conn.execute(update(Quote).where(Quote.symbol == "AAPL").values(price=231.0))
+    st.cache_data.clear()  # the next refresh period's snapshot
     at.run()
     assert at.session_state["dashboard_prices"]["AAPL"] == 231.0
-    data = load_dashboard(engine, ["AAPL", "MSFT"], utcnow())
+    data = take_snapshot(engine, utcnow()).for_picks(["AAPL", "MSFT"], {})
     styled = data.styled_table(UTC, changed={"AAPL"})
     styled._compute()
     highlighted = {

@@ -1,0 +1,49 @@
+"""Open dashboards share one snapshot per refresh period: the quote reads do not multiply with
+sessions, and each person still sees only their own picks."""
+
+import re
+
+from sqlalchemy import Engine, event
+
+from stockmon import accounts
+from stockmon.watchlists import save_picks
+from tests.test_app import engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
+
+PICKS = {
+    "ann": ["AAPL", "MSFT"],
+    "bob": ["NVDA"],
+    "cid": ["TSLA", "AAPL"],
+    "dee": ["AMZN"],
+    "eva": ["META", "NFLX"],
+}
+
+
+def test_five_dashboards_read_quotes_once_and_see_only_their_picks(engine):  # noqa: F811
+    for username, picks in PICKS.items():
+        user = accounts.create_user(
+            engine, username, username.title(), f"{username}@example.com", "sup3rsecret"
+        )
+        save_picks(engine, user.id, picks)
+    for symbol in {s for picks in PICKS.values() for s in picks}:
+        seed_quote(engine, symbol, 100.0, 99.0)
+
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        tables = {}
+        for username in PICKS:
+            at = logged_in_app(username=username)
+            assert not at.exception
+            tables[username] = list(at.dataframe[0].value["Symbol"])
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+    assert tables == PICKS  # nobody sees anybody else's rows
+    quote_reads = [s for s in statements if re.search(r"\bFROM quotes\b", s)]
+    history_reads = [s for s in statements if re.search(r"\bprice_history\b", s)]
+    assert len(quote_reads) <= 2, quote_reads  # once per refresh period, not once per session
+    assert len(history_reads) <= 2, history_reads
