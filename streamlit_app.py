@@ -2,22 +2,28 @@
 
 import streamlit as st
 
-from stockmon import ui
+from stockmon import ui, ui_login
+from stockmon.presentation import escape_markdown
 
 # The icon ships with the app: no request leaves for an icon host when a page loads.
 st.set_page_config(page_title="stockmon", page_icon=str(ui.ICON), layout="wide")
 st.html(ui.APP_CSS)
 
-auth = ui.authenticator()
+auth = ui_login.authenticator()
 st.session_state["stockmon_authenticator"] = auth
-ui.restore_login(auth)
-account = ui.current_account()
-if account is not None:
-    ui.sidebar(auth, account)  # holds the logout button, so read the state again after it
-    account = ui.current_account()
+ui_login.restore_login(auth)
+if (account := ui_login.current_account()) is not None:
+    with st.sidebar:
+        st.markdown(f"**{escape_markdown(account.name)}**  \n@{account.username}")
+        if st.button("Log out", key="logout_button"):
+            ui_login.log_out(auth)
+            account = None
+        else:
+            st.divider()
+            ui.scheduler_caption()
 
 if account is None:
-    ui.forget_login_cookie(auth)
+    ui_login.forget_login_cookie(auth)
     page = st.navigation(
         [st.Page(ui.PAGES["login"], title="Sign in", icon=":material/login:", default=True)],
         position="hidden",
@@ -37,4 +43,5 @@ else:
     )
 if account is not None:
     ui.close_navigation_on_phones(page.url_path)
-page.run()
+with ui.showing_database_trouble():
+    page.run()

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from stockmon import accounts, sessions, ui
+from stockmon import accounts, sessions, ui, ui_login
 from stockmon.accounts import AccountError
 from stockmon.presentation import escape_markdown
 from stockmon.watchlists import get_picks
 
 BROWSER_ZONE = "As my browser"
 
-account = ui.require_account()
+account = ui_login.require_account()
 engine = ui.engine()
 
 st.title("Account")
@@ -58,7 +58,7 @@ with st.form("change_password", clear_on_submit=True):
         except AccountError as error:
             st.error(str(error))
         else:
-            ui.renew_session(st.session_state["stockmon_authenticator"], changed_at)
+            ui_login.renew_session(st.session_state["stockmon_authenticator"], changed_at)
             st.success("Password changed. You were logged out everywhere else.")
 
 with st.container(border=True):
@@ -69,7 +69,7 @@ with st.container(border=True):
     )
     if st.button("Log out everywhere", icon=":material/logout:"):
         sessions.end_sessions(engine, account.username)
-        ui.log_out(st.session_state["stockmon_authenticator"])
+        ui_login.log_out(st.session_state["stockmon_authenticator"])
         st.rerun()
 
 with st.expander("Delete account", icon=":material/delete:"):
@@ -87,5 +87,5 @@ with st.expander("Delete account", icon=":material/delete:"):
                 st.error("The password is wrong.")
             else:
                 accounts.remove_user(engine, account.username)
-                ui.log_out(st.session_state["stockmon_authenticator"])
+                ui_login.log_out(st.session_state["stockmon_authenticator"])
                 st.rerun()

@@ -3,13 +3,13 @@ what fired."""
 
 import streamlit as st
 
-from stockmon import alert_inbox, notify, ui
+from stockmon import alert_inbox, notify, ui, ui_login
 from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
 from stockmon.presentation import escape_markdown
 from stockmon.queries import catalog
 from stockmon.watchlists import get_picks
 
-account = ui.require_account()
+account = ui_login.require_account()
 engine = ui.engine()
 zone = ui.timezone(account)
 

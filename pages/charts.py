@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon import ui
+from stockmon import ui, ui_login
 from stockmon.charts import comparison_figure, price_figure
 from stockmon.models import utcnow
 from stockmon.presentation import CHARTS_CSS, escape_markdown
@@ -21,7 +21,7 @@ RANGES = {
 }
 PLOTLY_CONFIG = {"displaylogo": False}
 
-account = ui.require_account()
+account = ui_login.require_account()
 settings = ui.settings()
 engine = ui.engine()
 zone = ui.timezone(account)
@@ -48,6 +48,11 @@ if not chosen:
 
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
 def live_charts() -> None:
+    with ui.showing_database_trouble():
+        draw_charts()
+
+
+def draw_charts() -> None:
     now = utcnow()
     window = RANGES[span]
     history = price_history(engine, chosen, None if window is None else now - window, now)

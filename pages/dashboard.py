@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon import alert_inbox, ui
+from stockmon import alert_inbox, ui, ui_login
 from stockmon.alerts import AlertError, create_rule
 from stockmon.dashboard import (
     SPARKLINE_WINDOW,
@@ -17,7 +17,7 @@ from stockmon.presentation import DASHBOARD_CSS, age_text, clock_time, escape_ma
 from stockmon.snapshot import AlertCounts
 from stockmon.watchlists import get_picks
 
-account = ui.require_account()
+account = ui_login.require_account()
 settings = ui.settings()
 zone = ui.timezone(account)
 picks = get_picks(ui.engine(), account.id)
@@ -66,6 +66,11 @@ def announce_alerts(counts: AlertCounts) -> None:
 
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
 def live_quotes() -> None:
+    with ui.showing_database_trouble():
+        draw_quotes()
+
+
+def draw_quotes() -> None:
     now = utcnow()
     snapshot = ui.market_snapshot()
     announce_alerts(snapshot.alert_counts(account.id))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from stockmon import accounts, ui
+from stockmon import accounts, ui, ui_login
 from stockmon.accounts import AccountError
 from stockmon.config import Registration
 from stockmon.presentation import escape_markdown
@@ -59,6 +59,6 @@ with middle:
                     st.session_state["registered"] = True
                     st.rerun()
     else:
-        ui.login_form(auth)
+        ui_login.login_form(auth)
         if registration is Registration.CLOSED:
             st.caption("New accounts are made by an admin here: ask yours for one.")

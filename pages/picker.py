@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from stockmon import ui
+from stockmon import ui, ui_login
 from stockmon.limits import current_limits
 from stockmon.queries import catalog, latest_quotes
 from stockmon.watchlists import WatchlistError, get_picks, save_picks
 
-account = ui.require_account()
+account = ui_login.require_account()
 engine = ui.engine()
 
 st.title("Stock Picker")

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     dashboard_refresh_seconds: int = Field(
         5, ge=1, le=3_600, alias="STOCKMON_DASHBOARD_REFRESH_SECONDS"
     )
+    query_timeout_seconds: float = Field(5.0, gt=0, le=600, alias="STOCKMON_QUERY_TIMEOUT_SECONDS")
+    db_pool_size: int = Field(5, ge=1, le=100, alias="STOCKMON_DB_POOL_SIZE")
     cookie_key: SecretStr | None = Field(None, alias="STOCKMON_COOKIE_KEY")
     registration: Registration = Field(Registration.OPEN, alias="STOCKMON_REGISTRATION")
     registration_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,12 +16,18 @@ from sqlalchemy.sql import Insert
 
 
 def make_engine(
-    url: str, *, idle_transaction_seconds: float | None = None, **kwargs: Any
+    url: str,
+    *,
+    idle_transaction_seconds: float | None = None,
+    statement_seconds: float | None = None,
+    **kwargs: Any,
 ) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout: readers never block the writer.
 
     ``idle_transaction_seconds`` (PostgreSQL): the server ends a session that sits idle inside a
     transaction that long, so a frozen process cannot hold its row locks forever.
+    ``statement_seconds``: a statement running longer is cancelled with an ``OperationalError``
+    (PostgreSQL's ``statement_timeout``; on SQLite a progress handler interrupts it).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -28,11 +35,14 @@ def make_engine(
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if statement_seconds:
+            _limit_sqlite_statements(engine, statement_seconds)
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
     idle_ms = int(idle_transaction_seconds * 1000) if idle_transaction_seconds else 0
+    statement_ms = int(statement_seconds * 1000) if statement_seconds else 0
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Timestamps come back in the session's time zone; in UTC psycopg tags them with
@@ -41,10 +51,32 @@ def make_engine(
             cursor.execute("SET TIME ZONE 'UTC'")
             if idle_ms:
                 cursor.execute(f"SET idle_in_transaction_session_timeout = {idle_ms}")
+            if statement_ms:
+                cursor.execute(f"SET statement_timeout = {statement_ms}")
         dbapi_connection.commit()
 
     event.listen(engine, "connect", on_connect)
     return engine
+
+
+def _limit_sqlite_statements(engine: Engine, seconds: float) -> None:
+    """Interrupt any statement that runs past ``seconds`` (SQLite has no statement timeout:
+    a progress handler, called every few thousand virtual-machine steps, checks the clock)."""
+
+    def started(conn: Connection, *_args: Any) -> None:
+        conn.connection.dbapi_connection.set_progress_handler(
+            _deadline_checker(time.monotonic() + seconds), 10_000
+        )
+
+    def finished(conn: Connection, *_args: Any) -> None:
+        conn.connection.dbapi_connection.set_progress_handler(None, 0)
+
+    event.listen(engine, "before_cursor_execute", started)
+    event.listen(engine, "after_cursor_execute", finished)
+
+
+def _deadline_checker(deadline: float) -> Callable[[], int]:
+    return lambda: int(time.monotonic() > deadline)  # non-zero interrupts the statement
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

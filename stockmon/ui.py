@@ -1,35 +1,35 @@
-"""The Streamlit side of stockmon: shared resources, login state and the sidebar.
+"""The Streamlit side of stockmon: shared resources (settings, engine, the snapshot every
+dashboard reads), the scheduler's line in the sidebar, time zones and page chrome.
 
-The only module of the library that imports Streamlit; pages call it and the plain modules.
+With ``ui_login`` the only modules of the library that import Streamlit; pages call them and
+the plain modules.
 """
 
 from __future__ import annotations
 
 import time
-from contextlib import suppress
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, timedelta, tzinfo
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
-import streamlit_authenticator as stauth
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from stockmon import accounts, sessions
 from stockmon.accounts import Account
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.dashboard import scheduler_is_late
 from stockmon.db import make_engine
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, escape_markdown
-from stockmon.queries import catalog
+from stockmon.presentation import age_text
+from stockmon.queries import SchedulerStatus, catalog
 from stockmon.schema import prepare_database
 from stockmon.snapshot import MarketSnapshot, take_snapshot
 
 ICON = Path(__file__).parent / "assets" / "icon.png"
-COOKIE_NAME = "stockmon_auth"
-SESSION_STARTED = "stockmon_session_started"
-COOKIE_EXPIRY_DAYS = 30.0
 PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market (simulated)"}
 
 PAGES = {
@@ -59,10 +59,34 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def engine():
-    """One engine for every session of this process; the schema is ready when it returns."""
-    database = make_engine(settings().database_url)
-    prepare_database(database)
-    return database
+    """One engine for every session of this process, its pool sized and each statement
+    limited in time (``showing_database_trouble`` turns a cancelled one into a message);
+    the schema is ready when it returns."""
+    config = settings()
+    migrating = make_engine(config.database_url)
+    prepare_database(migrating)
+    migrating.dispose()
+    return make_engine(
+        config.database_url,
+        statement_seconds=config.query_timeout_seconds,
+        pool_size=config.db_pool_size,
+        max_overflow=2 * config.db_pool_size,
+        pool_timeout=config.query_timeout_seconds,
+    )
+
+
+@contextmanager
+def showing_database_trouble() -> Iterator[None]:
+    """A statement past its time limit, or a database that does not answer, shows a message
+    in place of the page (or of the part that refreshes), never a hung page or a traceback."""
+    try:
+        yield
+    except (OperationalError, PoolTimeoutError):
+        st.warning(
+            "The database did not answer in time. This part of the page tries again at its "
+            "next refresh; if it lasts, tell whoever runs stockmon.",
+            icon=":material/hourglass_disabled:",
+        )
 
 
 @st.cache_data(ttl=60, max_entries=4, show_spinner=False)
@@ -72,10 +96,15 @@ def _snapshot(period: int) -> MarketSnapshot:
     return take_snapshot(engine(), utcnow())
 
 
+def refresh_period() -> int:
+    """A number that changes once per dashboard refresh interval."""
+    return int(time.time() // settings().dashboard_refresh_seconds)
+
+
 def market_snapshot() -> MarketSnapshot:
     """The shared snapshot of quotes, sparklines, heartbeat and alert counters, at most one
     dashboard refresh old."""
-    return _snapshot(int(time.time() // settings().dashboard_refresh_seconds))
+    return _snapshot(refresh_period())
 
 
 def refresh_snapshot() -> None:
@@ -90,170 +119,31 @@ def symbol_names() -> dict[str, str]:
     return dict(zip(names["symbol"], names["name"], strict=True))
 
 
-def _cookie_key() -> str:
-    configured = settings().cookie_key
-    if configured is not None:
-        return configured.get_secret_value()
-    try:
-        from_secrets = st.secrets.get("cookie_key")
-    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
-        from_secrets = None
-    return accounts.cookie_key(from_secrets, settings().data_dir)
-
-
-def authenticator() -> stauth.Authenticate:
-    """The keeper of the login cookie (it signs, sets, reads and deletes it). stockmon checks
-    passwords, throttling and sessions itself, one account at a time, so it holds no accounts."""
-    return stauth.Authenticate(
-        {"usernames": {}},
-        cookie_name=COOKIE_NAME,
-        cookie_key=_cookie_key(),
-        cookie_expiry_days=COOKIE_EXPIRY_DAYS,
-        auto_hash=False,
-    )
-
-
-def _start_session(account: Account, started: datetime) -> None:
-    st.session_state.update(
-        {
-            "authentication_status": True,
-            "username": account.username,
-            "name": account.name,
-            "email": account.email,
-            "logout": False,
-            SESSION_STARTED: started,
-            "stockmon_account": account,
-        }
-    )
-
-
-def restore_login(auth: stauth.Authenticate) -> None:
-    """Log the person in from their cookie while the account exists and its sessions have not
-    been ended since the cookie was issued; else have the cookie forgotten."""
-    if st.session_state.get("authentication_status"):
-        return
-    token = auth.cookie_controller.get_cookie()
-    if not token:
-        return
-    issued = datetime.fromtimestamp(token["exp_date"], UTC) - timedelta(days=COOKIE_EXPIRY_DAYS)
-    account = sessions.valid_session(engine(), token["username"], issued)
-    if account is None:
-        st.session_state["logout"] = True  # forget_login_cookie drops it
-        return
-    _start_session(account, issued)
-
-
-def log_in(auth: stauth.Authenticate, username: str, password: str) -> None:
-    """Check the password (``sessions.LoginRefused`` if wrong or throttled), start the session
-    and give the browser its cookie."""
-    account = sessions.log_in(engine(), username, password)
-    _start_session(account, utcnow())
-    auth.cookie_controller.set_cookie()
-
-
-def renew_session(auth: stauth.Authenticate, started: datetime) -> None:
-    """Keep this session (and give it a new cookie) after ending the account's others."""
-    st.session_state[SESSION_STARTED] = started
-    auth.cookie_controller.set_cookie()
-
-
-def forget_login_cookie(auth: stauth.Authenticate) -> None:
-    """After a logout, keep asking the browser to drop the login cookie.
-
-    Asked once, from the run that logs out, the request could be lost should the page move on
-    before the browser ran it, and a reload would log the person back in. Rendered on every
-    logged-out run of a session that logged out, the request stays on the page until done.
-    """
-    if st.session_state.get("logout"):
-        manager = auth.cookie_controller.cookie_model.cookie_manager
-        with suppress(KeyError):  # raised when it never saw the cookie: nothing to forget
-            manager.delete(COOKIE_NAME, key="stockmon_forget_login")
-
-
-def log_out(auth: stauth.Authenticate) -> None:
-    """End this session's login; the run that finds it logged out has the cookie forgotten
-    (``forget_login_cookie``), quietly, where the library's own logout prints to stdout."""
-    auth.authentication_controller.logout()
-    st.session_state.pop("stockmon_account", None)
-    st.session_state.pop(SESSION_STARTED, None)
-
-
-def current_account() -> Account | None:
-    """The logged-in account, checked on every run: a session its account has ended since (a
-    password change or "log out everywhere", on any replica) or whose account is gone ends."""
-    if not st.session_state.get("authentication_status"):
-        return None
-    started = st.session_state.get(SESSION_STARTED)
-    account = (
-        sessions.valid_session(engine(), st.session_state.get("username") or "", started)
-        if started
-        else None
-    )
-    if account is None:
-        log_out(st.session_state["stockmon_authenticator"])
-        return None
-    st.session_state["stockmon_account"] = account
-    return account
-
-
-def require_account() -> Account:
-    """The logged-in account; pages are only reachable logged in, so this never stops a person."""
-    account = current_account()
-    if account is None:
-        st.switch_page(PAGES["login"])
-    return account
-
-
-def login_form(auth: stauth.Authenticate) -> None:
-    """Username and password; a refusal says why in words that reveal nothing about the
-    username (``sessions``: wrong password, or too many attempts)."""
-    with st.form("login"):
-        st.subheader("Log in")
-        username = st.text_input("Username", max_chars=64)
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Log in", type="primary")
-    if submitted:
-        try:
-            log_in(auth, username, password)
-        except sessions.LoginRefused as error:
-            st.error(str(error))
-        else:
-            # The cookie component reruns the app once the cookie is set; the button is the
-            # way on should a browser not run it.
-            st.success("Logged in. Opening your dashboard…")
-            st.button("Continue to the dashboard", type="primary")
-
-
-def sidebar(auth: stauth.Authenticate, account: Account) -> None:
-    with st.sidebar:
-        st.markdown(f"**{escape_markdown(account.name)}**  \n@{account.username}")
-        if st.button("Log out", key="logout_button"):
-            log_out(auth)
-        st.divider()
-        scheduler_caption()
-
-
 def scheduler_caption() -> None:
     """Which provider, and when the scheduler last ran: redrawn with the dashboard's refresh,
     judged by the same rule as the dashboard's banner."""
 
     @st.fragment(run_every=timedelta(seconds=settings().dashboard_refresh_seconds))
     def caption() -> None:
-        status = market_snapshot().status
-        # what the scheduler last reported using; before its first cycle, what it will use
-        provider = status.provider or settings().effective_provider.value
-        st.caption(f"Quotes: {PROVIDER_LABELS.get(provider, provider)}")
-        if provider == ProviderChoice.DEMO.value:
-            st.caption("Set ALPHA_VANTAGE_API_KEY for real quotes.")
-        now = utcnow()
-        if status.last_cycle_at is None:
-            st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
-        elif scheduler_is_late(status, now, timedelta(seconds=settings().refresh_seconds)):
-            st.warning(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
-        else:
-            st.caption(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
+        with showing_database_trouble():
+            _scheduler_lines(market_snapshot().status)
 
     caption()
+
+
+def _scheduler_lines(status: SchedulerStatus) -> None:
+    # what the scheduler last reported using; before its first cycle, what it will use
+    provider = status.provider or settings().effective_provider.value
+    st.caption(f"Quotes: {PROVIDER_LABELS.get(provider, provider)}")
+    if provider == ProviderChoice.DEMO.value:
+        st.caption("Set ALPHA_VANTAGE_API_KEY for real quotes.")
+    now = utcnow()
+    if status.last_cycle_at is None:
+        st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
+    elif scheduler_is_late(status, now, timedelta(seconds=settings().refresh_seconds)):
+        st.warning(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
+    else:
+        st.caption(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
 
 
 APP_CSS = """<style>
