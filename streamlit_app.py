@@ -13,6 +13,7 @@ auth = ui_login.authenticator()
 st.session_state["stockmon_authenticator"] = auth
 ui_login.restore_login(auth)
 if (account := ui_login.current_account()) is not None:
+    ui_login.give_cookie()
     with st.sidebar:
         st.markdown(f"**{escape_markdown(account.name)}**  \n@{account.username}")
         if st.button("Log out", key="logout_button"):
@@ -23,7 +24,7 @@ if (account := ui_login.current_account()) is not None:
             ui.scheduler_caption()
 
 if account is None:
-    ui_login.forget_login_cookie(auth)
+    ui_login.forget_login_cookie()
     page = st.navigation(
         [st.Page(ui.PAGES["login"], title="Sign in", icon=":material/login:", default=True)],
         position="hidden",

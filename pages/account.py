@@ -58,7 +58,7 @@ with st.form("change_password", clear_on_submit=True):
         except AccountError as error:
             st.error(str(error))
         else:
-            ui_login.renew_session(st.session_state["stockmon_authenticator"], changed_at)
+            ui_login.renew_session(changed_at)
             st.success("Password changed. You were logged out everywhere else.")
 
 with st.container(border=True):

@@ -7,8 +7,6 @@ from stockmon.accounts import AccountError
 from stockmon.config import Registration
 from stockmon.presentation import escape_markdown
 
-auth = st.session_state["stockmon_authenticator"]
-
 left, middle, right = st.columns([1, 2, 1])
 with middle:
     st.title(":material/monitoring: stockmon")
@@ -59,6 +57,6 @@ with middle:
                     st.session_state["registered"] = True
                     st.rerun()
     else:
-        ui_login.login_form(auth)
+        ui_login.login_form()
         if registration is Registration.CLOSED:
             st.caption("New accounts are made by an admin here: ask yours for one.")

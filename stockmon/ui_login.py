@@ -3,9 +3,10 @@ every run makes (``sessions`` holds the rules: throttling, revocation)."""
 
 from __future__ import annotations
 
-from contextlib import suppress
+import json
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -16,6 +17,7 @@ from stockmon.ui import PAGES, engine, settings
 
 COOKIE_NAME = "stockmon_auth"
 SESSION_STARTED = "stockmon_session_started"
+COOKIE_DUE = "stockmon_cookie_due"
 COOKIE_EXPIRY_DAYS = 30.0
 
 
@@ -31,7 +33,7 @@ def _cookie_key() -> str:
 
 
 def authenticator() -> stauth.Authenticate:
-    """The keeper of the login cookie (it signs, sets, reads and deletes it). stockmon checks
+    """Reads and checks the login cookie (a token signed with the cookie key). stockmon checks
     passwords, throttling and sessions itself, one account at a time, so it holds no accounts."""
     return stauth.Authenticate(
         {"usernames": {}},
@@ -72,31 +74,55 @@ def restore_login(auth: stauth.Authenticate) -> None:
     _start_session(account, issued)
 
 
-def log_in(auth: stauth.Authenticate, username: str, password: str) -> None:
-    """Check the password (``sessions.LoginRefused`` if wrong or throttled), start the session
-    and give the browser its cookie."""
+def log_in(username: str, password: str) -> None:
+    """Check the password (``sessions.LoginRefused`` if wrong or throttled) and start the
+    session; the next run, already the dashboard, gives the browser its cookie."""
     account = sessions.log_in(engine(), username, password)
     _start_session(account, utcnow())
-    auth.cookie_controller.set_cookie()
+    st.session_state[COOKIE_DUE] = True
 
 
-def renew_session(auth: stauth.Authenticate, started: datetime) -> None:
+def _write_cookie(value: str, max_age: int) -> None:
+    """Have the page set (or, with ``max_age=0``, drop) the login cookie with a script that
+    runs as it is drawn: no component round trip, so no extra rerun to wait for."""
+    cookie = json.dumps(f"{COOKIE_NAME}={value}; path=/; max-age={max_age}; SameSite=Strict")
+    st.html(
+        f"<script>document.cookie = {cookie} + "
+        f"(location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def _give_cookie() -> None:
+    """The token streamlit-authenticator reads back (``restore_login``): the username and an
+    expiry, signed with the cookie key."""
+    lifetime = timedelta(days=COOKIE_EXPIRY_DAYS)
+    claims = {
+        "username": st.session_state["username"],
+        "exp_date": (datetime.now(UTC) + lifetime).timestamp(),
+    }
+    _write_cookie(
+        jwt.encode(claims, _cookie_key(), algorithm="HS256"), int(lifetime.total_seconds())
+    )
+
+
+def give_cookie() -> None:
+    """Set the login cookie the session's login asked for (once, on the run after it)."""
+    if st.session_state.pop(COOKIE_DUE, False) and st.session_state.get("authentication_status"):
+        _give_cookie()
+
+
+def renew_session(started: datetime) -> None:
     """Keep this session (and give it a new cookie) after ending the account's others."""
     st.session_state[SESSION_STARTED] = started
-    auth.cookie_controller.set_cookie()
+    _give_cookie()
 
 
-def forget_login_cookie(auth: stauth.Authenticate) -> None:
-    """After a logout, keep asking the browser to drop the login cookie.
-
-    Asked once, from the run that logs out, the request could be lost should the page move on
-    before the browser ran it, and a reload would log the person back in. Rendered on every
-    logged-out run of a session that logged out, the request stays on the page until done.
-    """
+def forget_login_cookie() -> None:
+    """After a logout, have the browser drop the login cookie; drawn on every logged-out run
+    of a session that logged out, so a page that moved on too fast still gets it."""
     if st.session_state.get("logout"):
-        manager = auth.cookie_controller.cookie_model.cookie_manager
-        with suppress(KeyError):  # raised when it never saw the cookie: nothing to forget
-            manager.delete(COOKIE_NAME, key="stockmon_forget_login")
+        _write_cookie("", 0)
 
 
 def log_out(auth: stauth.Authenticate) -> None:
@@ -133,7 +159,7 @@ def require_account() -> Account:
     return account
 
 
-def login_form(auth: stauth.Authenticate) -> None:
+def login_form() -> None:
     """Username and password; a refusal says why in words that reveal nothing about the
     username (``sessions``: wrong password, or too many attempts)."""
     with st.form("login"):
@@ -143,11 +169,8 @@ def login_form(auth: stauth.Authenticate) -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
         try:
-            log_in(auth, username, password)
+            log_in(username, password)
         except sessions.LoginRefused as error:
             st.error(str(error))
         else:
-            # The cookie component reruns the app once the cookie is set; the button is the
-            # way on should a browser not run it.
-            st.success("Logged in. Opening your dashboard…")
-            st.button("Continue to the dashboard", type="primary")
+            st.rerun()

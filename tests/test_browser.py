@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ import pytest
 from stockmon import accounts
 from stockmon.db import make_engine
 from stockmon.watchlists import save_picks
+from tests.conftest import subprocess_environment
 from tests.receivers import Receiver, receiving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,26 +63,22 @@ class AppURL(str):
     data_dir: str
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> Iterator[AppURL]:
-    data = tmp_path_factory.mktemp("browser")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_"))},
-        "STOCKMON_DATA_DIR": str(data),
-        "STOCKMON_PROVIDER": "demo",
-        "STOCKMON_REFRESH_SECONDS": "2",
-        "STOCKMON_DASHBOARD_REFRESH_SECONDS": "2",
-    }
+@contextmanager
+def serving(settings: dict[str, str], logs: Path) -> Iterator[str]:
+    """A scheduler and ``streamlit run`` on a free port with ``settings`` (no other stockmon or
+    Alpha Vantage variable reaches them); yields the app's URL and checks its log at the end."""
+    environment = subprocess_environment(**settings)
     port = _free_port()
-    url = AppURL(f"http://127.0.0.1:{port}")
-    url.data_dir = str(data)
-    logs = data / "logs"
-    logs.mkdir()
-    with open(logs / "scheduler.log", "w") as scheduler_log, open(logs / "app.log", "w") as app_log:
+    url = f"http://127.0.0.1:{port}"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (
+        open(logs / "scheduler.log", "w") as scheduler_log,
+        open(logs / "app.log", "w") as app_log,
+    ):
         scheduler = subprocess.Popen(
             [sys.executable, str(ROOT / "scheduler.py")],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=scheduler_log,
             stderr=subprocess.STDOUT,
         )
@@ -88,7 +86,7 @@ def app_url(tmp_path_factory) -> Iterator[AppURL]:
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
              "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
              "--browser.gatherUsageStats=false"],
-            cwd=ROOT, env=env, stdout=app_log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=environment, stdout=app_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
             _wait_healthy(url, app)
@@ -97,9 +95,24 @@ def app_url(tmp_path_factory) -> Iterator[AppURL]:
             for process in (app, scheduler):
                 process.terminate()
                 process.wait(timeout=20)
-    app_log = (logs / "app.log").read_text()
-    assert "Traceback" not in app_log, app_log
-    assert "'stockmon_auth'" not in app_log  # logging out prints nothing
+    app_output = (logs / "app.log").read_text()
+    assert "Traceback" not in app_output, app_output
+    assert "'stockmon_auth'" not in app_output  # logging out prints nothing
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[AppURL]:
+    data = tmp_path_factory.mktemp("browser")
+    settings = {
+        "STOCKMON_DATA_DIR": str(data),
+        "STOCKMON_PROVIDER": "demo",
+        "STOCKMON_REFRESH_SECONDS": "2",
+        "STOCKMON_DASHBOARD_REFRESH_SECONDS": "2",
+    }
+    with serving(settings, data / "logs") as address:
+        url = AppURL(address)
+        url.data_dir = str(data)
+        yield url
 
 
 @pytest.fixture(scope="module")

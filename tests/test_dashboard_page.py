@@ -5,7 +5,9 @@ from datetime import UTC, timedelta
 
 import streamlit as st
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
+from stockmon import ui
 from stockmon.dashboard import CHANGED_ROW
 from stockmon.db import upsert
 from stockmon.models import LAST_CYCLE_AT, FetchStatus, Quote, SchedulerState, utcnow
@@ -86,3 +88,15 @@ def test_rows_whose_price_changed_are_highlighted_until_the_next_refresh(engine,
         if ("background-color", CHANGED_ROW.split(": ")[1]) in props
     }
     assert highlighted == {0}  # AAPL's row only
+
+
+def test_a_database_past_its_time_limit_shows_a_message_not_a_traceback(engine, ann, monkeypatch):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL"])
+
+    def cancelled(*_args):
+        raise OperationalError("SELECT ...", {}, Exception("canceling statement due to timeout"))
+
+    monkeypatch.setattr(ui, "take_snapshot", cancelled)
+    at = logged_in_app()
+    assert not at.exception
+    assert any("The database did not answer in time" in w.value for w in at.warning)
