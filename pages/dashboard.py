@@ -66,7 +66,7 @@ def announce_alerts(counts: AlertCounts) -> None:
 
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
 def live_quotes() -> None:
-    with ui.showing_database_trouble():
+    with ui.showing_database_trouble(), ui.timed("dashboard refresh"):
         draw_quotes()
 
 

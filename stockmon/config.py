@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     )
     query_timeout_seconds: float = Field(5.0, gt=0, le=600, alias="STOCKMON_QUERY_TIMEOUT_SECONDS")
     db_pool_size: int = Field(5, ge=1, le=100, alias="STOCKMON_DB_POOL_SIZE")
+    app_log_level: str = Field("WARNING", alias="STOCKMON_APP_LOG_LEVEL")
     cookie_key: SecretStr | None = Field(None, alias="STOCKMON_COOKIE_KEY")
     registration: Registration = Field(Registration.OPEN, alias="STOCKMON_REGISTRATION")
     registration_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
@@ -115,6 +116,13 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"[^@\s]+(@[^@\s]+\.[^@\s]+)?|[^@\s]+\.[^@\s]+", entry):
                 raise ValueError(f"{entry!r} is neither an e-mail address nor a domain")
         return tuple(dict.fromkeys(entries))
+
+    @field_validator("app_log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
 
     @field_validator("alpha_vantage_api_key", "cookie_key", mode="before")
     @classmethod

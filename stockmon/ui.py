@@ -7,6 +7,8 @@ the plain modules.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -16,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -57,6 +60,37 @@ def settings() -> Settings:
         raise
 
 
+log = logging.getLogger("stockmon.app")
+_statements = threading.local()
+
+
+@st.cache_resource(show_spinner=False)
+def _app_logging() -> None:
+    """stockmon's own log lines in the app, at ``STOCKMON_APP_LOG_LEVEL``, on standard error."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stockmon_log = logging.getLogger("stockmon")
+    stockmon_log.addHandler(handler)
+    stockmon_log.setLevel(settings().app_log_level)
+    stockmon_log.propagate = False
+
+
+@contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Log at DEBUG how long ``what`` took and how many statements it sent to the database."""
+    _statements.count = 0
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        elapsed = (time.perf_counter() - started) * 1000
+        log.debug("%s: %.1f ms, %d statements", what, elapsed, _statements.count)
+
+
+def _count_statement(*_args: object) -> None:
+    _statements.count = getattr(_statements, "count", 0) + 1
+
+
 @st.cache_resource(show_spinner=False)
 def engine():
     """One engine for every session of this process, its pool sized and each statement
@@ -66,13 +100,16 @@ def engine():
     migrating = make_engine(config.database_url)
     prepare_database(migrating)
     migrating.dispose()
-    return make_engine(
+    _app_logging()
+    database = make_engine(
         config.database_url,
         statement_seconds=config.query_timeout_seconds,
         pool_size=config.db_pool_size,
         max_overflow=2 * config.db_pool_size,
         pool_timeout=config.query_timeout_seconds,
     )
+    event.listen(database, "before_cursor_execute", _count_statement)
+    return database
 
 
 @contextmanager

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +18,8 @@ import pytest
 from stockmon import accounts
 from stockmon.db import make_engine
 from stockmon.watchlists import save_picks
-from tests.conftest import subprocess_environment
 from tests.receivers import Receiver, receiving
+from tests.running import running_product
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -37,26 +33,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("streamlit did not become healthy")
-
-
 class AppURL(str):
     """The app's address, and the data folder (with its SQLite database) it runs on."""
 
@@ -65,36 +41,10 @@ class AppURL(str):
 
 @contextmanager
 def serving(settings: dict[str, str], logs: Path) -> Iterator[str]:
-    """A scheduler and ``streamlit run`` on a free port with ``settings`` (no other stockmon or
-    Alpha Vantage variable reaches them); yields the app's URL and checks its log at the end."""
-    environment = subprocess_environment(**settings)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    logs.mkdir(parents=True, exist_ok=True)
-    with (
-        open(logs / "scheduler.log", "w") as scheduler_log,
-        open(logs / "app.log", "w") as app_log,
-    ):
-        scheduler = subprocess.Popen(
-            [sys.executable, str(ROOT / "scheduler.py")],
-            cwd=ROOT,
-            env=environment,
-            stdout=scheduler_log,
-            stderr=subprocess.STDOUT,
-        )
-        app = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-             "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
-             "--browser.gatherUsageStats=false"],
-            cwd=ROOT, env=environment, stdout=app_log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            _wait_healthy(url, app)
-            yield url
-        finally:
-            for process in (app, scheduler):
-                process.terminate()
-                process.wait(timeout=20)
+    """The product on ``settings`` (see ``running_product``); yields the app's URL and checks
+    its log at the end."""
+    with running_product(settings, logs) as product:
+        yield product.url
     app_output = (logs / "app.log").read_text()
     assert "Traceback" not in app_output, app_output
     assert "'stockmon_auth'" not in app_output  # logging out prints nothing
