@@ -162,7 +162,7 @@ def scheduler_caption() -> None:
 
     @st.fragment(run_every=timedelta(seconds=settings().dashboard_refresh_seconds))
     def caption() -> None:
-        with showing_database_trouble():
+        with showing_database_trouble(), timed("sidebar refresh"):
             _scheduler_lines(market_snapshot().status)
 
     caption()
