@@ -122,7 +122,7 @@ def run(name: str, url: str, folder: Path, playwright) -> None:
 
 def open_dashboard(browser, address: str, username: str):
     page = browser.new_context(viewport={"width": 1024, "height": 700}).new_page()
-    page.set_default_timeout(180_000)  # 25 pages render on the same two cores as the app
+    page.set_default_timeout(120_000)  # 25 pages render on the same two cores as the app
     page.goto(address)
     page.get_by_role("textbox", name="Username", exact=True).fill(username)
     page.get_by_role("textbox", name="Password", exact=True).fill("bench-pass-1")
