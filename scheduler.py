@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import redaction
+from stockmon import redaction, sessions
 from stockmon.budget import Limits, RequestBudget
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.db import make_engine, upsert
@@ -137,13 +137,15 @@ def run_cycle(worker: Worker, pace: bool) -> None:
 
 
 def housekeeping(worker: Worker) -> None:
-    """Off the fetch path: roll old price history up and forget spent requests."""
+    """Off the fetch path: roll old price history up, forget spent requests and failed
+    logins too old to count."""
     if not worker.lease.leading:
         return
     try:
         removed = roll_up(worker.engine, utcnow(), timedelta(days=worker.settings.history_days))
         if worker.refresher.budget is not None:
             worker.refresher.budget.prune()
+        sessions.forget_failures_before(worker.engine, utcnow() - sessions.LOCK_WINDOW)
     except SQLAlchemyError as error:
         log.error("housekeeping failed, database unavailable: %s", type(error).__name__)
         return

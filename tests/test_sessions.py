@@ -65,3 +65,11 @@ def test_a_password_change_ends_sessions_begun_before_it(engine, bea):
     assert sessions.valid_session(engine, "bea", before) is None
     assert sessions.valid_session(engine, "bea", changed_at) is not None
     assert sessions.valid_session(engine, "nobody", before) is None
+
+
+def test_failures_too_old_to_count_are_forgotten(engine, bea):
+    now = utcnow()
+    for minutes in (30, 20, 1):
+        with pytest.raises(LoginRefused):
+            sessions.log_in(engine, "bea", "wrong", now - timedelta(minutes=minutes))
+    assert sessions.forget_failures_before(engine, now - sessions.LOCK_WINDOW) == 2
