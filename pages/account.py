@@ -33,13 +33,12 @@ with st.form("profile"):
     )
     if st.form_submit_button("Save profile", type="primary"):
         try:
-            updated = accounts.update_profile(
+            accounts.update_profile(
                 engine, account.username, name, email, "" if zone == BROWSER_ZONE else zone
             )
         except AccountError as error:
             st.error(str(error))
         else:
-            st.session_state["stockmon_account"] = updated
             st.session_state["account_notice"] = "Profile saved."
             st.rerun()
 if notice := st.session_state.pop("account_notice", None):

@@ -53,7 +53,6 @@ def _start_session(account: Account, started: datetime) -> None:
             "email": account.email,
             "logout": False,
             SESSION_STARTED: started,
-            "stockmon_account": account,
         }
     )
 
@@ -129,7 +128,6 @@ def log_out(auth: stauth.Authenticate) -> None:
     """End this session's login; the run that finds it logged out has the cookie forgotten
     (``forget_login_cookie``), quietly, where the library's own logout prints to stdout."""
     auth.authentication_controller.logout()
-    st.session_state.pop("stockmon_account", None)
     st.session_state.pop(SESSION_STARTED, None)
 
 
@@ -146,8 +144,6 @@ def current_account() -> Account | None:
     )
     if account is None:
         log_out(st.session_state["stockmon_authenticator"])
-        return None
-    st.session_state["stockmon_account"] = account
     return account
 
 
