@@ -7,7 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from stockmon import ui, ui_login
-from stockmon.charts import comparison_figure, price_figure
+from stockmon.charts import comparison_figure, history_csv, price_figure
 from stockmon.models import utcnow
 from stockmon.presentation import CHARTS_CSS, escape_markdown
 from stockmon.queries import latest_quotes, price_history
@@ -78,6 +78,14 @@ def draw_charts() -> None:
             figure = price_figure(series, quotes.at[symbol, "previous_close"], zone, symbol)
             st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"price_{symbol}")
     st.caption(f"Times in {zone} · updated {now.astimezone(zone):%H:%M:%S}")
+    st.download_button(
+        "Download prices (CSV)",
+        data=lambda: history_csv(history, zone),
+        file_name=f"stockmon-prices-{span.replace(' ', '')}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 live_charts()

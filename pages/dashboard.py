@@ -153,6 +153,14 @@ def draw_quotes() -> None:
     st.caption(
         f"Updated {clock_time(now, zone)} · refreshes every {settings.dashboard_refresh_seconds} s"
     )
+    st.download_button(
+        "Download CSV",
+        data=lambda: data.table_csv(zone),
+        file_name=f"stockmon-{now.astimezone(zone):%Y-%m-%d-%H%M}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 with st.container(key="live"):

@@ -80,3 +80,14 @@ def comparison_figure(history: pd.DataFrame, zone: tzinfo) -> go.Figure:
     figure.update_xaxes(**_TIME_AXIS)
     figure.update_yaxes(ticksuffix="%", automargin=True)
     return figure
+
+
+def history_csv(history: pd.DataFrame, zone: tzinfo) -> str:
+    """The prices charted, as a CSV file: symbol, time (ISO 8601 in ``zone``), price."""
+    return pd.DataFrame(
+        {
+            "symbol": history["symbol"],
+            "time": _local(history["ts"], zone).map(lambda moment: moment.isoformat()),
+            "price": history["price"],
+        }
+    ).to_csv(index=False)

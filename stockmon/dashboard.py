@@ -111,6 +111,10 @@ class DashboardData:
             .apply(lambda row: [CHANGED_ROW if highlighted[row.name] else ""] * len(row), axis=1)
         )
 
+    def table_csv(self, zone: tzinfo) -> str:
+        """The table as a CSV file: every column but the sparkline, numbers unrounded."""
+        return self.table(zone).drop(columns=["Trend"]).to_csv(index=False)
+
     def prices(self) -> dict[str, float]:
         """Each quoted symbol's price, to compare with at the next refresh."""
         quoted = self.quotes.dropna(subset=["price"])

@@ -160,6 +160,11 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     assert page.evaluate("window.stockmonMarker") == "same page"
     page.wait_for_timeout(2500)
     shoot(page, "dashboard")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    exported = Path(download.value.path()).read_text()
+    assert exported.startswith("Symbol,Price,Change %,Change,Day range,Company")
+    assert all(f"\n{symbol}," in exported for symbol in PICKS)
 
     # an alert created on the Alerts page fires on the market's next quote, is toasted and
     # reaches the person's webhook

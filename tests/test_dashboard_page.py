@@ -1,16 +1,21 @@
 """The dashboard's rough edges, through AppTest: errors of rejected symbols, one verdict on the
 scheduler in the banner and the sidebar, the market's status, rows that just changed."""
 
+import csv
+import io
 from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from stockmon import ui
+from stockmon.charts import history_csv
 from stockmon.dashboard import CHANGED_ROW
 from stockmon.db import upsert
 from stockmon.models import LAST_CYCLE_AT, FetchStatus, Quote, SchedulerState, utcnow
+from stockmon.queries import price_history
 from stockmon.snapshot import take_snapshot
 from stockmon.watchlists import save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
@@ -100,3 +105,22 @@ def test_a_database_past_its_time_limit_shows_a_message_not_a_traceback(engine, 
     at = logged_in_app()
     assert not at.exception
     assert any("The database did not answer in time" in w.value for w in at.warning)
+
+
+def test_the_table_and_the_prices_download_as_csv(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "GME"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    heartbeat(engine, 0)
+    at = logged_in_app()
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV"]
+    table = take_snapshot(engine, utcnow()).for_picks(["AAPL", "GME"], {}).table_csv(UTC)
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [r["Symbol"] for r in rows] == ["AAPL", "GME"] and "Trend" not in rows[0]
+    assert float(rows[0]["Price"]) == 230.5 and rows[1]["Price"] == ""
+    assert rows[1]["Updated"] == "waiting for first quote"
+    history = price_history(engine, ["AAPL"], None, utcnow())
+    prices = list(csv.DictReader(io.StringIO(history_csv(history, ZoneInfo("Europe/Berlin")))))
+    assert len(prices) == len(history) and prices[0]["symbol"] == "AAPL"
+    assert prices[0]["time"].endswith(("+01:00", "+02:00"))
+    charts = logged_in_app("pages/charts.py")
+    assert [b.proto.label for b in charts.get("download_button")] == ["Download prices (CSV)"]
