@@ -92,7 +92,6 @@ def populate(engine: Engine, now: datetime) -> None:
                     "name": f"U{i}",
                     "email": f"u{i}@example.com",
                     "password_hash": "x",
-                    "failed_login_attempts": 0,
                     "created_at": created,
                 }
                 for i in range(USERS)

@@ -161,9 +161,8 @@ def per_session(name: str, engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO users (username, name, email, password_hash, "
-                "failed_login_attempts, created_at, is_admin) VALUES "
-                "(:u, :u, :e, :h, 0, :now, false)"
+                "INSERT INTO users (username, name, email, password_hash, created_at, "
+                "is_admin) VALUES (:u, :u, :e, :h, :now, false)"
             ),
             [
                 {"u": f"user{i}", "e": f"user{i}@example.com", "h": "$2b$12$" + "x" * 53,

@@ -225,7 +225,6 @@ def set_password(
             .where(User.username == normalize_username(username))
             .values(
                 password_hash=hash_password(password),
-                failed_login_attempts=0,
                 sessions_valid_after=now,
             )
         )

@@ -142,7 +142,6 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=100)
     email: str = Field(max_length=254, unique=True)
     password_hash: str = Field(max_length=100)
-    failed_login_attempts: int = 0
     created_at: datetime
     timezone: str | None = Field(None, max_length=64, description="IANA name; None: the browser's")
     is_admin: bool = False

@@ -138,7 +138,6 @@ def add_user(engine: Engine, username: str = "ann") -> int:
                 "name": username.title(),
                 "email": f"{username}@example.com",
                 "password_hash": "x",
-                "failed_login_attempts": 0,
                 "created_at": utcnow(),
             },
         ).scalar_one()
