@@ -15,8 +15,6 @@
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -32,6 +30,7 @@ from stockmon.models import AlertEvent, AlertRule, NotificationChannel, Quote, U
 from stockmon.watchlists import save_picks
 from tests.conftest import add_user, subprocess_environment
 from tests.receivers import receiving
+from tests.running import start_scheduler
 
 SYMBOLS = [f"S{i:03d}" for i in range(500)]
 USERS = 200
@@ -39,7 +38,6 @@ RULES_PER_USER = 500  # 100,000 rules, 200 on each symbol
 FIRING_EVERY = 100  # 1 % of the rules hold on the quotes below
 ROUNDS = 9
 LATENCY_SAMPLES = 30
-ROOT = Path(__file__).resolve().parent.parent
 
 FLOOR_SQL = """
 SELECT r.id FROM alert_rules AS r JOIN quotes AS q ON q.symbol = r.symbol
@@ -187,13 +185,7 @@ def latency(name: str, database_url: str, engine: Engine) -> None:
     with tempfile.TemporaryDirectory() as folder, receiving() as receiver:
         notify.add_channel(engine, user_id, receiver.json_url())
         with open(Path(folder) / "scheduler.log", "w") as log:
-            process = subprocess.Popen(
-                [sys.executable, str(ROOT / "scheduler.py")],
-                cwd=folder,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            process = start_scheduler(environment, log, cwd=Path(folder))
         try:
             for sample in range(LATENCY_SAMPLES):
                 create_rule(engine, user_id, "AAPL", "above", 1)  # fires on its next quote

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tests.conftest import subprocess_environment
 
@@ -37,6 +38,19 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> No
     raise TimeoutError("streamlit did not become healthy")
 
 
+def start_scheduler(
+    environment: dict[str, str], log: IO[str], *args: str, cwd: Path = ROOT
+) -> subprocess.Popen:
+    """``scheduler.py`` as a process of its own, its output in ``log``."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "scheduler.py"), *args],
+        cwd=cwd,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 @dataclass(frozen=True)
 class Product:
     url: str
@@ -56,13 +70,7 @@ def running_product(settings: dict[str, str], logs: Path) -> Iterator[Product]:
         open(logs / "scheduler.log", "w") as scheduler_log,
         open(logs / "app.log", "w") as app_log,
     ):
-        scheduler = subprocess.Popen(
-            [sys.executable, str(ROOT / "scheduler.py")],
-            cwd=ROOT,
-            env=environment,
-            stdout=scheduler_log,
-            stderr=subprocess.STDOUT,
-        )
+        scheduler = start_scheduler(environment, scheduler_log)
         app = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
              "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -22,8 +21,8 @@ from sqlalchemy.engine import make_url
 from stockmon.db import make_engine
 from stockmon.models import ApiRequest, FetchStatus, LeaderLease, PriceHistory, Quote
 from tests.conftest import subprocess_environment
+from tests.running import start_scheduler
 
-ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 1  # seconds between cycles
 LEASE = 4  # seconds a lease lasts unless renewed
 
@@ -69,13 +68,7 @@ class Schedulers:
 
     def start(self, environment: dict[str, str], *args: str) -> subprocess.Popen:
         log = open(self.tmp_path / f"scheduler-{len(self.processes)}.log", "w")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "scheduler.py"), *args],
-            cwd=self.tmp_path,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_scheduler(environment, log, *args, cwd=self.tmp_path)
         self.processes.append(process)
         return process
 
