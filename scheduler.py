@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from stockmon import redaction, sessions
@@ -30,7 +30,7 @@ from stockmon.db import make_engine, upsert
 from stockmon.delivery import Deliverer, deliver_due
 from stockmon.ingest import Refresher
 from stockmon.leadership import LeadershipLost, Lease, current_holder
-from stockmon.models import LEADER, SchedulerState, utcnow
+from stockmon.models import CYCLE_REQUESTED_AT, LEADER, SchedulerState, utcnow
 from stockmon.providers import AlphaVantageProvider, DemoProvider, make_provider, no_gate
 from stockmon.queries import stored_quotes
 from stockmon.retention import roll_up
@@ -69,6 +69,7 @@ class Worker:
     settings: Settings
     deliverer: Deliverer
     cycle_log: CycleLog = field(default_factory=CycleLog)
+    answered_request: str | None = None  # the last cycle request from the app acted on
 
 
 def build_worker(settings: Settings) -> Worker:
@@ -92,7 +93,17 @@ def build_worker(settings: Settings) -> Worker:
         cycle=timedelta(seconds=settings.refresh_seconds),
         market_hours=settings.market_hours,
     )
-    return Worker(engine, lease, refresher, settings, Deliverer(engine))
+    worker = Worker(engine, lease, refresher, settings, Deliverer(engine))
+    worker.answered_request = cycle_request(engine)  # from before this start: done or stale
+    return worker
+
+
+def cycle_request(engine: Engine) -> str | None:
+    """When an admin last asked for a cycle now (the status page writes it)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(SchedulerState.value).where(SchedulerState.key == CYCLE_REQUESTED_AT)
+        ).scalar()
 
 
 def keep_lease(worker: Worker) -> bool:
@@ -163,6 +174,21 @@ def deliver_alerts(worker: Worker) -> None:
         log.error("alert delivery paused, database unavailable: %s", type(error).__name__)
 
 
+def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
+    """Run a cycle at once when an admin asked for one since the last look."""
+    if not worker.lease.leading:
+        return
+    try:
+        requested = cycle_request(worker.engine)
+    except SQLAlchemyError as error:
+        log.error("cannot read requests, database unavailable: %s", type(error).__name__)
+        return
+    if requested is not None and requested != worker.answered_request:
+        worker.answered_request = requested
+        log.info("a cycle was requested from the status page: running one now")
+        run_now()
+
+
 def release(worker: Worker) -> None:
     """Give the lease back; a failure here is logged, never raised over the real error."""
     try:
@@ -184,12 +210,25 @@ def run_forever(worker: Worker) -> None:
 
     signal.signal(signal.SIGINT, shut_down)
     signal.signal(signal.SIGTERM, shut_down)
+
+    def run_now(job: str) -> Callable[[], None]:
+        """Run ``job`` now instead of at its next tick."""
+
+        def modify() -> None:
+            with contextlib.suppress(JobLookupError):  # shutting down
+                scheduler.modify_job(job, next_run_time=datetime.now(UTC))
+
+        return modify
+
+    worker.refresher.on_alerts = run_now("deliver")  # alerts just fired: send them at once
     lease_every = min(settings.refresh_seconds, settings.leader_lease_seconds / 3)
+    every_tick = DELIVER_EVERY.total_seconds()
     jobs = (
         (run_cycle, (worker, True), settings.refresh_seconds, "refresh"),
         (keep_lease, (worker,), lease_every, "lease"),
         (housekeeping, (worker,), HOUSEKEEPING_EVERY.total_seconds(), "housekeeping"),
-        (deliver_alerts, (worker,), DELIVER_EVERY.total_seconds(), "deliver"),
+        (deliver_alerts, (worker,), every_tick, "deliver"),
+        (answer_requests, (worker, run_now("refresh")), every_tick, "requests"),
     )
     for function, args, seconds, name in jobs:
         scheduler.add_job(
@@ -204,12 +243,6 @@ def run_forever(worker: Worker) -> None:
             id=name,
         )
 
-    def deliver_now() -> None:
-        """Alerts just fired: run the delivery job now instead of at its next tick."""
-        with contextlib.suppress(JobLookupError):  # shutting down
-            scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
-
-    worker.refresher.on_alerts = deliver_now
     log.info(
         "scheduler %s started: provider %s, every %ss, lease %ss",
         worker.lease.holder,

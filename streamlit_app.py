@@ -37,7 +37,9 @@ else:
             ),
             st.Page(ui.PAGES["picker"], title="Stock Picker", icon=":material/playlist_add:"),
             st.Page(ui.PAGES["charts"], title="Charts", icon=":material/show_chart:"),
+            st.Page(ui.PAGES["positions"], title="Positions", icon=":material/wallet:"),
             st.Page(ui.PAGES["alerts"], title="Alerts", icon=":material/notifications:"),
+            st.Page(ui.PAGES["status"], title="Status", icon=":material/monitor_heart:"),
             st.Page(ui.PAGES["account"], title="Account", icon=":material/person:"),
         ],
         position="top",  # on a phone a menu that closes once a page is chosen

@@ -170,16 +170,23 @@ def per_session(name: str, engine: Engine) -> None:
                 for i in range(ACCOUNTS)
             ],
         )  # fmt: skip
-        ids = conn.execute(text("SELECT id FROM users ORDER BY id LIMIT :n"), {"n": WATCHERS})
+        stamp = NOW if engine.dialect.name == "postgresql" else str(NOW)
         conn.execute(
             text(
-                "INSERT INTO watchlists (user_id, symbol, position, added_at) "
-                "VALUES (:user, :symbol, :position, :now)"
+                "INSERT INTO watchlists (user_id, name, position, created_at) "
+                "SELECT id, 'My stocks', 0, :now FROM users ORDER BY id LIMIT :n"
+            ),
+            {"now": stamp, "n": WATCHERS},
+        )
+        lists = conn.execute(text("SELECT id FROM watchlists")).scalars().all()
+        conn.execute(
+            text(
+                "INSERT INTO watchlist_items (watchlist_id, symbol, position, added_at) "
+                "VALUES (:list, :symbol, :position, :now)"
             ),
             [
-                {"user": user, "symbol": symbol, "position": i,
-                 "now": NOW if engine.dialect.name == "postgresql" else str(NOW)}
-                for (user,) in ids for i, symbol in enumerate(PICKS)
+                {"list": list_id, "symbol": symbol, "position": i, "now": stamp}
+                for list_id in lists for i, symbol in enumerate(PICKS)
             ],
         )  # fmt: skip
     timings: dict[str, list[float]] = {"before": [], "now": []}

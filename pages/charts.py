@@ -7,8 +7,15 @@ from datetime import timedelta
 import streamlit as st
 
 from stockmon import ui, ui_login
-from stockmon.charts import comparison_figure, history_csv, price_figure
+from stockmon.charts import (
+    PLOTLY_CONFIG,
+    comparison_figure,
+    history_csv,
+    portfolio_figure,
+    price_figure,
+)
 from stockmon.models import utcnow
+from stockmon.positions import lots_of, portfolio_history
 from stockmon.presentation import CHARTS_CSS, escape_markdown
 from stockmon.queries import latest_quotes, price_history
 from stockmon.watchlists import get_picks
@@ -19,13 +26,13 @@ RANGES = {
     "1 month": timedelta(days=30),
     "All": None,
 }
-PLOTLY_CONFIG = {"displaylogo": False}
 
 account = ui_login.require_account()
 settings = ui.settings()
 engine = ui.engine()
 zone = ui.timezone(account)
 picks = get_picks(engine, account.id)
+lots = lots_of(engine, account.id)
 st.html(CHARTS_CSS)
 
 st.title("Charts")
@@ -77,6 +84,17 @@ def draw_charts() -> None:
                 continue
             figure = price_figure(series, quotes.at[symbol, "previous_close"], zone, symbol)
             st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"price_{symbol}")
+    if not lots.empty:
+        st.subheader("Portfolio value")
+        held = lots["symbol"].unique().tolist()
+        since = None if window is None else now - window
+        values = portfolio_history(
+            lots, price_history(engine, held, since, now), ui.symbol_currencies()
+        )
+        if values.empty:
+            st.caption("No prices of your holdings in this range yet.")
+        else:
+            st.plotly_chart(portfolio_figure(values, zone), config=PLOTLY_CONFIG)
     st.caption(f"Times in {zone} · updated {now.astimezone(zone):%H:%M:%S}")
     st.download_button(
         "Download prices (CSV)",

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon import alert_inbox, ui, ui_login
+from stockmon import alert_inbox, ui, ui_login, ui_positions
 from stockmon.alerts import AlertError, create_rule
 from stockmon.dashboard import (
     SPARKLINE_WINDOW,
@@ -13,20 +13,31 @@ from stockmon.dashboard import (
     scheduler_is_late,
 )
 from stockmon.models import utcnow
+from stockmon.positions import lots_of
 from stockmon.presentation import DASHBOARD_CSS, age_text, clock_time, escape_markdown, ticker_html
 from stockmon.snapshot import AlertCounts
-from stockmon.watchlists import get_picks
+from stockmon.watchlists import WatchlistError, list_symbols, lists_of
 
 account = ui_login.require_account()
 settings = ui.settings()
 zone = ui.timezone(account)
-picks = get_picks(ui.engine(), account.id)
+lists = lists_of(ui.engine(), account.id)
 st.html(DASHBOARD_CSS)
 
 st.title("Dashboard")
-if not picks:
+if not any(each.size for each in lists):
     st.info("You have not picked any stocks yet.")
     st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
+    st.stop()
+shown = ui.list_switcher(lists)
+try:
+    picks = list_symbols(ui.engine(), account.id, shown.id)
+except WatchlistError:  # deleted in another tab since the lists were read
+    st.rerun()
+lots = lots_of(ui.engine(), account.id, picks)  # read per page load, not per refresh
+if not picks:
+    st.info(f"{shown.name} is empty.")
+    st.page_link(ui.PAGES["picker"], label="Add stocks to it", icon=":material/playlist_add:")
     st.stop()
 
 with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"):
@@ -150,6 +161,9 @@ def draw_quotes() -> None:
                 f"{quoted['change_percent'].mean():+.2f}% average",
                 border=True,
             )
+    if not lots.empty:
+        st.subheader("Positions")
+        ui_positions.show_holdings(ui_positions.holdings_of(lots))
     st.caption(
         f"Updated {clock_time(now, zone)} · refreshes every {settings.dashboard_refresh_seconds} s"
     )

@@ -1,47 +1,128 @@
-"""Choose the stocks to watch: saved as they change, fetched from the next cycle."""
+"""Choose the stocks to watch, on named lists: saved as they change, fetched from the next
+cycle."""
 
 import streamlit as st
 
 from stockmon import ui, ui_login
 from stockmon.limits import current_limits
 from stockmon.queries import catalog, latest_quotes
-from stockmon.watchlists import WatchlistError, get_picks, save_picks
+from stockmon.watchlists import (
+    FIRST_LIST_NAME,
+    WatchlistError,
+    create_list,
+    delete_list,
+    list_symbols,
+    lists_of,
+    move_list,
+    rename_list,
+    save_picks,
+)
 
 account = ui_login.require_account()
 engine = ui.engine()
 
 st.title("Stock Picker")
 st.caption(
-    "Type a symbol or company name to search. Your picks are yours alone and are saved as you "
-    "change them; the scheduler starts fetching new ones at its next cycle."
+    "Type a symbol or company name to search. Your lists are yours alone and are saved as you "
+    "change them; the scheduler starts fetching new symbols at its next cycle."
 )
+
+lists = lists_of(engine, account.id) or [create_list(engine, account.id, FIRST_LIST_NAME)]
+shown = ui.list_switcher(lists)
+
+
+def change_lists(action, *args, done: str, show: str | None = None) -> None:
+    """A list change, as a widget callback: its error, or ``done``, shows on the rerun it
+    causes; the switcher then shows the list named ``show``, else the first list."""
+    try:
+        action(engine, account.id, *args)
+    except WatchlistError as error:
+        st.session_state["lists_error"] = str(error)
+        return
+    st.toast(done, icon=":material/check:")
+    st.session_state.pop("list", None)
+    st.session_state["last_list"] = show
+
+
+def add_list() -> None:
+    name = " ".join(st.session_state["new_list"].split())
+    change_lists(create_list, name, done=f"Created {name}.", show=name)
+
+
+def rename_shown() -> None:
+    name = " ".join(st.session_state[f"list_name_{shown.id}"].split())
+    change_lists(rename_list, shown.id, name, done=f"Renamed to {name}.", show=name)
+
+
+with st.popover("Manage lists", icon=":material/list:"):
+    with st.form("new_list_form", clear_on_submit=True, border=False):
+        st.text_input("New list", placeholder="Tech, Dividends, …", max_chars=40, key="new_list")
+        st.form_submit_button("Create list", icon=":material/add:", on_click=add_list)
+    st.divider()
+    with st.form("rename_list_form", border=False):
+        st.text_input(
+            f"Rename {shown.name}", value=shown.name, max_chars=40, key=f"list_name_{shown.id}"
+        )
+        st.form_submit_button("Rename", icon=":material/edit:", on_click=rename_shown)
+    earlier, later = st.columns(2)
+    for column, label, icon, steps, blocked in (
+        (earlier, "Move left", ":material/arrow_back:", -1, lists[0]),
+        (later, "Move right", ":material/arrow_forward:", 1, lists[-1]),
+    ):
+        column.button(
+            label,
+            icon=icon,
+            disabled=shown.id == blocked.id,
+            on_click=change_lists,
+            args=(move_list, shown.id, steps),
+            kwargs={"done": f"Moved {shown.name}.", "show": shown.name},
+        )
+    st.divider()
+    sure = st.checkbox(f"Yes, delete {shown.name} and its {shown.size} symbols")
+    st.button(
+        "Delete list",
+        icon=":material/delete:",
+        disabled=not sure,
+        on_click=change_lists,
+        args=(delete_list, shown.id),
+        kwargs={"done": f"Deleted {shown.name}."},
+    )
+if error := st.session_state.pop("lists_error", None):
+    st.error(error)
 
 symbols = catalog(engine)
 labels = {
     symbol: f"{symbol} · {name}"
     for symbol, name in zip(symbols["symbol"], symbols["name"], strict=True)
 }
-current = get_picks(engine, account.id)
+try:
+    current = list_symbols(engine, account.id, shown.id)
+except WatchlistError:  # deleted in another tab since the lists were read
+    st.rerun()
+picks_key = f"picks_{shown.id}"
 
 
 def save() -> None:
     try:
-        saved = save_picks(engine, account.id, st.session_state["picks"])
+        saved = save_picks(engine, account.id, st.session_state[picks_key], shown.id)
     except WatchlistError as error:
         st.session_state["picks_error"] = str(error)
     else:
-        st.toast(f"Saved {len(saved)} pick{'s' * (len(saved) != 1)}.", icon=":material/check:")
+        st.toast(
+            f"Saved {len(saved)} symbol{'s' * (len(saved) != 1)} on {shown.name}.",
+            icon=":material/check:",
+        )
 
 
 st.multiselect(
-    "Your stocks",
+    f"Stocks on {shown.name}",
     options=list(labels),
     default=[s for s in current if s in labels],
     format_func=labels.get,
     max_selections=current_limits(engine).per_user,
     placeholder="Search symbols or companies",
     select_all=False,
-    key="picks",
+    key=picks_key,
     on_change=save,
 )
 if error := st.session_state.pop("picks_error", None):

@@ -19,6 +19,7 @@ _LAYOUT = {
     "height": 320,
     "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
 }
+PLOTLY_CONFIG = {"displaylogo": False}
 # Plotly writes the date under the first time tick: room is made for it, so it is not cut off.
 _TIME_AXIS = {"automargin": True}
 
@@ -91,3 +92,40 @@ def history_csv(history: pd.DataFrame, zone: tzinfo) -> str:
             "price": history["price"],
         }
     ).to_csv(index=False)
+
+
+def spending_figure(buckets: pd.DataFrame, zone: tzinfo) -> go.Figure:
+    """Requests per time bucket (``start``, ``requests``): how the budget was spent."""
+    figure = go.Figure(
+        go.Bar(
+            x=_local(buckets["start"], zone),
+            y=buckets["requests"],
+            marker_color=SERIES_COLORS[0],
+            hovertemplate="%{x|%H:%M}: %{y} requests<extra></extra>",
+        )
+    )
+    figure.update_layout(**(_LAYOUT | {"height": 220, "hovermode": "closest"}))
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(rangemode="tozero", dtick=1 if buckets["requests"].max() < 6 else None)
+    return figure
+
+
+def portfolio_figure(values: pd.DataFrame, zone: tzinfo) -> go.Figure:
+    """The value of what was held over time (``ts``, ``currency``, ``value``): one line per
+    currency, never one sum over several."""
+    figure = go.Figure()
+    for index, (currency, series) in enumerate(values.groupby("currency", sort=True)):
+        figure.add_trace(
+            go.Scatter(
+                x=_local(series["ts"], zone),
+                y=series["value"],
+                mode="lines",
+                name=currency,
+                line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
+                hovertemplate=f"%{{y:,.2f}} {currency}<extra></extra>",
+            )
+        )
+    figure.update_layout(**_LAYOUT)
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    return figure

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, Row, select
 
+from stockmon import __version__
 from stockmon.budget import Fence, RequestBudget
 from stockmon.calendar import ALWAYS_OPEN, Market, market, market_of
 from stockmon.config import SYMBOL_PATTERN
@@ -17,9 +18,12 @@ from stockmon.leadership import LeadershipLost
 from stockmon.models import (
     LAST_CYCLE_AT,
     LAST_CYCLE_SUMMARY,
+    LIMIT_PER_DAY,
+    LIMIT_PER_MINUTE,
     MARKET_HOURS,
     PROVIDER_NAME,
     REFRESH_INTERVAL_SECONDS,
+    VERSION,
     FetchStatus,
     SchedulerState,
     Symbol,
@@ -237,15 +241,20 @@ class Refresher:
         return {s: market(market_of(s, exchanges.get(s, ""))) for s in symbols}
 
     def _record_cycle(self, summary: CycleSummary) -> None:
-        """Leave a heartbeat the app reads: when, what, and how often each symbol refreshes."""
+        """Leave a heartbeat the app reads: when, what, how often each symbol refreshes, and
+        within which limits."""
         finished = self._now()
         interval = max(self._cycle, summary.interval or timedelta(0))
+        limits = self.budget.limits if self.budget is not None else None
         facts = {
             LAST_CYCLE_AT: finished.isoformat(),
             LAST_CYCLE_SUMMARY: summary.log_line()[:500],
             PROVIDER_NAME: self._provider.name,
             REFRESH_INTERVAL_SECONDS: f"{interval.total_seconds():.0f}",
             MARKET_HOURS: str(self.budget is not None and self._market_hours).lower(),
+            VERSION: __version__,
+            LIMIT_PER_MINUTE: str(limits.per_minute) if limits else "",
+            LIMIT_PER_DAY: str(limits.per_day) if limits and limits.per_day else "",
         }
         rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
         with self.engine.begin() as conn:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, PrimaryKeyConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -132,6 +140,12 @@ PROVIDER_NAME = "scheduler.provider"
 REFRESH_INTERVAL_SECONDS = "scheduler.refresh_interval_seconds"
 MARKET_HOURS = "scheduler.market_hours"  # "true": the interval counts trading time only
 LEADER = "scheduler.leader"
+VERSION = "scheduler.version"
+LIMIT_PER_MINUTE = "scheduler.limit_per_minute"  # the provider's limits it paces by; "" none
+LIMIT_PER_DAY = "scheduler.limit_per_day"
+# written by the app for an admin: the leading scheduler runs a cycle at once when it sees a
+# request newer than its last one
+CYCLE_REQUESTED_AT = "app.cycle_requested_at"
 
 
 class User(SQLModel, table=True):
@@ -162,17 +176,52 @@ class LoginFailure(SQLModel, table=True):
     at: datetime
 
 
-class WatchlistItem(SQLModel, table=True):
-    """One symbol a user picked."""
+class Watchlist(SQLModel, table=True):
+    """One person's named list of symbols ("Tech", "Dividends"), in the order they chose."""
 
     __tablename__ = "watchlists"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_watchlists_user_name"),)
 
+    id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str = Field(max_length=40)
+    position: int = 0
+    created_at: datetime
+
+
+class WatchlistItem(SQLModel, table=True):
+    """One symbol on one list. The scheduler tracks every symbol on anyone's list."""
+
+    __tablename__ = "watchlist_items"
+    __table_args__ = (Index("ix_watchlist_items_symbol", "symbol"),)
+
+    watchlist_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("watchlists.id", ondelete="CASCADE"), primary_key=True)
     )
     symbol: str = Field(primary_key=True, max_length=16)
     position: int = 0
     added_at: datetime
+
+
+class Lot(SQLModel, table=True):
+    """One purchase a person holds: so many shares of a symbol, bought on a day at a price
+    (in the listing's currency), with fees."""
+
+    __tablename__ = "lots"
+    __table_args__ = (Index("ix_lots_user_symbol", "user_id", "symbol"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    symbol: str = Field(max_length=16)
+    bought_on: date
+    quantity: float
+    price: float = Field(description="paid per share, in the listing's currency")
+    fees: float = 0.0
+    created_at: datetime
 
 
 class AlertRule(SQLModel, table=True):

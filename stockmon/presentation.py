@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from html import escape
 
 import pandas as pd
@@ -47,6 +47,21 @@ def age_text(then: datetime | None, now: datetime) -> str:
     if seconds < 36 * 3600:
         return f"{seconds / 3600:.0f} h ago"
     return f"{seconds / 86400:.0f} d ago"
+
+
+def duration_text(span: timedelta) -> str:
+    """'45 s', '12 min', '2 h 36 min', '3 d 4 h': a length of time, to the unit that matters."""
+    seconds = round(max(span.total_seconds(), 0))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def clock_time(moment: datetime, zone: tzinfo) -> str:

@@ -20,9 +20,12 @@ from stockmon.models import (
     LAST_CYCLE_AT,
     LAST_CYCLE_SUMMARY,
     LEADER,
+    LIMIT_PER_DAY,
+    LIMIT_PER_MINUTE,
     MARKET_HOURS,
     PROVIDER_NAME,
     REFRESH_INTERVAL_SECONDS,
+    VERSION,
     FetchStatus,
     PriceHistory,
     Quote,
@@ -185,11 +188,19 @@ class SchedulerStatus:
     refresh_interval: timedelta | None  # how often each symbol is refreshed, as published
     market_hours: bool  # the interval counts trading time only: markets closed, quotes rest
     leader: str | None
+    version: str | None = None
+    per_minute: int | None = None  # the provider's request limits; None: none
+    per_day: int | None = None
 
 
 _STATUS_KEYS = [
-    LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS, LEADER
+    LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS,
+    LEADER, VERSION, LIMIT_PER_MINUTE, LIMIT_PER_DAY,
 ]  # fmt: skip
+
+
+def _count(value: str | None) -> int | None:
+    return int(value) if value else None
 
 
 def scheduler_status(engine: Engine) -> SchedulerStatus:
@@ -211,13 +222,18 @@ def scheduler_status(engine: Engine) -> SchedulerStatus:
         refresh_interval=timedelta(seconds=float(interval)) if interval else None,
         market_hours=values.get(MARKET_HOURS) == "true",
         leader=values.get(LEADER),
+        version=values.get(VERSION),
+        per_minute=_count(values.get(LIMIT_PER_MINUTE)),
+        per_day=_count(values.get(LIMIT_PER_DAY)),
     )
 
 
 def catalog(engine: Engine) -> pd.DataFrame:
-    """The symbols the picker offers: symbol, name, exchange."""
+    """The symbols the picker offers: symbol, name, exchange, currency."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Symbol.symbol, Symbol.name, Symbol.exchange).order_by(Symbol.symbol)
+            select(Symbol.symbol, Symbol.name, Symbol.exchange, Symbol.currency).order_by(
+                Symbol.symbol
+            )
         ).all()
-    return pd.DataFrame(rows, columns=["symbol", "name", "exchange"])
+    return pd.DataFrame(rows, columns=["symbol", "name", "exchange", "currency"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, timedelta, tzinfo
 from html import escape
@@ -31,6 +31,7 @@ from stockmon.presentation import age_text
 from stockmon.queries import SchedulerStatus, catalog
 from stockmon.schema import prepare_database
 from stockmon.snapshot import MarketSnapshot, take_snapshot
+from stockmon.watchlists import ListInfo
 
 ICON = Path(__file__).parent / "assets" / "icon.png"
 PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market (simulated)"}
@@ -41,6 +42,8 @@ PAGES = {
     "charts": "pages/charts.py",
     "alerts": "pages/alerts.py",
     "account": "pages/account.py",
+    "positions": "pages/positions.py",
+    "status": "pages/status.py",
     "login": "pages/login.py",
 }
 
@@ -150,10 +153,24 @@ def refresh_snapshot() -> None:
 
 
 @st.cache_data(ttl=3_600, show_spinner=False)
+def _listings() -> dict[str, tuple[str, str]]:
+    """Each catalog symbol's company name and currency (they change when the catalog does:
+    read at most hourly)."""
+    rows = catalog(engine())
+    return {
+        symbol: (name, currency)
+        for symbol, name, currency in zip(
+            rows["symbol"], rows["name"], rows["currency"], strict=True
+        )
+    }
+
+
 def symbol_names() -> dict[str, str]:
-    """The catalog's company names (they change when the catalog does: at most hourly)."""
-    names = catalog(engine())
-    return dict(zip(names["symbol"], names["name"], strict=True))
+    return {symbol: name for symbol, (name, _currency) in _listings().items()}
+
+
+def symbol_currencies() -> dict[str, str]:
+    return {symbol: currency for symbol, (_name, currency) in _listings().items()}
 
 
 def scheduler_caption() -> None:
@@ -211,3 +228,21 @@ def timezone(account: Account) -> tzinfo:
             with suppress(ZoneInfoNotFoundError, ValueError):
                 return ZoneInfo(name)
     return UTC
+
+
+def list_switcher(lists: Sequence[ListInfo]) -> ListInfo:
+    """The person's list to show: the one named in the URL (``?list=Tech``, so a view is a
+    link), else the one last shown in this session, else the first."""
+    names = [each.name for each in lists]
+    last = st.session_state.get("last_list")
+    chosen = st.segmented_control(
+        "List",
+        names,
+        default=last if last in names else names[0],
+        required=True,
+        key="list",
+        bind="query-params",
+        label_visibility="collapsed" if len(names) == 1 else "visible",
+    )
+    st.session_state["last_list"] = chosen
+    return next((each for each in lists if each.name == chosen), lists[0])

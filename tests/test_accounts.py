@@ -1,6 +1,5 @@
 """Accounts, watchlists and the user CLI on both databases."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from stockmon.accounts import AccountError
 from stockmon.config import Registration
 from stockmon.models import User
 from stockmon.watchlists import WatchlistError, get_picks, save_picks
+from tests.conftest import subprocess_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,8 +79,7 @@ def test_cookie_key_is_generated_once_and_kept(tmp_path):
 
 
 def cli(database_url: str, *args: str, password: str | None = None):
-    env = {**os.environ, "STOCKMON_DATABASE_URL": database_url}
-    env.pop("STOCKMON_PASSWORD", None)
+    env = subprocess_environment(STOCKMON_DATABASE_URL=database_url)
     return subprocess.run(
         [sys.executable, "-m", "stockmon", *args], cwd=ROOT, env=env, input=password,
         capture_output=True, text=True, timeout=60,

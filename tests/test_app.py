@@ -12,7 +12,15 @@ from streamlit.testing.v1 import AppTest
 
 from stockmon import accounts
 from stockmon.db import make_engine
-from stockmon.models import LoginFailure, PriceHistory, Quote, User, WatchlistItem, utcnow
+from stockmon.models import (
+    LoginFailure,
+    PriceHistory,
+    Quote,
+    User,
+    Watchlist,
+    WatchlistItem,
+    utcnow,
+)
 from stockmon.schema import prepare_database
 from stockmon.watchlists import get_picks, save_picks
 
@@ -90,8 +98,11 @@ def log_in(at: AppTest, username: str = "ann", password: str = "sup3rsecret") ->
     return button(at, "Log in").click().run()
 
 
-def logged_in_app(page: str | None = None, username: str = "ann") -> AppTest:
-    """The app as a logged-in person first sees it (the state a valid login cookie restores).
+def logged_in_app(
+    page: str | None = None, username: str = "ann", query: dict[str, str] | None = None
+) -> AppTest:
+    """The app as a logged-in person first sees it (the state a valid login cookie restores),
+    opened on a URL with ``query`` parameters.
 
     AppTest runs the entry point only on the first run, then just the current page, so the
     login state is put in place before that first run.
@@ -100,6 +111,8 @@ def logged_in_app(page: str | None = None, username: str = "ann") -> AppTest:
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
     at.session_state["stockmon_session_started"] = utcnow()
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
     at.run()
     if page:
         at.switch_page(page).run()
@@ -199,7 +212,7 @@ def test_picking_stocks_persists_them(engine, ann):
     at = logged_in_app("pages/picker.py")
     assert at.title[0].value == "Stock Picker"
     at.multiselect[0].set_value(["TSLA", "AAPL", "GME"]).run()  # saved as it changes
-    assert "Saved 3 picks" in at.toast[0].value
+    assert at.toast[0].value == "Saved 3 symbols on My stocks."
     assert get_picks(engine, ann.id) == ["TSLA", "AAPL", "GME"]
 
     again = logged_in_app("pages/picker.py")
@@ -259,9 +272,12 @@ def test_no_quote_yet_says_waiting(engine, ann):
 
 
 def test_the_ticker_shows_hostile_text_as_text(engine, ann):
-    hostile = "<img src=x>"
+    hostile = "<img src=x>"  # in the database behind the library's back
     with Session(engine) as session:
-        session.add(WatchlistItem(user_id=ann.id, symbol=hostile, added_at=utcnow()))
+        mine = Watchlist(user_id=ann.id, name="Mine", created_at=utcnow())
+        session.add(mine)
+        session.flush()
+        session.add(WatchlistItem(watchlist_id=mine.id, symbol=hostile, added_at=utcnow()))
         session.commit()
     seed_quote(engine, hostile, 10.0, 9.0)
     at = logged_in_app()

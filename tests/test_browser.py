@@ -142,7 +142,7 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
         page.get_by_role("option", name=label, exact=True).click()
         expect(page.get_by_test_id("stToast").last).to_contain_text("Saved")
     page.keyboard.press("Escape")
-    expect(page.get_by_test_id("stToast").last).to_contain_text("Saved 3 picks.")
+    expect(page.get_by_test_id("stToast").last).to_contain_text("Saved 3 symbols on My stocks.")
     shoot(page, "picker")
 
     # the dashboard shows them with prices, and prices move without a reload
@@ -201,6 +201,63 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
     page.wait_for_timeout(1500)
     shoot(page, "charts")
+
+    # a second list, opened by its own link
+    page.get_by_role("link", name="Stock Picker").click()
+    page.get_by_role("button", name="Manage lists").click()
+    page.get_by_role("textbox", name="New list").fill("Income")
+    page.get_by_role("button", name="Create list").click()
+    expect(page.get_by_test_id("stToast").last).to_contain_text("Created Income.")
+    page.keyboard.press("Escape")
+    picker = page.get_by_role("combobox").first
+    picker.click()
+    page.keyboard.type("KO")
+    page.get_by_role("option", name="KO · The Coca-Cola Company", exact=True).click()
+    expect(page.get_by_test_id("stToast").last).to_contain_text("Saved 1 symbol on Income.")
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    page.get_by_role("radio", name="Income", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]list=Income"))
+    expect(ticker).to_contain_text(re.compile(r"KO [\d,]+\.\d\d"), timeout=30_000)
+    expect(ticker).not_to_contain_text("AAPL")
+    page.goto(page.url)  # the link alone opens the same list
+    expect(page.get_by_text("@ann")).to_be_visible()
+    expect(page.locator(".stockmon-ticker").first).to_contain_text("KO", timeout=30_000)
+    expect(page.locator(".stockmon-ticker").first).not_to_contain_text("AAPL")
+
+    # a position, valued on its page and on the dashboard
+    page.get_by_role("link", name="Positions").click()
+    expect(page.get_by_text("No lots yet")).to_be_visible()
+    page.get_by_test_id("stSelectbox").first.click()
+    page.keyboard.type("KO")
+    page.get_by_role("option", name="KO · The Coca-Cola Company", exact=True).click()
+    page.get_by_role("spinbutton", name="Quantity").fill("10")
+    page.get_by_role("spinbutton", name="Price paid per share").fill("60")
+    page.get_by_role("spinbutton", name="Fees").fill("4.5")
+    page.get_by_role("button", name="Add lot").click()
+    expect(page.get_by_test_id("stToast").last).to_contain_text("Added 10 KO.")
+    expect(page.get_by_text("Market value · USD")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"Total gain [+-][\d,]+\.\d\d .* on 604\.50 paid"))
+    ).to_be_visible()
+    page.wait_for_timeout(1500)
+    shoot(page, "positions")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download positions CSV").click()
+    exported = Path(download.value.path()).read_text()
+    assert exported.startswith("symbol,currency,quantity,cost,price,market_value,day_gain")
+    assert "\nKO,USD,10.0,604.5," in exported
+
+    # the status page: what the scheduler published
+    page.get_by_role("link", name="Status").click()
+    expect(page.get_by_role("heading", name="Status", exact=True)).to_be_visible()
+    expect(page.get_by_text("Demo market (simulated)").first).to_be_visible()
+    expect(page.get_by_text("Last cycle", exact=True)).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"All \d+ tracked symbols refreshed once more"))
+    ).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    shoot(page, "status")
 
     page.get_by_role("link", name="Account").click()
     expect(page.get_by_role("heading", name="Profile")).to_be_visible()
@@ -303,7 +360,9 @@ def test_every_page_at_phone_width(app_url, browser):
     for label, heading, shot in (
         ("Stock Picker", "Stock Picker", "picker-phone"),
         ("Charts", "Charts", "charts-phone"),
+        ("Positions", "Positions", "positions-phone"),
         ("Alerts", "Alerts", "alerts-phone"),
+        ("Status", "Status", "status-phone"),
         ("Account", "Account", "account-phone"),
     ):
         page.get_by_test_id("stExpandSidebarButton").click()

@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from stockmon.budget import Limits
 from stockmon.ingest import DEFAULT_SYMBOLS, Refresher, symbols_to_track
-from stockmon.models import FetchStatus, PriceHistory, Quote, SchedulerState, User, WatchlistItem
+from stockmon.models import FetchStatus, PriceHistory, Quote, SchedulerState, User
 from stockmon.providers import DemoProvider
+from stockmon.watchlists import save_picks
 from tests.conftest import av_refresher
 
 
@@ -143,9 +144,8 @@ def test_symbols_to_track_unions_configuration_and_every_users_picks(engine, clo
             session.exec(select(User.id).where(User.username == n)).scalar_one()
             for n in ("ann", "bob")
         )
-        for user_id, symbol in ((ann, "TSLA"), (ann, "MSFT"), (bob, "MSFT"), (bob, "GME")):
-            session.add(WatchlistItem(user_id=user_id, symbol=symbol, added_at=clock()))
-        session.commit()
+    for user_id, picks in ((ann, ["TSLA", "MSFT"]), (bob, ["MSFT", "GME"])):
+        save_picks(engine, user_id, picks)
     assert symbols_to_track(engine, ["MSFT", "AAPL"]) == ["MSFT", "AAPL", "GME", "TSLA"]
 
 

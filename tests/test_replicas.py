@@ -77,7 +77,7 @@ def test_two_replicas_share_accounts_picks_throttling_and_revocation(
     page_a.get_by_role("combobox").first.click()
     page_a.keyboard.type("IBM")
     page_a.get_by_role("option", name=re.compile(r"^IBM · ")).click()
-    expect(page_a.get_by_test_id("stToast").last).to_contain_text("Saved 1 pick.")
+    expect(page_a.get_by_test_id("stToast").last).to_contain_text("Saved 1 symbol on My stocks.")
 
     # whichever scheduler leads fetches it
     engine = make_engine(postgres_url)

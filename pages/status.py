@@ -1,0 +1,126 @@
+"""What the scheduler is doing with the API budget: its heartbeat, requests against the limits,
+each symbol's fetch record; admins can ask for a cycle now or another try for a symbol."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from stockmon import ui, ui_login
+from stockmon.charts import PLOTLY_CONFIG, spending_figure
+from stockmon.dashboard import scheduler_is_late
+from stockmon.models import utcnow
+from stockmon.presentation import age_text, clock_time, duration_text, escape_markdown
+from stockmon.status import (
+    request_cycle,
+    retry_symbol,
+    status_report,
+    symbol_table,
+    tracked_symbols,
+)
+
+account = ui_login.require_account()
+settings = ui.settings()
+engine = ui.engine()
+zone = ui.timezone(account)
+
+st.title("Status")
+st.caption("What the scheduler last wrote down about itself, refreshed with the dashboard.")
+
+
+@st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
+def live_status() -> None:
+    with ui.showing_database_trouble():
+        draw_status()
+
+
+def draw_status() -> None:
+    now = utcnow()
+    report = status_report(engine, now)
+    status = report.status
+    if status.last_cycle_at is None:
+        st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
+    elif scheduler_is_late(status, now, timedelta(seconds=settings.refresh_seconds)):
+        st.warning(
+            f"The scheduler last ran {age_text(status.last_cycle_at, now)}: is it running?",
+            icon=":material/schedule:",
+        )
+
+    provider = ui.PROVIDER_LABELS.get(status.provider or "", status.provider or "—")
+    heartbeat, pace, budget = st.columns(3)
+    heartbeat.metric(
+        "Last cycle",
+        age_text(status.last_cycle_at, now),
+        help="When the leading scheduler last finished a refresh cycle",
+        border=True,
+    )
+    interval = status.refresh_interval
+    pace.metric(
+        "Each symbol refreshed every",
+        duration_text(interval) if interval else "—",
+        "of trading time" if status.market_hours else None,
+        delta_color="off",
+        help="The interval the scheduler paces each symbol at, with today's budget",
+        border=True,
+    )
+    if report.spending is None:
+        budget.metric(
+            "Requests", "no limits", help=f"{provider} has no request limits", border=True
+        )
+    else:
+        spent = report.spending
+        day_limit = f" / {status.per_day}" if status.per_day else ""
+        budget.metric(
+            "Requests, last 24 h",
+            f"{spent.last_day}{day_limit}",
+            f"{spent.last_minute} / {status.per_minute} in the last minute",
+            delta_color="off",
+            border=True,
+        )
+    st.markdown(
+        f"**Provider** {escape_markdown(provider)} · **leader** "
+        f"`{status.leader or '—'}` · **version** {status.version or '—'}"
+    )
+    if status.last_cycle_at and status.last_cycle_summary:
+        finished = clock_time(status.last_cycle_at, zone)
+        st.caption(f"Last cycle, {finished}: {escape_markdown(status.last_cycle_summary)}")
+    tracked = len(report.symbols)
+    if report.waiting:
+        st.info(f"{report.waiting} of {tracked} tracked symbols wait for their first quote.")
+    elif (left := report.until_all_refreshed(now)) is not None:
+        st.caption(
+            f"All {tracked} tracked symbols refreshed once more within {duration_text(left)}"
+            + (" of trading time" if status.market_hours else "")
+            + "."
+        )
+
+    if report.spending is not None:
+        st.subheader("Requests over the last 24 hours")
+        st.plotly_chart(spending_figure(report.spending.per_bucket, zone), config=PLOTLY_CONFIG)
+
+    st.subheader("Symbols")
+    st.dataframe(
+        symbol_table(report.symbols, now, zone),
+        hide_index=True,
+        width="stretch",
+        column_config={"Symbol": st.column_config.TextColumn(pinned=True)},
+    )
+    st.caption(f"Times in {zone} · updated {clock_time(now, zone)}")
+
+
+live_status()
+
+if account.is_admin:
+    st.subheader("Admin")
+    symbols = tracked_symbols(engine, utcnow())
+    left, right = st.columns(2)
+    if left.button("Run a cycle now", icon=":material/play_arrow:"):
+        request_cycle(engine, utcnow())
+        st.toast("Asked the scheduler for a cycle: it runs one within seconds.")
+    backed_off = symbols[symbols["failures"] > 0]["symbol"].tolist()
+    with right.form("retry"):
+        symbol = st.selectbox(
+            "Retry a failing symbol", backed_off, placeholder="No symbol is failing"
+        )
+        if st.form_submit_button("Retry now", disabled=not backed_off) and symbol:
+            retry_symbol(engine, symbol, utcnow())
+            st.toast(f"{symbol} is tried again at the next cycle, asked for now.")

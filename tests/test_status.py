@@ -1,0 +1,124 @@
+"""The status page's data on both databases, and an admin's requests reaching a real
+scheduler process."""
+
+import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from stockmon import __version__
+from stockmon.budget import Limits
+from stockmon.models import FetchStatus, SchedulerState, utcnow
+from stockmon.queries import scheduler_status
+from stockmon.status import request_cycle, retry_symbol, status_report, symbol_table
+from stockmon.watchlists import save_picks
+from tests.conftest import av_refresher, subprocess_environment
+from tests.running import start_scheduler
+
+
+def test_the_report_shows_what_the_scheduler_spent_and_published(engine, fake_av, clock, user_id):
+    save_picks(engine, user_id, ["AAPL", "MSFT", "NVDA"])
+    fake_av.script["NVDA"] = "http500"
+    limits = Limits(per_minute=5, per_day=25)
+    refresher = av_refresher(engine, fake_av, clock, [], limits)
+    refresher.run_cycle(pace=False)
+    sent_before = len(fake_av.received)
+    clock.advance(hours=3)
+    refresher.run_cycle(pace=False)
+    sent = len(fake_av.received)  # retries of the failing symbol included
+
+    report = status_report(engine, clock())
+    assert report.status.version == __version__
+    assert (report.status.per_minute, report.status.per_day) == (5, 25)
+    assert report.spending is not None
+    assert report.spending.last_day == sent
+    assert report.spending.last_minute == sent - sent_before  # the second cycle's
+    assert report.spending.per_bucket["requests"].sum() == sent
+    assert len(report.spending.per_bucket) == 48
+    symbols = report.symbols.set_index("symbol")
+    assert list(symbols.index) == ["AAPL", "MSFT", "NVDA"]
+    assert symbols.at["NVDA", "failures"] >= 1 and symbols.at["NVDA", "last_error"]
+    assert symbols["last_success_at"].isna().tolist() == [False, False, True]
+    assert report.waiting == 1
+    shown = symbol_table(report.symbols, clock(), ZoneInfo("Europe/Paris")).set_index("Symbol")
+    assert shown.at["NVDA", "Last success"] == "never"
+    assert shown.at["AAPL", "Last error"] == "—" and shown.at["AAPL", "Backing off until"] == "—"
+    assert (
+        shown.at["AAPL", "Last success"]
+        == f"{clock().astimezone(ZoneInfo('Europe/Paris')):%a %H:%M:%S}"
+    )
+
+
+def test_the_demo_market_has_no_spending_and_a_round_time(engine, user_id):
+    from stockmon.ingest import Refresher
+    from stockmon.providers import DemoProvider
+
+    save_picks(engine, user_id, ["AAPL", "KO"])
+    Refresher(engine, DemoProvider(), None, [], cycle=timedelta(seconds=60)).run_cycle()
+    now = utcnow()
+    report = status_report(engine, now)
+    assert report.spending is None and report.status.per_minute is None
+    assert report.status.provider == "demo"
+    assert report.waiting == 0
+    left = report.until_all_refreshed(now)
+    assert left is not None and timedelta(0) < left <= timedelta(seconds=60)
+
+
+def test_retry_ends_a_back_off_and_asks_for_a_cycle(engine, fake_av, clock, user_id):
+    save_picks(engine, user_id, ["IBM"])
+    fake_av.script["IBM"] = "error"
+    av_refresher(engine, fake_av, clock, []).run_cycle(pace=False)
+    before = fetch_record(engine, "IBM")
+    assert before.retry_after is not None and before.retry_after > clock()
+
+    assert retry_symbol(engine, "IBM", clock())
+    assert not retry_symbol(engine, "NOPE", clock())
+    after = fetch_record(engine, "IBM")
+    with engine.connect() as conn:
+        requested = conn.execute(select(SchedulerState.value)).scalars().all()
+    assert after.retry_after is None and after.last_attempt_at is None
+    assert clock().isoformat() in requested
+    fake_av.script["IBM"] = "ok"
+    summary = av_refresher(engine, fake_av, clock, []).run_cycle(pace=False)
+    assert summary.fetched == 1
+
+
+def fetch_record(engine, symbol: str):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(FetchStatus.retry_after, FetchStatus.last_attempt_at).where(
+                FetchStatus.symbol == symbol
+            )
+        ).one()
+
+
+def test_a_running_scheduler_runs_a_requested_cycle_at_once(tmp_path, database_url, engine):
+    """With an hour between cycles, the cycle an admin asks for comes within seconds."""
+    environment = subprocess_environment(
+        STOCKMON_DATABASE_URL=database_url,
+        STOCKMON_DATA_DIR=str(tmp_path),
+        STOCKMON_REFRESH_SECONDS="3600",
+    )
+    with open(tmp_path / "scheduler.log", "w") as log:
+        process = start_scheduler(environment, log, cwd=tmp_path)
+    try:
+        first = wait_for_cycle(engine, after=None)
+        request_cycle(engine, utcnow())
+        second = wait_for_cycle(engine, after=first)
+        assert second > first
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "requested from the status page" in (tmp_path / "scheduler.log").read_text()
+
+
+def wait_for_cycle(engine, after, seconds: float = 60):
+    """The time of the scheduler's first cycle after ``after``, waiting for it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        last = scheduler_status(engine).last_cycle_at
+        if last is not None and (after is None or last > after):
+            return last
+        time.sleep(0.2)
+    raise AssertionError("no new cycle")
