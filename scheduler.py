@@ -28,10 +28,17 @@ from stockmon.budget import Limits, RequestBudget
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.db import make_engine, upsert
 from stockmon.delivery import Deliverer, deliver_due
+from stockmon.discovery import answer_searches
 from stockmon.ingest import Refresher
 from stockmon.leadership import LeadershipLost, Lease, current_holder
 from stockmon.models import CYCLE_REQUESTED_AT, LEADER, SchedulerState, utcnow
-from stockmon.providers import AlphaVantageProvider, DemoProvider, make_provider, no_gate
+from stockmon.providers import (
+    AlphaVantageProvider,
+    DemoProvider,
+    QuoteProvider,
+    make_provider,
+    no_gate,
+)
 from stockmon.queries import stored_quotes
 from stockmon.retention import roll_up
 from stockmon.schema import prepare_database
@@ -65,6 +72,7 @@ class Worker:
 
     engine: Engine
     lease: Lease
+    provider: QuoteProvider
     refresher: Refresher
     settings: Settings
     deliverer: Deliverer
@@ -93,7 +101,7 @@ def build_worker(settings: Settings) -> Worker:
         cycle=timedelta(seconds=settings.refresh_seconds),
         market_hours=settings.market_hours,
     )
-    worker = Worker(engine, lease, refresher, settings, Deliverer(engine))
+    worker = Worker(engine, lease, provider, refresher, settings, Deliverer(engine))
     worker.answered_request = cycle_request(engine)  # from before this start: done or stale
     return worker
 
@@ -175,11 +183,16 @@ def deliver_alerts(worker: Worker) -> None:
 
 
 def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
-    """Run a cycle at once when an admin asked for one since the last look."""
+    """Answer people's symbol searches, and run a cycle at once when an admin asked for one
+    since the last look."""
     if not worker.lease.leading:
         return
     try:
+        answer_searches(worker.engine, worker.provider, utcnow, worker.lease.fence)
         requested = cycle_request(worker.engine)
+    except LeadershipLost as lost:
+        log.warning("requests left unanswered: %s", lost)
+        return
     except SQLAlchemyError as error:
         log.error("cannot read requests, database unavailable: %s", type(error).__name__)
         return

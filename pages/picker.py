@@ -1,11 +1,16 @@
 """Choose the stocks to watch, on named lists: saved as they change, fetched from the next
 cycle."""
 
+from datetime import timedelta
+
 import streamlit as st
 
 from stockmon import ui, ui_login
 from stockmon.limits import current_limits
+from stockmon.models import utcnow
+from stockmon.presentation import escape_markdown
 from stockmon.queries import catalog, latest_quotes
+from stockmon.search import SearchError, find_listings, request_search, search_state
 from stockmon.watchlists import (
     FIRST_LIST_NAME,
     WatchlistError,
@@ -40,8 +45,10 @@ def change_lists(action, *args, done: str, show: str | None = None) -> None:
         st.session_state["lists_error"] = str(error)
         return
     st.toast(done, icon=":material/check:")
-    st.session_state.pop("list", None)
-    st.session_state["last_list"] = show
+    if show is None:
+        st.session_state.pop("list", None)
+    else:
+        st.session_state["list"] = show
 
 
 def add_list() -> None:
@@ -127,6 +134,74 @@ st.multiselect(
 )
 if error := st.session_state.pop("picks_error", None):
     st.error(error)
+
+
+def add_found(symbol: str) -> None:
+    """Add a listing a search found to the list on screen (the picker shows it at once)."""
+    st.session_state[picks_key] = [*st.session_state.get(picks_key, current), symbol]
+    save()
+
+
+@st.fragment(run_every=timedelta(seconds=1))
+def waiting_for(search_id: int) -> None:
+    """Look for the scheduler's answer every second; once it is there, show it."""
+    state = search_state(engine, search_id)
+    if state is None or state.answered:
+        st.rerun()
+    st.caption(f"Searching every listing for “{state.keywords}”…")
+
+
+def show_search(search_id: int) -> None:
+    state = search_state(engine, search_id)
+    if state is None:
+        return
+    if not state.answered:
+        waiting_for(search_id)
+        return
+    if state.error:
+        st.warning(state.error, icon=":material/travel_explore:")
+        return
+    found = find_listings(engine, state.keywords)
+    if found.empty:
+        st.info(f"No listing matches “{state.keywords}”.")
+        return
+    chosen = set(st.session_state.get(picks_key, current))
+    for listing in found.itertuples():
+        line, action = st.columns([5, 1], vertical_alignment="center")
+        region = f" · {listing.region}" if listing.region else ""
+        line.markdown(
+            f"**{escape_markdown(listing.symbol)}** · {escape_markdown(listing.name)}"
+            f"{escape_markdown(region)} · {escape_markdown(listing.currency)}"
+        )
+        action.button(
+            "Added" if listing.symbol in chosen else "Add",
+            key=f"add_{listing.symbol}",
+            disabled=listing.symbol in chosen,
+            on_click=add_found,
+            args=(listing.symbol,),
+        )
+
+
+with st.expander(
+    "Not in the list? Search every listing",
+    icon=":material/travel_explore:",
+    expanded="search_id" in st.session_state,
+):
+    with st.form("search_form", border=False):
+        words = st.text_input(
+            "Symbol or company", placeholder="ASML, Tesco, RELIANCE.BSE", max_chars=40
+        )
+        if st.form_submit_button("Search", icon=":material/search:"):
+            try:
+                st.session_state["search_id"] = request_search(engine, words, utcnow()).id
+            except SearchError as error:
+                st.error(str(error))
+    st.caption(
+        "The scheduler asks the quote provider (one request from the shared budget) and adds "
+        "what it finds for everyone; the same words again within a week cost nothing."
+    )
+    if (search_id := st.session_state.get("search_id")) is not None:
+        show_search(search_id)
 
 if current:
     quotes = latest_quotes(engine, current)

@@ -71,6 +71,7 @@ class DashboardData:
                 "Symbol": q["symbol"],
                 "Price": q["price"],
                 "Change %": q["change_percent"],
+                "Currency": q["currency"],
                 "Change": q["change"],
                 "Day range": ((q["price"] - q["low"]) / span.where(span > 0) * 100).clip(0, 100),
                 "Trend": [self.sparklines.get(s) or None for s in q["symbol"]],
@@ -103,7 +104,7 @@ class DashboardData:
             table.style.format("{:,.2f}", subset=PRICE_COLUMNS, na_rep="—")
             .format("{:+.2f}%", subset=["Change %"], na_rep="—")
             .format("{:,.0f}", subset=["Volume"], na_rep="—")
-            .format(na_rep="—", subset=["Company"])
+            .format(na_rep="—", subset=["Company", "Currency"])
             .map(
                 lambda value: f"color: {change_color(value)}; font-weight: 600",
                 subset=["Change", "Change %"],

@@ -59,7 +59,8 @@ class PriceHistory(SQLModel, table=True):
 
 
 class Symbol(SQLModel, table=True):
-    """The catalog the stock picker offers."""
+    """The catalog the stock picker offers: the shipped list, and what people's searches
+    found (with the provider's details of the listing)."""
 
     __tablename__ = "symbols"
 
@@ -67,6 +68,26 @@ class Symbol(SQLModel, table=True):
     name: str = Field(max_length=200)
     exchange: str = Field("", max_length=32)
     currency: str = Field("USD", max_length=8)
+    kind: str | None = Field(None, max_length=32, description="Equity, ETF, ...")
+    region: str | None = Field(None, max_length=64)
+    market_open: str | None = Field(None, max_length=8, description="local time, 09:30")
+    market_close: str | None = Field(None, max_length=8)
+    timezone: str | None = Field(None, max_length=16, description="as the provider says: UTC-04")
+
+
+class SymbolSearch(SQLModel, table=True):
+    """A person's search for listings beyond the catalog: written by the app, answered by the
+    leading scheduler (one provider request), kept a week so the same words cost nothing."""
+
+    __tablename__ = "symbol_searches"
+    __table_args__ = (Index("ix_symbol_searches_answered_at", "answered_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    keywords: str = Field(max_length=40)
+    requested_at: datetime
+    answered_at: datetime | None = None
+    found: int | None = Field(None, description="listings in the answer")
+    error: str | None = Field(None, max_length=300, description="why there is no answer")
 
 
 class FetchStatus(SQLModel, table=True):

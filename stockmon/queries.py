@@ -34,15 +34,25 @@ from stockmon.models import (
 )
 
 QUOTE_COLUMNS = [
-    "symbol", "name", "price", "change", "change_percent", "open", "previous_close", "high",
-    "low", "volume", "latest_trading_day", "fetched_at",
+    "symbol", "name", "currency", "price", "change", "change_percent", "open", "previous_close",
+    "high", "low", "volume", "latest_trading_day", "fetched_at",
 ]  # fmt: skip
+_LISTING_COLUMNS = ("name", "currency")
 
 
 def stored_quotes(engine: Engine) -> list[Quote]:
     """Every symbol's latest quote."""
     with Session(engine) as session:
         return list(session.exec(select(Quote)).scalars())
+
+
+def _waiting_row(symbol: str, listing) -> dict[str, str | None]:
+    """The row of a symbol without a quote yet: its name and currency when listed."""
+    return {
+        "symbol": symbol,
+        "name": listing.name if listing else "",
+        "currency": listing.currency if listing else None,
+    }
 
 
 def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
@@ -52,23 +62,27 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
         rows = {
             row.symbol: row
             for row in conn.execute(
-                select(*(quote[c] for c in QUOTE_COLUMNS if c != "name"), Symbol.name)
+                select(
+                    *(quote[c] for c in QUOTE_COLUMNS if c not in _LISTING_COLUMNS),
+                    Symbol.name,
+                    Symbol.currency,
+                )
                 .select_from(Quote)
                 .outerjoin(Symbol, Symbol.symbol == Quote.symbol)
                 .where(Quote.symbol.in_(symbols))
             ).all()
         }
         if waiting := [s for s in symbols if s not in rows]:  # picked, no quote yet
-            names = dict(
-                conn.execute(
-                    select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(waiting))
-                ).all()
-            )
+            listings = {
+                row.symbol: row
+                for row in conn.execute(
+                    select(Symbol.symbol, Symbol.name, Symbol.currency).where(
+                        Symbol.symbol.in_(waiting)
+                    )
+                )
+            }
     frame = pd.DataFrame.from_records(
-        [
-            rows[s]._asdict() if s in rows else {"symbol": s, "name": names.get(s, "")}
-            for s in symbols
-        ],
+        [rows[s]._asdict() if s in rows else _waiting_row(s, listings.get(s)) for s in symbols],
         columns=QUOTE_COLUMNS,
     )
     for name in ("price", "change", "change_percent", "open", "previous_close", "high", "low"):

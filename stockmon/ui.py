@@ -232,17 +232,15 @@ def timezone(account: Account) -> tzinfo:
 
 def list_switcher(lists: Sequence[ListInfo]) -> ListInfo:
     """The person's list to show: the one named in the URL (``?list=Tech``, so a view is a
-    link), else the one last shown in this session, else the first."""
+    link, kept across pages), else the first."""
     names = [each.name for each in lists]
-    last = st.session_state.get("last_list")
     chosen = st.segmented_control(
         "List",
         names,
-        default=last if last in names else names[0],
+        default=names[0],
         required=True,
         key="list",
         bind="query-params",
         label_visibility="collapsed" if len(names) == 1 else "visible",
     )
-    st.session_state["last_list"] = chosen
     return next((each for each in lists if each.name == chosen), lists[0])

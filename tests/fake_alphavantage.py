@@ -83,6 +83,28 @@ def global_quote(symbol: str, price: float = 112.13) -> dict:
     }
 
 
+SEARCHABLE = [
+    ("ASML", "ASML Holding N.V.", "United States", "USD", "09:30", "16:00", "UTC-05"),
+    ("ASML.AMS", "ASML Holding N.V.", "Amsterdam", "EUR", "09:00", "17:30", "UTC+01"),
+    ("TSCO.LON", "Tesco PLC", "United Kingdom", "GBX", "08:00", "16:30", "UTC+00"),
+    ("RELIANCE.BSE", "Reliance Industries Ltd.", "India/Bombay", "INR", "09:15", "15:30",
+     "UTC+5.5"),
+    ("SHOP.TRT", "Shopify Inc.", "Toronto", "CAD", "09:30", "16:00", "UTC-05"),
+]  # fmt: skip
+
+
+def search_matches(keywords: str) -> list[dict]:
+    """SYMBOL_SEARCH's ``bestMatches`` for ``keywords``, in Alpha Vantage's field names."""
+    words = keywords.lower()
+    return [
+        {"1. symbol": symbol, "2. name": name, "3. type": "Equity", "4. region": region,
+         "5. marketOpen": opens, "6. marketClose": closes, "7. timezone": zone,
+         "8. currency": currency, "9. matchScore": "1.0000" if symbol.lower() == words else "0.6"}
+        for symbol, name, region, currency, opens, closes, zone in SEARCHABLE
+        if symbol.lower().startswith(words) or words in name.lower()
+    ]  # fmt: skip
+
+
 def bulk_row(symbol: str, price: float) -> dict:
     return {
         "symbol": symbol,
@@ -159,11 +181,13 @@ class FakeAlphaVantage:
         """(status, content type, body), or None to drop the connection without an answer."""
         function = params.get("function", "")
         symbols = params.get("symbol", "").split(",")
+        searched = params.get("keywords", "") if function == "SYMBOL_SEARCH" else None
+        subject = symbols[0] if searched is None else searched  # what ``script`` is keyed by
         with self._lock:
             self.requests.append(params)
             key = params.get("apikey", "")
-            self.received.append(Received(self.now(), key, function, symbols[0]))
-            behaviour = self.behaviour_for(symbols[0])
+            self.received.append(Received(self.now(), key, function, subject))
+            behaviour = self.behaviour_for(subject)
             if self.failure_rate and self._random.random() < self.failure_rate:
                 behaviour = "http500"
         if key != self.api_key and key not in self.other_keys:
@@ -174,6 +198,10 @@ class FakeAlphaVantage:
             return None
         if function == "REALTIME_BULK_QUOTES":
             return self._bulk(symbols, behaviour)
+        if searched is not None:
+            if behaviour == "ok":
+                return _json({"bestMatches": search_matches(searched)})
+            return self._global_quote(searched, behaviour, key)  # the same refusals
         if function != "GLOBAL_QUOTE" or not symbols[0]:
             return _json({"Error Message": INVALID_CALL})
         return self._global_quote(symbols[0], behaviour, key)

@@ -163,7 +163,7 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     exported = Path(download.value.path()).read_text()
-    assert exported.startswith("Symbol,Price,Change %,Change,Day range,Company")
+    assert exported.startswith("Symbol,Price,Change %,Currency,Change,Day range,Company")
     assert all(f"\n{symbol}," in exported for symbol in PICKS)
 
     # an alert created on the Alerts page fires on the market's next quote, is toasted and
@@ -215,10 +215,22 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     page.get_by_role("option", name="KO · The Coca-Cola Company", exact=True).click()
     expect(page.get_by_test_id("stToast").last).to_contain_text("Saved 1 symbol on Income.")
     page.keyboard.press("Escape")
+
+    # a listing beyond the catalog, found by the scheduler, added to the list
+    page.get_by_text("Not in the list? Search every listing").click()
+    page.get_by_role("textbox", name="Symbol or company").fill("tesco")
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Search").click()
+    expect(page.get_by_text("TSCO.LON", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Tesco PLC · United Kingdom · GBX"))).to_be_visible()
+    page.wait_for_timeout(500)
+    shoot(page, "search")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_test_id("stToast").last).to_contain_text("Saved 2 symbols on Income.")
     page.get_by_role("link", name="Dashboard", exact=True).click()
     page.get_by_role("radio", name="Income", exact=True).click()
     expect(page).to_have_url(re.compile(r"[?&]list=Income"))
     expect(ticker).to_contain_text(re.compile(r"KO [\d,]+\.\d\d"), timeout=30_000)
+    expect(ticker).to_contain_text(re.compile(r"TSCO\.LON [\d,]+\.\d\d"), timeout=30_000)
     expect(ticker).not_to_contain_text("AAPL")
     page.goto(page.url)  # the link alone opens the same list
     expect(page.get_by_text("@ann")).to_be_visible()

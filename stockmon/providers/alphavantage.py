@@ -10,6 +10,7 @@ means is decided in ``answers``.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -22,13 +23,16 @@ from requests.adapters import HTTPAdapter
 from stockmon import redaction
 from stockmon.providers.answers import (
     BULK_FUNCTION,
+    SEARCH_FUNCTION,
     FeatureUnavailable,
     parse_bulk_quotes,
     parse_global_quote,
+    parse_symbol_search,
 )
 from stockmon.providers.base import (
     BudgetExhausted,
     FetchResult,
+    Listing,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -98,6 +102,7 @@ class AlphaVantageProvider:
         self._sleep = sleep
         self._monotonic = monotonic
         self._last_request: float | None = None
+        self._one_at_a_time = threading.Lock()  # spacing holds across the scheduler's threads
         self._session = requests.Session()
         adapter = GatedAdapter(gate)
         self._session.mount("http://", adapter)
@@ -118,7 +123,7 @@ class AlphaVantageProvider:
             raise ValueError("GLOBAL_QUOTE takes one symbol a request")
         symbol = symbols[0]
         try:
-            return {symbol: parse_global_quote(symbol, self._get("GLOBAL_QUOTE", symbol))}
+            return {symbol: parse_global_quote(symbol, self._get("GLOBAL_QUOTE", symbol=symbol))}
         except ProviderUnavailable:
             raise
         except ProviderError as error:
@@ -126,7 +131,8 @@ class AlphaVantageProvider:
 
     def _fetch_bulk(self, symbols: Sequence[str]) -> dict[str, FetchResult]:
         try:
-            return parse_bulk_quotes(list(symbols), self._get(BULK_FUNCTION, ",".join(symbols)))
+            answer = self._get(BULK_FUNCTION, symbol=",".join(symbols))
+            return parse_bulk_quotes(list(symbols), answer)
         except FeatureUnavailable as refusal:
             # The plan has no bulk quotes: go on one symbol a request, and say so loudly.
             self._bulk = False
@@ -142,9 +148,12 @@ class AlphaVantageProvider:
         except ProviderError as error:
             return dict.fromkeys(symbols, error)
 
-    def _get(self, function: str, symbol: str) -> dict[str, Any]:
+    def search(self, keywords: str) -> list[Listing]:
+        return parse_symbol_search(self._get(SEARCH_FUNCTION, keywords=keywords))
+
+    def _get(self, function: str, **arguments: str) -> dict[str, Any]:
         """One answer's JSON object, after at most ``retries`` gated retries."""
-        params = {"function": function, "symbol": symbol, "apikey": self._key}
+        params = {"function": function, **arguments, "apikey": self._key}
         for attempt in range(self._retries + 1):
             if attempt:
                 self._sleep(self._retry_wait * 2 ** (attempt - 1))
@@ -159,9 +168,10 @@ class AlphaVantageProvider:
         raise ProviderError(failure)
 
     def _get_once(self, params: dict[str, str]) -> dict[str, Any]:
-        self._space_requests()
         try:
-            response = self._session.get(self._base_url, params=params, timeout=self._timeout)
+            with self._one_at_a_time:
+                self._space_requests()
+                response = self._session.get(self._base_url, params=params, timeout=self._timeout)
         except requests.Timeout:
             raise ProviderError(f"no answer within {self._timeout:g} s") from None
         except requests.ConnectionError as error:

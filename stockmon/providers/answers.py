@@ -15,7 +15,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from stockmon.config import normalize_symbol
 from stockmon.providers.base import (
+    Listing,
     ProviderError,
     ProviderUnavailable,
     QuoteData,
@@ -27,6 +29,7 @@ from stockmon.redaction import redact
 
 class AnswerClass(StrEnum):
     QUOTE = "quote"
+    MATCHES = "matches"
     PER_MINUTE_LIMIT = "per-minute limit"
     DAILY_LIMIT = "daily limit"
     BURST_LIMIT = "per-second burst"
@@ -56,6 +59,7 @@ RATE_LIMITS = {
 }
 MISSING_FROM_BULK_BACKOFF = timedelta(hours=24)
 BULK_FUNCTION = "REALTIME_BULK_QUOTES"
+SEARCH_FUNCTION = "SYMBOL_SEARCH"
 MESSAGE_KEYS = ("Note", "Information", "Error Message")
 
 
@@ -80,7 +84,8 @@ def _limit_class(key: str, wording: str) -> AnswerClass:
 
 
 def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
-    """The class of one answer of ``function`` (``GLOBAL_QUOTE`` or ``REALTIME_BULK_QUOTES``)."""
+    """The class of one answer of ``function`` (``GLOBAL_QUOTE``, ``REALTIME_BULK_QUOTES`` or
+    ``SYMBOL_SEARCH``)."""
     for key in MESSAGE_KEYS:
         if key in body:
             text = redact(str(body[key]))[:200]
@@ -89,10 +94,14 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
             lowered = text.lower()
             if "apikey" in lowered or "api key" in lowered:
                 return Answer(AnswerClass.INVALID_KEY, text)
-            # One symbol a request: the symbol is at fault. A bulk request's error is about
-            # the request as a whole (its parameters, the plan), never about one symbol.
-            invalid = AnswerClass.INVALID_CALL if function == BULK_FUNCTION else None
-            return Answer(invalid or AnswerClass.INVALID_SYMBOL, text)
+            # One symbol a request: the symbol is at fault. A bulk request's or a search's
+            # error is about the request as a whole (its parameters, the plan).
+            whole = function in (BULK_FUNCTION, SEARCH_FUNCTION)
+            return Answer(AnswerClass.INVALID_CALL if whole else AnswerClass.INVALID_SYMBOL, text)
+    if function == SEARCH_FUNCTION:
+        if isinstance(body.get("bestMatches"), list):
+            return Answer(AnswerClass.MATCHES)
+        return Answer(AnswerClass.MALFORMED, "'bestMatches' is not a list")
     if function == BULK_FUNCTION:
         message = redact(str(body.get("message", "")))[:200]
         if "premium" in message.lower():  # a free key gets a notice and sample rows
@@ -238,3 +247,39 @@ def parse_bulk_quotes(symbols: list[str], body: Mapping[str, Any]) -> dict[str, 
             f"no quote for {symbol} in the bulk answer", MISSING_FROM_BULK_BACKOFF
         )
     return results
+
+
+def _text(fields: Mapping[str, Any], key: str, length: int) -> str:
+    """A text field of an answer: redacted, printable, at most ``length`` characters."""
+    text = "".join(ch for ch in redact(str(fields.get(key) or "")) if ch.isprintable())
+    return text.strip()[:length]
+
+
+def parse_symbol_search(body: Mapping[str, Any]) -> list[Listing]:
+    """The listings of a SYMBOL_SEARCH answer, best first; matches whose symbol is not a
+    ticker symbol are left out. Raises for refusals and garbled answers."""
+    answer = classify(body, SEARCH_FUNCTION)
+    raise_for_refusal(answer)
+    if answer.kind is not AnswerClass.MATCHES:
+        raise ProviderError(f"search failed ({answer.kind}): {answer.text}".rstrip(": "))
+    listings = []
+    for match in body["bestMatches"]:
+        if not isinstance(match, dict):
+            continue
+        try:
+            symbol = normalize_symbol(_text(match, "1. symbol", 16))
+        except ValueError:
+            continue
+        listings.append(
+            Listing(
+                symbol=symbol,
+                name=_text(match, "2. name", 200) or symbol,
+                kind=_text(match, "3. type", 32),
+                region=_text(match, "4. region", 64),
+                currency=_text(match, "8. currency", 8) or "USD",
+                market_open=_text(match, "5. marketOpen", 8),
+                market_close=_text(match, "6. marketClose", 8),
+                timezone=_text(match, "7. timezone", 16),
+            )
+        )
+    return listings

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from stockmon.catalog import Listing
+
 
 @dataclass(frozen=True)
 class QuoteData:
@@ -90,5 +92,12 @@ class QuoteProvider(Protocol):
         """Quotes or per-symbol errors for at most ``batch_size`` symbols, in one request.
 
         Raises ``ProviderUnavailable`` when the whole provider refuses service.
+        """
+        ...
+
+    def search(self, keywords: str) -> list[Listing]:
+        """Listings whose symbol or name matches ``keywords``, best first, in one request.
+
+        Raises ``ProviderError`` (``ProviderUnavailable`` for a refusal of service).
         """
         ...

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from stockmon.catalog import load_catalog
+from stockmon.catalog import Listing, demo_listings, match_listings
 from stockmon.providers.base import FetchResult, QuoteData, StoredQuote
 
 MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute
@@ -50,7 +50,7 @@ class DemoProvider:
     ) -> None:
         self._seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         self._now = now
-        self._reference = {entry.symbol: entry.reference_price for entry in load_catalog()}
+        self._reference = {listing.symbol: price for listing, price in demo_listings()}
         self._walks: dict[str, _Walk] = {}
 
     def resume(self, quotes: Iterable[StoredQuote]) -> None:
@@ -75,6 +75,10 @@ class DemoProvider:
     def fetch(self, symbols: Sequence[str]) -> dict[str, FetchResult]:
         now = self._now()
         return {symbol: self._quote(symbol, now) for symbol in symbols}
+
+    def search(self, keywords: str) -> list[Listing]:
+        """The demo market's own listings that match: no request, no budget."""
+        return match_listings(keywords, (listing for listing, _price in demo_listings()))
 
     def _reference_price(self, symbol: str) -> float:
         if symbol in self._reference:
