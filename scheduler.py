@@ -24,12 +24,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from stockmon import redaction, sessions
+from stockmon.backfill import Backfill, record_todays_bars
 from stockmon.budget import Limits, RequestBudget
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.db import make_engine, upsert
 from stockmon.delivery import Deliverer, deliver_due
 from stockmon.discovery import answer_searches
-from stockmon.ingest import Refresher
+from stockmon.ingest import Refresher, symbols_to_track
 from stockmon.leadership import LeadershipLost, Lease, current_holder
 from stockmon.models import CYCLE_REQUESTED_AT, LEADER, SchedulerState, utcnow
 from stockmon.providers import (
@@ -46,6 +47,7 @@ from stockmon.schema import prepare_database
 log = logging.getLogger("stockmon.scheduler")
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
 DELIVER_EVERY = timedelta(seconds=2)
+HISTORY_EVERY = timedelta(seconds=10)
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Worker:
     refresher: Refresher
     settings: Settings
     deliverer: Deliverer
+    backfill: Backfill
     cycle_log: CycleLog = field(default_factory=CycleLog)
     answered_request: str | None = None  # the last cycle request from the app acted on
 
@@ -101,7 +104,10 @@ def build_worker(settings: Settings) -> Worker:
         cycle=timedelta(seconds=settings.refresh_seconds),
         market_hours=settings.market_hours,
     )
-    worker = Worker(engine, lease, provider, refresher, settings, Deliverer(engine))
+    backfill = Backfill(
+        engine, provider, budget, settings.history_budget_share, utcnow, fence=lease.fence
+    )
+    worker = Worker(engine, lease, provider, refresher, settings, Deliverer(engine), backfill)
     worker.answered_request = cycle_request(engine)  # from before this start: done or stale
     return worker
 
@@ -162,6 +168,7 @@ def housekeeping(worker: Worker) -> None:
         return
     try:
         removed = roll_up(worker.engine, utcnow(), timedelta(days=worker.settings.history_days))
+        record_todays_bars(worker.engine, worker.lease.fence)
         if worker.refresher.budget is not None:
             worker.refresher.budget.prune()
         sessions.forget_failures_before(worker.engine, utcnow() - sessions.LOCK_WINDOW)
@@ -170,6 +177,18 @@ def housekeeping(worker: Worker) -> None:
         return
     if removed:
         log.info("rolled up %d old history points", removed)
+
+
+def backfill_history(worker: Worker) -> None:
+    """Off the fetch path: fetch the daily history of symbols tracked without one."""
+    if not worker.lease.leading:
+        return
+    try:
+        worker.backfill.run(symbols_to_track(worker.engine, worker.settings.symbols))
+    except LeadershipLost as lost:
+        log.warning("history backfill stopped: %s", lost)
+    except SQLAlchemyError as error:
+        log.error("history backfill paused, database unavailable: %s", type(error).__name__)
 
 
 def deliver_alerts(worker: Worker) -> None:
@@ -242,6 +261,7 @@ def run_forever(worker: Worker) -> None:
         (housekeeping, (worker,), HOUSEKEEPING_EVERY.total_seconds(), "housekeeping"),
         (deliver_alerts, (worker,), every_tick, "deliver"),
         (answer_requests, (worker, run_now("refresh")), every_tick, "requests"),
+        (backfill_history, (worker,), HISTORY_EVERY.total_seconds(), "history"),
     )
     for function, args, seconds, name in jobs:
         scheduler.add_job(

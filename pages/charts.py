@@ -4,16 +4,19 @@ The chosen symbols and range live in the URL, so a view is a link to share or bo
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from stockmon import ui, ui_login
 from stockmon.charts import (
     PLOTLY_CONFIG,
+    candle_figure,
     comparison_figure,
     history_csv,
     portfolio_figure,
     price_figure,
 )
+from stockmon.daily import bars_as_prices, daily_bars, history_loaded
 from stockmon.models import utcnow
 from stockmon.positions import lots_of, portfolio_history
 from stockmon.presentation import CHARTS_CSS, escape_markdown
@@ -24,8 +27,12 @@ RANGES = {
     "1 day": timedelta(days=1),
     "5 days": timedelta(days=5),
     "1 month": timedelta(days=30),
+    "3 months": timedelta(days=91),
+    "6 months": timedelta(days=182),
+    "1 year": timedelta(days=365),
     "All": None,
 }
+DAILY_RANGES = {"3 months", "6 months", "1 year"}  # drawn from daily bars
 
 account = ui_login.require_account()
 settings = ui.settings()
@@ -41,13 +48,12 @@ if not picks:
     st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
     st.stop()
 
-controls = st.columns([3, 2])
-chosen = controls[0].multiselect(
-    "Symbols", picks, default=picks[:4], key="symbols", bind="query-params"
-)
-span = controls[1].segmented_control(
+chosen = st.multiselect("Symbols", picks, default=picks[:4], key="symbols", bind="query-params")
+ranges, style = st.columns([4, 1], vertical_alignment="bottom")
+span = ranges.segmented_control(
     "Range", list(RANGES), default="1 day", required=True, key="range", bind="query-params"
 )
+candles = span in DAILY_RANGES and style.toggle("Candlesticks", key="candles", bind="query-params")
 if not chosen:
     st.info("Choose at least one symbol.")
     st.stop()
@@ -59,10 +65,24 @@ def live_charts() -> None:
         draw_charts()
 
 
+def prices(symbols: list[str], now, window) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(prices as symbol, ts, price; the daily bars behind them, empty for short ranges)."""
+    if span in DAILY_RANGES:
+        bars = daily_bars(engine, symbols, (now - window).date())
+        return bars_as_prices(bars), bars
+    since = None if window is None else now - window
+    return price_history(engine, symbols, since, now), pd.DataFrame()
+
+
 def draw_charts() -> None:
     now = utcnow()
     window = RANGES[span]
-    history = price_history(engine, chosen, None if window is None else now - window, now)
+    history, bars = prices(chosen, now, window)
+    if span in DAILY_RANGES and len(loaded := history_loaded(engine, chosen)) < len(chosen):
+        st.caption(
+            f"Daily history for {len(loaded)} of {len(chosen)} symbols so far: the scheduler "
+            "fetches the rest within its share of the request budget."
+        )
     if history.empty:
         st.info("No prices recorded in this range yet.")
         return
@@ -82,15 +102,16 @@ def draw_charts() -> None:
             if series.empty:
                 st.caption("No prices in this range yet.")
                 continue
-            figure = price_figure(series, quotes.at[symbol, "previous_close"], zone, symbol)
+            figure = (
+                candle_figure(bars[bars["symbol"] == symbol], symbol)
+                if candles
+                else price_figure(series, quotes.at[symbol, "previous_close"], zone, symbol)
+            )
             st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"price_{symbol}")
     if not lots.empty:
         st.subheader("Portfolio value")
-        held = lots["symbol"].unique().tolist()
-        since = None if window is None else now - window
-        values = portfolio_history(
-            lots, price_history(engine, held, since, now), ui.symbol_currencies()
-        )
+        held_prices, _bars = prices(lots["symbol"].unique().tolist(), now, window)
+        values = portfolio_history(lots, held_prices, ui.symbol_currencies())
         if values.empty:
             st.caption("No prices of your holdings in this range yet.")
         else:

@@ -133,6 +133,15 @@ def draw_quotes() -> None:
                 format="%.0f%%",
                 width="small",
             ),
+            "52-week range": st.column_config.ProgressColumn(
+                "52-week range",
+                help="Where the price stands between the lowest low (0 %) and the highest high "
+                "(100 %) of the last 52 weeks of daily history",
+                min_value=0,
+                max_value=100,
+                format="%.0f%%",
+                width="small",
+            ),
             "Trend": st.column_config.LineChartColumn(
                 f"Last {SPARKLINE_WINDOW.total_seconds() / 3600:.0f} h", width="small", color="auto"
             ),

@@ -84,6 +84,11 @@ def draw_status() -> None:
         finished = clock_time(status.last_cycle_at, zone)
         st.caption(f"Last cycle, {finished}: {escape_markdown(status.last_cycle_summary)}")
     tracked = len(report.symbols)
+    if report.with_history < tracked:
+        st.caption(
+            f"Daily history for {report.with_history} of {tracked} tracked symbols so far: "
+            "the scheduler fetches the rest within its share of the request budget."
+        )
     if report.waiting:
         st.info(f"{report.waiting} of {tracked} tracked symbols wait for their first quote.")
     elif (left := report.until_all_refreshed(now)) is not None:

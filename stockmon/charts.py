@@ -8,7 +8,7 @@ from datetime import tzinfo
 import pandas as pd
 import plotly.graph_objects as go
 
-from stockmon.presentation import FLAT, change_color
+from stockmon.presentation import FLAT, GAIN, LOSS, change_color
 
 # Comparison lines: distinct hues that are neither the gain green nor the loss red.
 SERIES_COLORS = ["#2563eb", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#78716c", "#4f46e5"]
@@ -126,6 +126,26 @@ def portfolio_figure(values: pd.DataFrame, zone: tzinfo) -> go.Figure:
             )
         )
     figure.update_layout(**_LAYOUT)
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    return figure
+
+
+def candle_figure(bars: pd.DataFrame, symbol: str) -> go.Figure:
+    """One symbol's daily bars as candlesticks: green up days, red down days."""
+    figure = go.Figure(
+        go.Candlestick(
+            x=bars["day"],
+            open=bars["open"],
+            high=bars["high"],
+            low=bars["low"],
+            close=bars["close"],
+            name=symbol,
+            increasing_line_color=GAIN,
+            decreasing_line_color=LOSS,
+        )
+    )
+    figure.update_layout(showlegend=False, xaxis_rangeslider_visible=False, **_LAYOUT)
     figure.update_xaxes(**_TIME_AXIS)
     figure.update_yaxes(tickformat=",.2f", automargin=True)
     return figure

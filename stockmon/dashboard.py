@@ -11,6 +11,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from stockmon.calendar import DEFAULT_MARKET, market
+from stockmon.daily import YearRange
 from stockmon.presentation import change_color, clock_time, day_time
 from stockmon.queries import SchedulerStatus
 
@@ -60,6 +61,7 @@ class DashboardData:
     quotes: pd.DataFrame
     sparklines: dict[str, list[float]]
     problems: dict[str, str] = field(default_factory=dict)  # symbol: why its last fetch failed
+    year_ranges: dict[str, YearRange] = field(default_factory=dict)  # from daily bars
 
     def table(self, zone: tzinfo) -> pd.DataFrame:
         """The quote table as shown: one row per pick, in pick order; what a phone shows
@@ -74,6 +76,9 @@ class DashboardData:
                 "Currency": q["currency"],
                 "Change": q["change"],
                 "Day range": ((q["price"] - q["low"]) / span.where(span > 0) * 100).clip(0, 100),
+                "52-week range": [
+                    self._in_year(s, p) for s, p in zip(q["symbol"], q["price"], strict=True)
+                ],
                 "Trend": [self.sparklines.get(s) or None for s in q["symbol"]],
                 "Company": q["name"].replace("", None),
                 "Open": q["open"],
@@ -87,6 +92,13 @@ class DashboardData:
                 ],
             }
         )
+
+    def _in_year(self, symbol: str, price: float | None) -> float | None:
+        """Where the price stands in the symbol's 52-week range (0 the low, 100 the high)."""
+        year = self.year_ranges.get(symbol)
+        if year is None or price is None or pd.isna(price):
+            return None
+        return year.position(price)
 
     def _updated(self, symbol: str, fetched_at: datetime | None, zone: tzinfo) -> str:
         if problem := self.problems.get(symbol):

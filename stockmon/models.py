@@ -101,6 +101,23 @@ class FetchStatus(SQLModel, table=True):
     last_error: str | None = Field(None, max_length=500)
     consecutive_failures: int = 0
     retry_after: datetime | None = Field(None, description="no attempt before this time")
+    history_attempt_at: datetime | None = Field(None, description="last daily-history backfill")
+    history_loaded_at: datetime | None = Field(None, description="when its history arrived")
+    history_error: str | None = Field(None, max_length=300)
+
+
+class DailyBar(SQLModel, table=True):
+    """One symbol's trading day: fetched once as history, then kept current from its quotes."""
+
+    __tablename__ = "daily_bars"
+
+    symbol: str = Field(primary_key=True, max_length=16)
+    day: date = Field(primary_key=True)
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int | None = Field(None, sa_type=BigInteger)
 
 
 class ApiRequest(SQLModel, table=True):

@@ -16,6 +16,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
+from stockmon.daily import YearRange, year_ranges
 from stockmon.dashboard import SPARKLINE_POINTS, SPARKLINE_WINDOW, DashboardData
 from stockmon.models import AlertEvent, Quote
 from stockmon.queries import (
@@ -42,6 +43,7 @@ class MarketSnapshot:
     problems: dict[str, str]
     status: SchedulerStatus
     alerts: dict[int, AlertCounts] = field(default_factory=dict)
+    year_ranges: dict[str, YearRange] = field(default_factory=dict)
 
     def for_picks(self, picks: Sequence[str], names: dict[str, str]) -> DashboardData:
         """One person's dashboard, in pick order; ``names`` for picks with no quote yet."""
@@ -54,6 +56,7 @@ class MarketSnapshot:
             quotes=quotes[QUOTE_COLUMNS],
             sparklines={s: self.sparklines.get(s, []) for s in picks},
             problems={s: self.problems[s] for s in picks if s in self.problems},
+            year_ranges={s: self.year_ranges[s] for s in picks if s in self.year_ranges},
         )
 
     def alert_counts(self, user_id: int) -> AlertCounts:
@@ -80,4 +83,5 @@ def take_snapshot(engine: Engine, now: datetime) -> MarketSnapshot:
         problems=fetch_problems(engine),
         status=scheduler_status(engine),
         alerts={user: AlertCounts(int(unseen), int(new)) for user, unseen, new in counts},
+        year_ranges=year_ranges(engine, now.date()),
     )

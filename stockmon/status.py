@@ -46,6 +46,11 @@ class StatusReport:
     symbols: pd.DataFrame  # one row per tracked symbol: its fetch record
 
     @property
+    def with_history(self) -> int:
+        """Tracked symbols whose daily history the scheduler has fetched."""
+        return int(self.symbols["history_loaded_at"].notna().sum())
+
+    @property
     def waiting(self) -> int:
         """Tracked symbols without a first successful fetch."""
         return int(self.symbols["last_success_at"].isna().sum())
@@ -77,6 +82,14 @@ def symbol_table(symbols: pd.DataFrame, now: datetime, zone: tzinfo) -> pd.DataF
             "Last attempt": [shown(t, "never") for t in symbols["last_attempt_at"]],
             "Last error": symbols["last_error"].fillna("").replace("", "—"),
             "Failures in a row": symbols["failures"],
+            "Daily history": [
+                "loaded"
+                if not pd.isna(loaded)
+                else (error if isinstance(error, str) else "waiting")
+                for loaded, error in zip(
+                    symbols["history_loaded_at"], symbols["history_error"], strict=True
+                )
+            ],
             "Backing off until": [
                 shown(t if not pd.isna(t) and t > now else None, "—")
                 for t in symbols["retry_after"]
@@ -135,6 +148,8 @@ def tracked_symbols(engine: Engine, now: datetime) -> pd.DataFrame:
                 FetchStatus.last_error,
                 FetchStatus.consecutive_failures,
                 FetchStatus.retry_after,
+                FetchStatus.history_loaded_at,
+                FetchStatus.history_error,
             )
             .select_from(Symbol)
             .outerjoin(FetchStatus, FetchStatus.symbol == Symbol.symbol)
@@ -143,11 +158,11 @@ def tracked_symbols(engine: Engine, now: datetime) -> pd.DataFrame:
         ).all()
     columns = [
         "symbol", "name", "last_success_at", "last_attempt_at", "last_error", "failures",
-        "retry_after",
+        "retry_after", "history_loaded_at", "history_error",
     ]  # fmt: skip
     table = pd.DataFrame(rows, columns=columns)
     table["failures"] = table["failures"].fillna(0).astype(int)
-    for column in ("last_success_at", "last_attempt_at", "retry_after"):
+    for column in ("last_success_at", "last_attempt_at", "retry_after", "history_loaded_at"):
         table[column] = pd.to_datetime(table[column], utc=True)
     return table
 

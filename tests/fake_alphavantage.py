@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -103,6 +104,23 @@ def search_matches(keywords: str) -> list[dict]:
         for symbol, name, region, currency, opens, closes, zone in SEARCHABLE
         if symbol.lower().startswith(words) or words in name.lower()
     ]  # fmt: skip
+
+
+def daily_series(symbol: str, price: float, days: int = 100) -> dict:
+    """A TIME_SERIES_DAILY compact answer: ``days`` weekdays up to 2026-03-03, around ``price``."""
+    series, day, step = {}, date(2026, 3, 3), 0
+    while len(series) < days:
+        if day.weekday() < 5:
+            close = price * (1 + 0.01 * ((step % 7) - 3))
+            series[day.isoformat()] = {
+                "1. open": f"{close * 0.995:.4f}", "2. high": f"{close * 1.01:.4f}",
+                "3. low": f"{close * 0.985:.4f}", "4. close": f"{close:.4f}",
+                "5. volume": str(1_000_000 + step),
+            }  # fmt: skip
+            step += 1
+        day -= timedelta(days=1)
+    return {"Meta Data": {"2. Symbol": symbol, "4. Output Size": "Compact"},
+            "Time Series (Daily)": series}  # fmt: skip
 
 
 def bulk_row(symbol: str, price: float) -> dict:
@@ -198,6 +216,10 @@ class FakeAlphaVantage:
             return None
         if function == "REALTIME_BULK_QUOTES":
             return self._bulk(symbols, behaviour)
+        if function == "TIME_SERIES_DAILY":
+            if behaviour == "ok":
+                return _json(daily_series(symbols[0], self.prices.get(symbols[0], 112.13)))
+            return self._global_quote(symbols[0], behaviour, key)  # the same refusals
         if searched is not None:
             if behaviour == "ok":
                 return _json({"bestMatches": search_matches(searched)})

@@ -163,7 +163,9 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     exported = Path(download.value.path()).read_text()
-    assert exported.startswith("Symbol,Price,Change %,Currency,Change,Day range,Company")
+    assert exported.startswith(
+        "Symbol,Price,Change %,Currency,Change,Day range,52-week range,Company"
+    )
     assert all(f"\n{symbol}," in exported for symbol in PICKS)
 
     # an alert created on the Alerts page fires on the market's next quote, is toasted and
@@ -201,6 +203,15 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
     page.wait_for_timeout(1500)
     shoot(page, "charts")
+    # a year of daily history, fetched by the scheduler for every pick
+    page.get_by_role("radio", name="1 year", exact=True).click()
+    expect(page).to_have_url(re.compile(r"range=1(\+|%20)year"))
+    expect(page.get_by_text("Daily history for")).to_have_count(0, timeout=60_000)
+    page.get_by_text("Candlesticks", exact=True).click()
+    expect(page).to_have_url(re.compile(r"candles=true"))
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    page.wait_for_timeout(1500)
+    shoot(page, "charts-year")
 
     # a second list, opened by its own link
     page.get_by_role("link", name="Stock Picker").click()

@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from stockmon import redaction
 from stockmon.providers.answers import (
     BULK_FUNCTION,
+    DAILY_FUNCTION,
     SEARCH_FUNCTION,
     FeatureUnavailable,
     parse_bulk_quotes,
@@ -31,6 +32,7 @@ from stockmon.providers.answers import (
 )
 from stockmon.providers.base import (
     BudgetExhausted,
+    DailyBarData,
     FetchResult,
     Listing,
     ProviderError,
@@ -39,6 +41,7 @@ from stockmon.providers.base import (
     RequestGate,
     no_gate,
 )
+from stockmon.providers.series import parse_daily_series
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,10 @@ class AlphaVantageProvider:
             raise
         except ProviderError as error:
             return dict.fromkeys(symbols, error)
+
+    def daily_history(self, symbol: str) -> list[DailyBarData]:
+        answer = self._get(DAILY_FUNCTION, symbol=symbol, outputsize="compact")
+        return parse_daily_series(symbol, answer)
 
     def search(self, keywords: str) -> list[Listing]:
         return parse_symbol_search(self._get(SEARCH_FUNCTION, keywords=keywords))

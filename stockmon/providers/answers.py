@@ -30,6 +30,7 @@ from stockmon.redaction import redact
 class AnswerClass(StrEnum):
     QUOTE = "quote"
     MATCHES = "matches"
+    SERIES = "daily series"
     PER_MINUTE_LIMIT = "per-minute limit"
     DAILY_LIMIT = "daily limit"
     BURST_LIMIT = "per-second burst"
@@ -60,6 +61,8 @@ RATE_LIMITS = {
 MISSING_FROM_BULK_BACKOFF = timedelta(hours=24)
 BULK_FUNCTION = "REALTIME_BULK_QUOTES"
 SEARCH_FUNCTION = "SYMBOL_SEARCH"
+DAILY_FUNCTION = "TIME_SERIES_DAILY"
+DAILY_KEY = "Time Series (Daily)"
 MESSAGE_KEYS = ("Note", "Information", "Error Message")
 
 
@@ -102,6 +105,10 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
         if isinstance(body.get("bestMatches"), list):
             return Answer(AnswerClass.MATCHES)
         return Answer(AnswerClass.MALFORMED, "'bestMatches' is not a list")
+    if function == DAILY_FUNCTION:
+        if isinstance(body.get(DAILY_KEY), dict):
+            return Answer(AnswerClass.SERIES)
+        return Answer(AnswerClass.MALFORMED, f"{DAILY_KEY!r} is not an object")
     if function == BULK_FUNCTION:
         message = redact(str(body.get("message", "")))[:200]
         if "premium" in message.lower():  # a free key gets a notice and sample rows

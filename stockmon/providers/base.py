@@ -26,6 +26,18 @@ class QuoteData:
     latest_trading_day: date | None
 
 
+@dataclass(frozen=True)
+class DailyBarData:
+    """One trading day of a symbol's history as a provider reported it."""
+
+    day: date
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int | None
+
+
 class ProviderError(Exception):
     """A symbol's fetch failed for a passing reason (network, 5xx, garbled body): try next cycle."""
 
@@ -92,6 +104,14 @@ class QuoteProvider(Protocol):
         """Quotes or per-symbol errors for at most ``batch_size`` symbols, in one request.
 
         Raises ``ProviderUnavailable`` when the whole provider refuses service.
+        """
+        ...
+
+    def daily_history(self, symbol: str) -> list[DailyBarData]:
+        """The symbol's daily bars, oldest first, in one request.
+
+        Raises ``SymbolRejected`` for a symbol with no history, ``ProviderUnavailable`` for a
+        refusal of service, ``ProviderError`` otherwise.
         """
         ...
 

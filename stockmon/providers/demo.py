@@ -12,12 +12,14 @@ import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from stockmon.catalog import Listing, demo_listings, match_listings
-from stockmon.providers.base import FetchResult, QuoteData, StoredQuote
+from stockmon.providers.base import DailyBarData, FetchResult, QuoteData, StoredQuote
 
 MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute
+HISTORY_DAYS = 365  # calendar days of daily bars a new symbol gets
+DAILY_VOLATILITY = 0.015  # standard deviation of a day's log return
 MIN_STEP_MINUTES = 0.25  # prices move a little even between fetches a second apart
 
 
@@ -75,6 +77,29 @@ class DemoProvider:
     def fetch(self, symbols: Sequence[str]) -> dict[str, FetchResult]:
         now = self._now()
         return {symbol: self._quote(symbol, now) for symbol in symbols}
+
+    def daily_history(self, symbol: str) -> list[DailyBarData]:
+        """A year of weekday bars ending the day before today's quote, at its previous close:
+        the same seed gives the same bars, and they agree with the quotes shown."""
+        now = self._now()
+        if symbol not in self._walks:
+            self._walks[symbol] = self._start(symbol, now)
+        walk = self._walks[symbol]
+        rng = random.Random(f"{self._seed}:{symbol}:history")
+        bars: list[DailyBarData] = []
+        close = walk.previous_close
+        day = walk.day
+        while (walk.day - day).days < HISTORY_DAYS:
+            day -= timedelta(days=1)
+            if day.weekday() >= 5:
+                continue
+            opening = close * math.exp(rng.gauss(0, DAILY_VOLATILITY))
+            high = max(opening, close) * (1 + abs(rng.gauss(0, DAILY_VOLATILITY / 3)))
+            low = min(opening, close) * (1 - abs(rng.gauss(0, DAILY_VOLATILITY / 3)))
+            volume = int(walk.daily_volume * rng.uniform(0.6, 1.4))
+            bars.append(DailyBarData(day, opening, high, low, close, volume))
+            close = opening * math.exp(rng.gauss(0, DAILY_VOLATILITY / 4))  # the night before
+        return bars[::-1]
 
     def search(self, keywords: str) -> list[Listing]:
         """The demo market's own listings that match: no request, no budget."""

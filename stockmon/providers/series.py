@@ -1,0 +1,51 @@
+"""A symbol's daily history from an Alpha Vantage ``TIME_SERIES_DAILY`` answer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from stockmon.providers.answers import (
+    DAILY_FUNCTION,
+    DAILY_KEY,
+    AnswerClass,
+    classify,
+    raise_for_refusal,
+)
+from stockmon.providers.base import DailyBarData, ProviderError, SymbolRejected
+
+
+def _bar(day: str, fields: Any) -> DailyBarData | None:
+    """One day's bar, or None when it is garbled (bad date, missing or impossible prices)."""
+    if not isinstance(fields, Mapping):
+        return None
+    try:
+        values = [float(fields[key]) for key in ("1. open", "2. high", "3. low", "4. close")]
+        volume = int(float(fields.get("5. volume", "nan"))) if "5. volume" in fields else None
+        when = date.fromisoformat(day)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    open_, high, low, close = values
+    if not all(math.isfinite(v) and v > 0 for v in values) or not low <= min(open_, close):
+        return None
+    if high < max(open_, close):
+        return None
+    return DailyBarData(when, open_, high, low, close, volume)
+
+
+def parse_daily_series(symbol: str, body: Mapping[str, Any]) -> list[DailyBarData]:
+    """The bars of a ``TIME_SERIES_DAILY`` answer, oldest first; garbled days are left out.
+    Raises for refusals, for a symbol the provider does not know, and for a body without
+    one usable day."""
+    answer = classify(body, DAILY_FUNCTION)
+    raise_for_refusal(answer)
+    if answer.kind is AnswerClass.INVALID_SYMBOL:
+        raise SymbolRejected(f"no daily history for {symbol}: {answer.text}")
+    if answer.kind is not AnswerClass.SERIES:
+        raise ProviderError(f"daily history of {symbol}: {answer.kind} {answer.text}".strip())
+    bars = [bar for day, fields in body[DAILY_KEY].items() if (bar := _bar(day, fields))]
+    if not bars:
+        raise ProviderError(f"daily history of {symbol} holds no usable day")
+    return sorted(bars, key=lambda bar: bar.day)

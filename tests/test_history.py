@@ -1,0 +1,153 @@
+"""Daily history on both databases: the demo market's year of bars, the backfill through the
+fake Alpha Vantage server (its errors, rate limits and budget share), bars kept current from
+quotes, 52-week ranges, and a real scheduler filling in the history of new picks."""
+
+import time
+from collections import Counter
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from stockmon.backfill import Backfill, record_todays_bars
+from stockmon.budget import Limits, RequestBudget
+from stockmon.daily import daily_bars, history_loaded, year_ranges
+from stockmon.ingest import Refresher
+from stockmon.models import FetchStatus, utcnow
+from stockmon.providers import AlphaVantageProvider, DemoProvider
+from stockmon.queries import latest_quotes
+from stockmon.watchlists import save_picks
+from tests.conftest import GENEROUS, Clock, subprocess_environment
+from tests.running import start_scheduler
+
+FREE = Limits(per_minute=5, per_day=25)
+SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "KO", "PEP", "IBM"]
+
+
+def alpha_vantage(engine, fake, clock, limits: Limits = GENEROUS):
+    budget = RequestBudget(engine, AlphaVantageProvider.name, limits, now=clock)
+    provider = AlphaVantageProvider(
+        fake.api_key, fake.url, gate=budget.take, timeout=0.5, min_request_interval=0,
+        retry_wait=0,
+    )  # fmt: skip
+    return provider, budget
+
+
+def test_the_demo_market_has_a_consistent_year_of_history():
+    now = datetime(2026, 3, 4, 15, tzinfo=UTC)  # a Wednesday
+    market = DemoProvider(seed=5, now=lambda: now)
+    bars = market.daily_history("AAPL")
+    assert 255 <= len(bars) <= 263  # the weekdays of a year
+    days = [bar.day for bar in bars]
+    assert days == sorted(set(days)) and days[-1] == date(2026, 3, 3)
+    assert (days[-1] - days[0]).days < 366
+    assert all(day.weekday() < 5 for day in days)
+    for bar in bars:
+        assert 0 < bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high
+        assert bar.volume > 0
+    quote = market.fetch(["AAPL"])["AAPL"]
+    assert bars[-1].close == pytest.approx(quote.previous_close)  # it ends where today starts
+    assert DemoProvider(seed=5, now=lambda: now).daily_history("AAPL") == bars  # seeded
+    assert DemoProvider(seed=5, now=lambda: now).daily_history("MSFT") != bars
+
+
+def test_a_backfill_stores_the_history_and_spends_one_counted_request(engine, fake_av, clock):
+    provider, budget = alpha_vantage(engine, fake_av, clock)
+    backfill = Backfill(engine, provider, budget, 0.2, clock)
+    assert backfill.run(["IBM"]) == 1
+    assert [(r.function, r.symbol) for r in fake_av.received] == [("TIME_SERIES_DAILY", "IBM")]
+    assert fake_av.requests[0]["outputsize"] == "compact"
+    assert budget.spent_since(clock().replace(hour=0)) == 1
+    bars = daily_bars(engine, ["IBM"], None)
+    assert len(bars) == 100 and bars["day"].is_monotonic_increasing
+    assert history_loaded(engine, ["IBM", "KO"]) == {"IBM"}
+    year = year_ranges(engine, clock().date())["IBM"]
+    assert year.low == bars["low"].min() and year.high == bars["high"].max()
+    assert backfill.run(["IBM"]) == 0 and len(fake_av.received) == 1  # never fetched again
+
+
+@pytest.mark.parametrize("behaviour", ["error", "http500", "html", "empty", "malformed"])
+def test_a_failed_backfill_is_recorded_and_tried_again_hours_later(
+    engine, fake_av, clock, behaviour
+):
+    fake_av.script["IBM"] = behaviour
+    provider, budget = alpha_vantage(engine, fake_av, clock)
+    backfill = Backfill(engine, provider, budget, 0.2, clock)
+    assert backfill.run(["IBM"]) == 0
+    with engine.connect() as conn:
+        error = conn.execute(
+            select(FetchStatus.history_error).where(FetchStatus.symbol == "IBM")
+        ).scalar_one()
+    assert error and fake_av.api_key not in error
+    sent = len(fake_av.received)
+    clock.advance(hours=1)
+    backfill.run(["IBM"])
+    assert len(fake_av.received) == sent  # not before six hours
+    fake_av.script["IBM"] = "ok"
+    clock.advance(hours=6)
+    assert backfill.run(["IBM"]) == 1
+
+
+def test_a_rate_limited_backfill_waits_without_recording_a_failure(engine, fake_av, clock):
+    fake_av.script["IBM"] = "note"
+    provider, budget = alpha_vantage(engine, fake_av, clock)
+    backfill = Backfill(engine, provider, budget, 0.2, clock)
+    assert backfill.run(["IBM"]) == 0
+    assert backfill.due(["IBM"]) == ["IBM"]
+
+
+def test_a_day_on_the_free_plan_leaves_quotes_at_least_four_fifths(engine, fake_av):
+    """Ten new symbols on a trading day with 25 requests: history takes at most its 20 %."""
+    clock = Clock(datetime(2026, 3, 4, 0, tzinfo=UTC))  # a Wednesday, from midnight UTC
+    fake_av.now = lambda: clock().timestamp()
+    provider, budget = alpha_vantage(engine, fake_av, clock, FREE)
+    refresher = Refresher(engine, provider, budget, SYMBOLS, now=clock)
+    backfill = Backfill(engine, provider, budget, 0.2, clock)
+    while clock() < datetime(2026, 3, 5, tzinfo=UTC):
+        refresher.run_cycle()
+        backfill.run(SYMBOLS)
+        clock.advance(minutes=5)
+    sent = Counter(r.function for r in fake_av.received)
+    assert sent["TIME_SERIES_DAILY"] == 5
+    assert sent["GLOBAL_QUOTE"] >= 0.8 * FREE.per_day
+    assert fake_av.over_limits(FREE.per_minute, FREE.per_day) == 0
+    assert len(history_loaded(engine, SYMBOLS)) == 5
+
+
+def test_todays_bar_follows_the_quotes(engine, clock):
+    market = DemoProvider(seed=2, now=clock)
+    refresher = Refresher(engine, market, None, ["AAPL"], now=clock)
+    refresher.run_cycle()
+    assert record_todays_bars(engine) == 1
+    clock.advance(minutes=30)
+    refresher.run_cycle()
+    record_todays_bars(engine)
+    quote = latest_quotes(engine, ["AAPL"]).iloc[0]
+    bars = daily_bars(engine, ["AAPL"], None)
+    assert len(bars) == 1
+    today = bars.iloc[0]
+    assert today["close"] == quote["price"] and today["high"] == quote["high"]
+    assert today["day"].date() == quote["latest_trading_day"]
+
+
+def test_a_running_scheduler_fills_in_the_history_of_new_picks(
+    tmp_path, database_url, engine, user_id
+):
+    save_picks(engine, user_id, ["AAPL", "TSLA", "KO"])
+    environment = subprocess_environment(
+        STOCKMON_DATABASE_URL=database_url,
+        STOCKMON_DATA_DIR=str(tmp_path),
+        STOCKMON_REFRESH_SECONDS="5",
+    )
+    with open(tmp_path / "scheduler.log", "w") as log:
+        process = start_scheduler(environment, log, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 90
+        while history_loaded(engine, ["AAPL", "TSLA", "KO"]) != {"AAPL", "TSLA", "KO"}:
+            assert time.monotonic() < deadline, "history never arrived"
+            time.sleep(0.5)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    ranges = year_ranges(engine, utcnow().date())
+    assert set(ranges) >= {"AAPL", "TSLA", "KO"} and ranges["KO"].days >= 250
