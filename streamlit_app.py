@@ -8,6 +8,7 @@ from stockmon.presentation import escape_markdown
 # The icon ships with the app: no request leaves for an icon host when a page loads.
 st.set_page_config(page_title="stockmon", page_icon=str(ui.ICON), layout="wide")
 st.html(ui.APP_CSS)
+ui.run_embedded_scheduler()
 
 auth = ui_login.authenticator()
 st.session_state["stockmon_authenticator"] = auth

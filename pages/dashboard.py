@@ -134,7 +134,7 @@ def draw_quotes() -> None:
                 width="small",
             ),
             "52-week range": st.column_config.ProgressColumn(
-                "52-week range",
+                "52 weeks",
                 help="Where the price stands between the lowest low (0 %) and the highest high "
                 "(100 %) of the last 52 weeks of daily history",
                 min_value=0,

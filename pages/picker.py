@@ -121,10 +121,11 @@ def save() -> None:
         )
 
 
+if picks_key not in st.session_state:  # the widget's state, also set when a search adds
+    st.session_state[picks_key] = [s for s in current if s in labels]
 st.multiselect(
     f"Stocks on {shown.name}",
     options=list(labels),
-    default=[s for s in current if s in labels],
     format_func=labels.get,
     max_selections=current_limits(engine).per_user,
     placeholder="Search symbols or companies",

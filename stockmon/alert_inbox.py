@@ -13,12 +13,16 @@ KIND_TEXT = {
     "below": "price below {:,.2f}",
     "up_pct": "day change ≥ +{:g} %",
     "down_pct": "day change ≤ -{:g} %",
+    "high_52w": "within {:g} % of the 52-week high",
+    "low_52w": "within {:g} % of the 52-week low",
 }
 KIND_CHOICES = {
     "above": "Price above",
     "below": "Price below",
     "up_pct": "Day change at or above +%",
     "down_pct": "Day change at or below -%",
+    "high_52w": "Near the 52-week high (within %)",
+    "low_52w": "Near the 52-week low (within %)",
 }
 RULE_COLUMNS = ["id", "symbol", "condition", "note", "state", "price", "distance", "one_shot"]
 EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen", "delivery"]

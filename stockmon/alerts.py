@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
+    case,
     delete,
     false,
     func,
@@ -34,7 +35,7 @@ from sqlalchemy.sql import ColumnElement
 
 from stockmon.config import normalize_symbol
 from stockmon.delivery import queue_deliveries
-from stockmon.models import AlertEvent, AlertRule, Quote, utcnow
+from stockmon.models import FULL_YEAR_BARS, AlertEvent, AlertRule, DailyBar, Quote, Symbol, utcnow
 
 PRICE_MARGIN = 0.001  # of the threshold
 PERCENT_MARGIN = 0.05  # percentage points
@@ -55,7 +56,9 @@ class RuleKind(StrEnum):
     LOW_52W = "low_52w"
 
 
-NOT_YET = {RuleKind.HIGH_52W, RuleKind.LOW_52W}
+YEAR_KINDS = (RuleKind.HIGH_52W, RuleKind.LOW_52W)  # threshold: % from the 52-week high or low
+MAX_YEAR_DISTANCE = 50.0
+YEAR = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -74,16 +77,17 @@ def validate(symbol: str, kind: str, threshold: float, note: str = "") -> NewRul
         rule_kind = RuleKind(kind)
     except ValueError as error:
         raise AlertError(str(error)) from None
-    if rule_kind in NOT_YET:
-        raise AlertError(
-            "52-week high and low alerts need the 52-week range, which stockmon does not "
-            "keep yet; use a price above or below rule instead."
-        )
     try:
         value = float(threshold)
     except (TypeError, ValueError):
         raise AlertError("The threshold must be a number.") from None
-    if not math.isfinite(value) or value <= 0:
+    if rule_kind in YEAR_KINDS:
+        if not 0 <= value <= MAX_YEAR_DISTANCE:  # NaN fails both
+            raise AlertError(
+                "A 52-week alert's threshold is how near the high or low it fires, in % "
+                f"(0 for a new high or low, at most {MAX_YEAR_DISTANCE:g})."
+            )
+    elif not math.isfinite(value) or value <= 0:
         raise AlertError("The threshold must be a positive, finite number.")
     if rule_kind in (RuleKind.UP_PCT, RuleKind.DOWN_PCT) and value > 1000:
         raise AlertError("A day change threshold is a percentage up to 1000.")
@@ -146,23 +150,56 @@ def delete_rule(engine: Engine, user_id: int, rule_id: int) -> None:
         conn.execute(delete(AlertRule).where(AlertRule.id == rule_id, AlertRule.user_id == user_id))
 
 
-def _conditions(rule, quote) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """(fires, re-arms) as SQL over a rule's columns and a new quote's: the condition holds,
-    or it is false by more than the re-arm margin."""
+def _conditions(rule, quote, year) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(fires, re-arms) as SQL over a rule's columns, a new quote's and the symbol's 52-week
+    range (``year``): the condition holds, or it is false by more than the re-arm margin."""
     price, change, threshold = quote.price, quote.change_percent, rule.threshold
+    near_high = year.c.year_high * (1 - threshold / 100)
+    near_low = year.c.year_low * (1 + threshold / 100)
     fires = or_(
         (rule.kind == RuleKind.ABOVE) & (price >= threshold),
         (rule.kind == RuleKind.BELOW) & (price <= threshold),
         (rule.kind == RuleKind.UP_PCT) & (change >= threshold),
         (rule.kind == RuleKind.DOWN_PCT) & (change <= -threshold),
+        (rule.kind == RuleKind.HIGH_52W) & (price >= near_high),
+        (rule.kind == RuleKind.LOW_52W) & (price <= near_low),
     )
     released = or_(
         (rule.kind == RuleKind.ABOVE) & (price < threshold * (1 - PRICE_MARGIN)),
         (rule.kind == RuleKind.BELOW) & (price > threshold * (1 + PRICE_MARGIN)),
         (rule.kind == RuleKind.UP_PCT) & (change < threshold - PERCENT_MARGIN),
         (rule.kind == RuleKind.DOWN_PCT) & (change > -threshold + PERCENT_MARGIN),
+        (rule.kind == RuleKind.HIGH_52W) & (price < near_high * (1 - PRICE_MARGIN)),
+        (rule.kind == RuleKind.LOW_52W) & (price > near_low * (1 + PRICE_MARGIN)),
     )
     return rule.armed.is_(True) & fires, rule.armed.is_(False) & released
+
+
+def _year_ranges(symbols: Collection[str], today: date):
+    """The 52-week high and low before ``today`` of the symbols that 52-week rules watch
+    (none watched: nothing to aggregate), as a subquery to join: from the daily bars, widened
+    by the provider's own range while the bars cover less than a year."""
+    rule, bar, listing = AlertRule.__table__.c, DailyBar.__table__.c, Symbol.__table__.c
+    watched = select(rule.symbol).where(rule.kind.in_(YEAR_KINDS), rule.symbol.in_(list(symbols)))
+    bars = (
+        select(
+            bar.symbol,
+            func.max(bar.high).label("high"),
+            func.min(bar.low).label("low"),
+            func.count().label("days"),
+        )
+        .where(bar.symbol.in_(watched), bar.day > today - YEAR, bar.day < today)
+        .group_by(bar.symbol)
+        .subquery("bars")
+    )
+    short = bars.c.days < FULL_YEAR_BARS
+    high = case((short & (listing.year_high > bars.c.high), listing.year_high), else_=bars.c.high)
+    low = case((short & (listing.year_low < bars.c.low), listing.year_low), else_=bars.c.low)
+    return (
+        select(bars.c.symbol, high.label("year_high"), low.label("year_low"))
+        .outerjoin_from(bars, Symbol, listing.symbol == bars.c.symbol)
+        .subquery("year")
+    )
 
 
 def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
@@ -176,10 +213,12 @@ def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
     if not symbols:
         return 0
     rule, quote = AlertRule.__table__.c, Quote.__table__.c
-    fires, re_arms = _conditions(rule, quote)
+    year = _year_ranges(symbols, now.date())
+    fires, re_arms = _conditions(rule, quote, year)
     changing = conn.execute(
         select(rule.id, fires.label("fires"))
         .join_from(AlertRule, Quote, quote.symbol == rule.symbol)
+        .outerjoin(year, year.c.symbol == rule.symbol)
         .where(
             quote.symbol.in_(list(symbols)),
             rule.paused.is_(False),

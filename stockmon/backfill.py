@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from stockmon import redaction
 from stockmon.budget import Fence, RequestBudget
 from stockmon.db import upsert
-from stockmon.models import DailyBar, FetchStatus, Quote
+from stockmon.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Quote, Symbol
 from stockmon.providers.base import (
     BudgetExhausted,
     DailyBarData,
@@ -31,6 +31,7 @@ from stockmon.providers.base import (
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(hours=6)  # a failed backfill is tried again after this
 DAY = timedelta(days=1)
+YEAR = timedelta(days=365)
 UNLIMITED_PER_TICK = 25  # symbols backfilled per tick from a provider with no budget
 
 
@@ -67,6 +68,26 @@ class Backfill:
             )
         return [s for s in symbols if s not in rows]
 
+    def ranges_due(self, symbols: Sequence[str]) -> list[str]:
+        """Symbols with history but less than a year of it, whose provider 52-week range is
+        missing or a day old."""
+        today = self._now().date()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Symbol.symbol)
+                .join(FetchStatus, FetchStatus.symbol == Symbol.symbol)
+                .join(DailyBar, DailyBar.symbol == Symbol.symbol)
+                .where(
+                    Symbol.symbol.in_(list(symbols)),
+                    FetchStatus.history_loaded_at.is_not(None),
+                    DailyBar.day > today - YEAR,
+                    Symbol.overview_at.is_(None) | (Symbol.overview_at <= self._now() - DAY),
+                )
+                .group_by(Symbol.symbol)
+                .having(func.count() < FULL_YEAR_BARS)
+            ).scalars()
+            return [s for s in symbols if s in set(rows)]
+
     def room(self) -> int:
         """How many backfills this call may start: within the share of the daily limit (or,
         with no daily limit, one a call), and never beyond what the budget has left."""
@@ -75,19 +96,51 @@ class Backfill:
         limits = self._budget.limits
         if not limits.per_day:
             return min(1, self._budget.remaining())
+        since = self._now() - DAY
         with self.engine.connect() as conn:
-            spent = conn.execute(
-                select(func.count())
-                .select_from(FetchStatus)
-                .where(FetchStatus.history_attempt_at > self._now() - DAY)
-            ).scalar_one()
+            spent = (
+                conn.execute(
+                    select(func.count())
+                    .select_from(FetchStatus)
+                    .where(FetchStatus.history_attempt_at > since)
+                ).scalar_one()
+                + conn.execute(
+                    select(func.count()).select_from(Symbol).where(Symbol.overview_at > since)
+                ).scalar_one()
+            )
         allowed = math.floor(self._share * limits.per_day) - spent
         return max(0, min(allowed, 1, self._budget.remaining()))
 
     def run(self, symbols: Sequence[str]) -> int:
-        """Backfill what is due within ``room``; how many symbols got their history."""
+        """Backfill what is due within ``room``, history before 52-week ranges; how many
+        symbols got their history."""
+        room = self.room()
+        history = self.due(symbols)[:room]
+        loaded = self._load_history(history)
+        if room > len(history):
+            self._load_ranges(self.ranges_due(symbols)[: room - len(history)])
+        return loaded
+
+    def _load_ranges(self, symbols: Sequence[str]) -> None:
+        for symbol in symbols:
+            try:
+                low, high = self._provider.year_range(symbol)
+            except (BudgetExhausted, ProviderUnavailable) as refusal:
+                log.info("52-week range waits: %s", redaction.redact(str(refusal))[:200])
+                return
+            except ProviderError as error:  # tried again in a day; the bars' range stays
+                log.info("52-week range of %s: %s", symbol, redaction.redact(str(error))[:200])
+                values = {"overview_at": self._now()}
+            else:
+                values = {"year_low": low, "year_high": high, "overview_at": self._now()}
+            with self.engine.begin() as conn:
+                if self._fence is not None:
+                    self._fence(conn)
+                conn.execute(update(Symbol).where(Symbol.symbol == symbol).values(**values))
+
+    def _load_history(self, symbols: Sequence[str]) -> int:
         loaded = 0
-        for symbol in self.due(symbols)[: self.room()]:
+        for symbol in symbols:
             try:
                 bars = self._provider.daily_history(symbol)
             except (BudgetExhausted, ProviderUnavailable) as refusal:

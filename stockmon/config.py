@@ -85,6 +85,7 @@ class Settings(BaseSettings):
         description="false: spend the budget around the clock, as for markets that never close",
     )
     history_days: float = Field(7.0, gt=0, le=3_650, alias="STOCKMON_HISTORY_DAYS")
+    embedded_scheduler: bool = Field(False, alias="STOCKMON_EMBEDDED_SCHEDULER")
     history_budget_share: float = Field(0.2, ge=0, le=1, alias="STOCKMON_HISTORY_BUDGET_SHARE")
     symbols: Annotated[tuple[str, ...], NoDecode] = Field((), alias="STOCKMON_SYMBOLS")
     demo_seed: int | None = Field(None, alias="STOCKMON_DEMO_SEED")

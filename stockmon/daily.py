@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from stockmon.models import DailyBar, FetchStatus
+from stockmon.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Symbol
 
 YEAR = timedelta(days=365)
 BAR_COLUMNS = ["symbol", "day", "open", "high", "low", "close", "volume"]
@@ -62,7 +62,8 @@ def bars_as_prices(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 def year_ranges(engine: Engine, today: date) -> dict[str, YearRange]:
-    """Every symbol's lowest low and highest high over the last 52 weeks of daily bars."""
+    """Every symbol's lowest low and highest high over the last 52 weeks of daily bars; while
+    the bars cover less than a year, widened by the provider's own 52-week range."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -70,11 +71,19 @@ def year_ranges(engine: Engine, today: date) -> dict[str, YearRange]:
                 func.min(DailyBar.low),
                 func.max(DailyBar.high),
                 func.count(),
+                Symbol.year_low,
+                Symbol.year_high,
             )
+            .outerjoin(Symbol, Symbol.symbol == DailyBar.symbol)
             .where(DailyBar.day > today - YEAR)
-            .group_by(DailyBar.symbol)
+            .group_by(DailyBar.symbol, Symbol.year_low, Symbol.year_high)
         ).all()
-    return {symbol: YearRange(low, high, days) for symbol, low, high, days in rows}
+    ranges = {}
+    for symbol, low, high, days, provider_low, provider_high in rows:
+        if days < FULL_YEAR_BARS and provider_low is not None and provider_high is not None:
+            low, high = min(low, provider_low), max(high, provider_high)
+        ranges[symbol] = YearRange(low, high, days)
+    return ranges
 
 
 def history_loaded(engine: Engine, symbols: Sequence[str]) -> set[str]:

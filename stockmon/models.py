@@ -73,6 +73,9 @@ class Symbol(SQLModel, table=True):
     market_open: str | None = Field(None, max_length=8, description="local time, 09:30")
     market_close: str | None = Field(None, max_length=8)
     timezone: str | None = Field(None, max_length=16, description="as the provider says: UTC-04")
+    year_low: float | None = Field(None, description="the provider's 52-week low (OVERVIEW)")
+    year_high: float | None = Field(None, description="the provider's 52-week high")
+    overview_at: datetime | None = Field(None, description="when the two were fetched")
 
 
 class SymbolSearch(SQLModel, table=True):
@@ -104,6 +107,9 @@ class FetchStatus(SQLModel, table=True):
     history_attempt_at: datetime | None = Field(None, description="last daily-history backfill")
     history_loaded_at: datetime | None = Field(None, description="when its history arrived")
     history_error: str | None = Field(None, max_length=300)
+
+
+FULL_YEAR_BARS = 240  # fewer daily bars than this in a year: the provider's range fills in
 
 
 class DailyBar(SQLModel, table=True):

@@ -7,6 +7,7 @@ the plain modules.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -136,6 +137,39 @@ def _snapshot(period: int) -> MarketSnapshot:
     return take_snapshot(engine(), utcnow())
 
 
+@st.cache_resource(show_spinner=False)
+def _embedded_scheduler() -> None:
+    """The scheduler's jobs in one background thread of this server process, whatever the
+    number of browser sessions; it takes the same lease as ``scheduler.py`` would."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from stockmon import redaction
+    from stockmon.service import build_worker, release, schedule_jobs
+
+    redaction.install()
+    engine()  # the schema and the app's logging first
+    worker = build_worker(settings())
+    scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+    schedule_jobs(scheduler, worker)
+    scheduler.start()
+
+    def stop() -> None:
+        scheduler.shutdown(wait=False)
+        worker.deliverer.close()
+        release(worker)
+
+    atexit.register(stop)
+    log.info("embedded scheduler %s started: every %ss", worker.lease.holder,
+             settings().refresh_seconds)  # fmt: skip
+
+
+def run_embedded_scheduler() -> None:
+    """With ``STOCKMON_EMBEDDED_SCHEDULER``, make sure this process runs the scheduler's jobs
+    (for hosts that only run ``streamlit run``); otherwise nothing."""
+    if settings().embedded_scheduler:
+        _embedded_scheduler()
+
+
 def refresh_period() -> int:
     """A number that changes once per dashboard refresh interval."""
     return int(time.time() // settings().dashboard_refresh_seconds)
@@ -232,15 +266,19 @@ def timezone(account: Account) -> tzinfo:
 
 def list_switcher(lists: Sequence[ListInfo]) -> ListInfo:
     """The person's list to show: the one named in the URL (``?list=Tech``, so a view is a
-    link, kept across pages), else the first."""
+    link), else the one shown last in this session, else the first; the choice goes back
+    into the URL."""
     names = [each.name for each in lists]
+    if st.session_state.get("list") not in names:
+        wanted = st.query_params.get("list", st.session_state.get("shown_list"))
+        st.session_state["list"] = wanted if wanted in names else names[0]
     chosen = st.segmented_control(
         "List",
         names,
-        default=names[0],
         required=True,
         key="list",
-        bind="query-params",
         label_visibility="collapsed" if len(names) == 1 else "visible",
     )
+    st.session_state["shown_list"] = chosen
+    st.query_params["list"] = chosen
     return next((each for each in lists if each.name == chosen), lists[0])

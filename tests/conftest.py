@@ -107,6 +107,17 @@ def clock() -> Clock:
     return Clock()
 
 
+def av_provider(
+    engine: Engine, fake: FakeAlphaVantage, clock: Clock, limits: Limits = GENEROUS, **options
+) -> tuple[AlphaVantageProvider, RequestBudget]:
+    """Alpha Vantage on the fake server, and its budget, which counts every request at the
+    transport; no waits between requests or retries."""
+    budget = RequestBudget(engine, AlphaVantageProvider.name, limits, now=clock)
+    options = {"timeout": 0.5, "min_request_interval": 0, "retry_wait": 0} | options
+    provider = AlphaVantageProvider(fake.api_key, fake.url, gate=budget.take, **options)
+    return provider, budget
+
+
 def av_refresher(
     engine: Engine,
     fake: FakeAlphaVantage,
@@ -116,13 +127,7 @@ def av_refresher(
     **provider_options,
 ) -> Refresher:
     """A refresher on the fake server whose budget counts every request at the transport."""
-    budget = RequestBudget(engine, AlphaVantageProvider.name, limits, now=clock)
-    provider_options = {
-        "timeout": 0.5,
-        "min_request_interval": 0,
-        "retry_wait": 0,
-    } | provider_options
-    provider = AlphaVantageProvider(fake.api_key, fake.url, gate=budget.take, **provider_options)
+    provider, budget = av_provider(engine, fake, clock, limits, **provider_options)
     return Refresher(engine, provider, budget, symbols, now=clock)
 
 

@@ -216,6 +216,14 @@ class FakeAlphaVantage:
             return None
         if function == "REALTIME_BULK_QUOTES":
             return self._bulk(symbols, behaviour)
+        if function == "OVERVIEW":
+            if behaviour == "ok":
+                price = self.prices.get(symbols[0], 112.13)
+                return _json({"Symbol": symbols[0], "52WeekHigh": f"{price * 1.4:.2f}",
+                              "52WeekLow": f"{price * 0.7:.2f}"})  # fmt: skip
+            if behaviour == "empty":
+                return _json({})  # OVERVIEW's answer for a symbol it does not know
+            return self._global_quote(symbols[0], behaviour, key)  # the same refusals
         if function == "TIME_SERIES_DAILY":
             if behaviour == "ok":
                 return _json(daily_series(symbols[0], self.prices.get(symbols[0], 112.13)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -51,6 +52,25 @@ def start_scheduler(
     )
 
 
+@contextmanager
+def scheduler_process(folder: Path, database_url: str, refresh_seconds: int) -> Iterator[Path]:
+    """A scheduler process on the demo market and ``database_url`` (no other stockmon or Alpha
+    Vantage variable reaches it), working in ``folder``; yields its log file; ended after."""
+    environment = subprocess_environment(
+        STOCKMON_DATABASE_URL=database_url,
+        STOCKMON_DATA_DIR=str(folder),
+        STOCKMON_REFRESH_SECONDS=str(refresh_seconds),
+    )
+    log_path = folder / "scheduler.log"
+    with open(log_path, "w") as log:
+        process = start_scheduler(environment, log, cwd=folder)
+    try:
+        yield log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @dataclass(frozen=True)
 class Product:
     url: str
@@ -59,28 +79,33 @@ class Product:
 
 
 @contextmanager
-def running_product(settings: dict[str, str], logs: Path) -> Iterator[Product]:
-    """A scheduler and ``streamlit run`` on a free port with ``settings`` (no other stockmon or
-    Alpha Vantage variable reaches them), their output in ``logs``; both ended afterwards."""
+def running_product(
+    settings: dict[str, str], logs: Path, *, scheduler: bool = True
+) -> Iterator[Product]:
+    """A scheduler (unless ``scheduler=False``) and ``streamlit run`` on a free port with
+    ``settings`` (no other stockmon or Alpha Vantage variable reaches them), their output in
+    ``logs``; both ended afterwards."""
     environment = subprocess_environment(**settings)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     logs.mkdir(parents=True, exist_ok=True)
-    with (
-        open(logs / "scheduler.log", "w") as scheduler_log,
-        open(logs / "app.log", "w") as app_log,
-    ):
-        scheduler = start_scheduler(environment, scheduler_log)
+    with contextlib.ExitStack() as files:
+        app_log = files.enter_context(open(logs / "app.log", "w"))
+        processes = []
+        if scheduler:
+            scheduler_log = files.enter_context(open(logs / "scheduler.log", "w"))
+            processes.append(start_scheduler(environment, scheduler_log))
         app = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
              "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
              "--browser.gatherUsageStats=false"],
             cwd=ROOT, env=environment, stdout=app_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
+        processes.insert(0, app)
         try:
             wait_healthy(url, app)
             yield Product(url, app, logs)
         finally:
-            for process in (app, scheduler):
+            for process in processes:
                 process.terminate()
                 process.wait(timeout=30)

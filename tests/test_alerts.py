@@ -146,7 +146,8 @@ def test_a_failed_quote_fires_and_re_arms_nothing(engine, user_id, market, cycle
         ("above", float("nan"), "positive, finite"),
         ("below", -5, "positive, finite"),
         ("above", "lots", "must be a number"),
-        ("high_52w", 1, "52-week"),
+        ("high_52w", 60, "52-week"),
+        ("low_52w", -1, "52-week"),
         ("sideways", 1, "sideways"),
     ],
 )
@@ -189,3 +190,27 @@ def test_a_price_path_from_alpha_vantage_fires_exactly_the_crossings(
     fired = [(e.rule_id, e.price) for e in events(engine)]
     assert fired == [(below, 195.0), (above, 201.0), (above, 204.0)]
     assert len(fake_av.received) == len(path) + 1  # the 500 was retried once
+
+
+def test_52_week_rules_fire_near_the_high_and_low_of_the_daily_history(engine, user_id):
+    from stockmon.db import upsert
+    from stockmon.models import DailyBar
+    from tests.conftest import quote_arrives
+
+    today = utcnow().date()
+    bars = [
+        {"symbol": "AAPL", "day": today - timedelta(days=back), "open": 150.0, "high": high,
+         "low": low, "close": 150.0, "volume": 1000}
+        for back, high, low in ((400, 900.0, 1.0), (200, 200.0, 120.0), (30, 180.0, 100.0))
+    ]  # fmt: skip
+    with engine.begin() as conn:  # the bar older than a year counts for nothing
+        upsert(conn, DailyBar.__table__, bars, keys=["symbol", "day"])
+    create_rule(engine, user_id, "AAPL", "high_52w", 0)  # a new 52-week high
+    create_rule(engine, user_id, "AAPL", "low_52w", 5)  # within 5 % of the low: 105
+    assert quote_arrives(engine, "AAPL", 199.0) == 0
+    assert quote_arrives(engine, "AAPL", 200.5) == 1  # the high
+    assert quote_arrives(engine, "AAPL", 201.0) == 0  # once per crossing
+    assert quote_arrives(engine, "AAPL", 150.0) == 0  # back below the margin: re-armed
+    assert quote_arrives(engine, "AAPL", 104.0) == 1  # near the low
+    assert quote_arrives(engine, "AAPL", 210.0) == 1  # the high again
+    assert quote_arrives(engine, "TSLA", 5000.0) == 0  # no rule, no history: nothing

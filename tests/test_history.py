@@ -4,33 +4,24 @@ quotes, 52-week ranges, and a real scheduler filling in the history of new picks
 
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from stockmon.backfill import Backfill, record_todays_bars
-from stockmon.budget import Limits, RequestBudget
+from stockmon.budget import Limits
 from stockmon.daily import daily_bars, history_loaded, year_ranges
 from stockmon.ingest import Refresher
 from stockmon.models import FetchStatus, utcnow
-from stockmon.providers import AlphaVantageProvider, DemoProvider
+from stockmon.providers import DemoProvider
 from stockmon.queries import latest_quotes
 from stockmon.watchlists import save_picks
-from tests.conftest import GENEROUS, Clock, subprocess_environment
-from tests.running import start_scheduler
+from tests.conftest import Clock, av_provider
+from tests.running import scheduler_process
 
 FREE = Limits(per_minute=5, per_day=25)
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "KO", "PEP", "IBM"]
-
-
-def alpha_vantage(engine, fake, clock, limits: Limits = GENEROUS):
-    budget = RequestBudget(engine, AlphaVantageProvider.name, limits, now=clock)
-    provider = AlphaVantageProvider(
-        fake.api_key, fake.url, gate=budget.take, timeout=0.5, min_request_interval=0,
-        retry_wait=0,
-    )  # fmt: skip
-    return provider, budget
 
 
 def test_the_demo_market_has_a_consistent_year_of_history():
@@ -52,7 +43,7 @@ def test_the_demo_market_has_a_consistent_year_of_history():
 
 
 def test_a_backfill_stores_the_history_and_spends_one_counted_request(engine, fake_av, clock):
-    provider, budget = alpha_vantage(engine, fake_av, clock)
+    provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.2, clock)
     assert backfill.run(["IBM"]) == 1
     assert [(r.function, r.symbol) for r in fake_av.received] == [("TIME_SERIES_DAILY", "IBM")]
@@ -63,7 +54,9 @@ def test_a_backfill_stores_the_history_and_spends_one_counted_request(engine, fa
     assert history_loaded(engine, ["IBM", "KO"]) == {"IBM"}
     year = year_ranges(engine, clock().date())["IBM"]
     assert year.low == bars["low"].min() and year.high == bars["high"].max()
-    assert backfill.run(["IBM"]) == 0 and len(fake_av.received) == 1  # never fetched again
+    backfill.run(["IBM"])  # the history is never fetched again (its 52-week range is)
+    backfill.run(["IBM"])
+    assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
 
 
 @pytest.mark.parametrize("behaviour", ["error", "http500", "html", "empty", "malformed"])
@@ -71,7 +64,7 @@ def test_a_failed_backfill_is_recorded_and_tried_again_hours_later(
     engine, fake_av, clock, behaviour
 ):
     fake_av.script["IBM"] = behaviour
-    provider, budget = alpha_vantage(engine, fake_av, clock)
+    provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.2, clock)
     assert backfill.run(["IBM"]) == 0
     with engine.connect() as conn:
@@ -90,7 +83,7 @@ def test_a_failed_backfill_is_recorded_and_tried_again_hours_later(
 
 def test_a_rate_limited_backfill_waits_without_recording_a_failure(engine, fake_av, clock):
     fake_av.script["IBM"] = "note"
-    provider, budget = alpha_vantage(engine, fake_av, clock)
+    provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.2, clock)
     assert backfill.run(["IBM"]) == 0
     assert backfill.due(["IBM"]) == ["IBM"]
@@ -100,7 +93,7 @@ def test_a_day_on_the_free_plan_leaves_quotes_at_least_four_fifths(engine, fake_
     """Ten new symbols on a trading day with 25 requests: history takes at most its 20 %."""
     clock = Clock(datetime(2026, 3, 4, 0, tzinfo=UTC))  # a Wednesday, from midnight UTC
     fake_av.now = lambda: clock().timestamp()
-    provider, budget = alpha_vantage(engine, fake_av, clock, FREE)
+    provider, budget = av_provider(engine, fake_av, clock, FREE)
     refresher = Refresher(engine, provider, budget, SYMBOLS, now=clock)
     backfill = Backfill(engine, provider, budget, 0.2, clock)
     while clock() < datetime(2026, 3, 5, tzinfo=UTC):
@@ -134,20 +127,71 @@ def test_a_running_scheduler_fills_in_the_history_of_new_picks(
     tmp_path, database_url, engine, user_id
 ):
     save_picks(engine, user_id, ["AAPL", "TSLA", "KO"])
-    environment = subprocess_environment(
-        STOCKMON_DATABASE_URL=database_url,
-        STOCKMON_DATA_DIR=str(tmp_path),
-        STOCKMON_REFRESH_SECONDS="5",
-    )
-    with open(tmp_path / "scheduler.log", "w") as log:
-        process = start_scheduler(environment, log, cwd=tmp_path)
-    try:
+    with scheduler_process(tmp_path, database_url, refresh_seconds=5):
         deadline = time.monotonic() + 90
         while history_loaded(engine, ["AAPL", "TSLA", "KO"]) != {"AAPL", "TSLA", "KO"}:
             assert time.monotonic() < deadline, "history never arrived"
             time.sleep(0.5)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     ranges = year_ranges(engine, utcnow().date())
     assert set(ranges) >= {"AAPL", "TSLA", "KO"} and ranges["KO"].days >= 250
+
+
+def test_less_than_a_year_of_bars_is_widened_by_the_providers_range(engine, fake_av, clock):
+    provider, budget = av_provider(engine, fake_av, clock)
+    backfill = Backfill(engine, provider, budget, 0.2, clock)
+    backfill.run(["IBM"])  # its 100 days of history
+    clock.advance(minutes=1)
+    backfill.run(["IBM"])  # then, bars short of a year, the provider's 52-week range
+    assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
+    year = year_ranges(engine, clock().date())["IBM"]
+    assert (year.low, year.high) == (78.49, 156.98)  # what the server sent
+    clock.advance(hours=1)
+    backfill.run(["IBM"])
+    assert len(fake_av.received) == 2  # at most daily
+    clock.advance(days=1)
+    backfill.run(["IBM"])
+    assert len(fake_av.received) == 3
+
+
+@pytest.mark.parametrize("behaviour", ["empty", "error", "html", "note"])
+def test_a_missing_provider_range_leaves_the_bars_range(engine, fake_av, clock, behaviour):
+    provider, budget = av_provider(engine, fake_av, clock)
+    backfill = Backfill(engine, provider, budget, 0.2, clock)
+    backfill.run(["IBM"])
+    fake_av.script["IBM"] = behaviour
+    clock.advance(minutes=1)
+    backfill.run(["IBM"])
+    bars = daily_bars(engine, ["IBM"], None)
+    year = year_ranges(engine, clock().date())["IBM"]
+    assert (year.low, year.high) == (bars["low"].min(), bars["high"].max())
+    assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
+
+
+def test_a_year_of_demo_bars_needs_no_provider_range(engine, clock):
+    market = DemoProvider(seed=4, now=clock)
+    backfill = Backfill(engine, market, None, 0.2, clock)
+    backfill.run(["AAPL"])
+    backfill.run(["AAPL"])
+    assert backfill.ranges_due(["AAPL"]) == []
+
+
+def test_52_week_alerts_use_the_providers_range_while_history_is_short(engine, user_id):
+    from sqlalchemy import update
+
+    from stockmon.alerts import create_rule
+    from stockmon.db import upsert
+    from stockmon.models import DailyBar, Symbol
+    from tests.conftest import quote_arrives
+
+    today = utcnow().date()
+    bars = [
+        {"symbol": "AAPL", "day": today - timedelta(days=back), "open": 150.0, "high": 200.0,
+         "low": 120.0, "close": 150.0, "volume": 1000}
+        for back in range(1, 30)
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        upsert(conn, DailyBar.__table__, bars, keys=["symbol", "day"])
+        conn.execute(update(Symbol).where(Symbol.symbol == "AAPL").values(year_high=250.0))
+    create_rule(engine, user_id, "AAPL", "high_52w", 0)
+    assert quote_arrives(engine, "AAPL", 210.0) == 0  # above the bars' high, not the year's
+    assert quote_arrives(engine, "AAPL", 251.0) == 1

@@ -30,6 +30,7 @@ def test_the_dashboard_switches_lists_and_keeps_the_choice_in_the_url(engine, an
     assert shown_symbols(at) == ["AAPL", "MSFT"]
     switcher.set_value("Dividends").run()
     assert shown_symbols(at) == ["KO"]
+    assert at.query_params["list"] == "Dividends"  # the view is a link
 
 
 def test_a_link_opens_the_list_it_names(engine, ann):  # noqa: F811

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from scheduler import CycleLog
 from stockmon.db import make_engine
 from stockmon.models import Quote
+from stockmon.service import CycleLog
 from tests.conftest import subprocess_environment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,11 +6,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from stockmon.budget import Limits, RequestBudget
+from stockmon.budget import Limits
 from stockmon.discovery import answer_searches
 from stockmon.ingest import Refresher
 from stockmon.models import ApiRequest, Symbol, utcnow
-from stockmon.providers import AlphaVantageProvider, DemoProvider
+from stockmon.providers import DemoProvider
 from stockmon.providers.answers import parse_symbol_search
 from stockmon.search import (
     SearchError,
@@ -20,18 +20,8 @@ from stockmon.search import (
     search_state,
 )
 from stockmon.watchlists import save_picks
-from tests.conftest import GENEROUS, subprocess_environment
-from tests.running import start_scheduler
-
-
-def av_provider(engine, fake, clock, limits: Limits = GENEROUS):
-    """Alpha Vantage on the fake server, its budget counting every request at the transport."""
-    budget = RequestBudget(engine, AlphaVantageProvider.name, limits, now=clock)
-    provider = AlphaVantageProvider(
-        fake.api_key, fake.url, gate=budget.take, timeout=0.5, min_request_interval=0,
-        retry_wait=0,
-    )  # fmt: skip
-    return provider
+from tests.conftest import av_provider
+from tests.running import scheduler_process
 
 
 def requests_counted(engine) -> int:
@@ -42,7 +32,7 @@ def requests_counted(engine) -> int:
 def test_a_search_adds_what_it_finds_to_the_catalog_for_everyone(engine, fake_av, clock):
     asked = request_search(engine, "  asml ", clock())
     assert asked.keywords == "asml" and not asked.answered
-    assert answer_searches(engine, av_provider(engine, fake_av, clock), clock) == 1
+    assert answer_searches(engine, av_provider(engine, fake_av, clock)[0], clock) == 1
 
     answered = search_state(engine, asked.id)
     assert answered.answered and answered.error is None and answered.found == 2
@@ -58,13 +48,13 @@ def test_a_search_adds_what_it_finds_to_the_catalog_for_everyone(engine, fake_av
         "Amsterdam",
         "09:00",
     )
-    assert answer_searches(engine, av_provider(engine, fake_av, clock), clock) == 0  # none left
+    assert answer_searches(engine, av_provider(engine, fake_av, clock)[0], clock) == 0  # none left
 
 
 def test_the_same_words_again_cost_no_request(engine, fake_av, clock):
     first = request_search(engine, "Tesco", clock())
     assert request_search(engine, "TESCO", clock()).id == first.id  # still waiting: the same
-    answer_searches(engine, av_provider(engine, fake_av, clock), clock)
+    answer_searches(engine, av_provider(engine, fake_av, clock)[0], clock)
     clock.advance(days=3)
     assert request_search(engine, "tesco", clock()).id == first.id  # answered this week
     clock.advance(days=5)
@@ -93,7 +83,7 @@ def test_every_refusal_is_answered_with_a_reason(engine, fake_av, clock, behavio
     fake_av.script["shell"] = behaviour
     fake_av.slow_seconds = 1.0
     asked = request_search(engine, "shell", clock())
-    answer_searches(engine, av_provider(engine, fake_av, clock), clock)
+    answer_searches(engine, av_provider(engine, fake_av, clock)[0], clock)
     answered = search_state(engine, asked.id)
     assert answered.answered and answered.found == 0
     assert answered.error.startswith(("The quote provider", "The search failed"))
@@ -105,7 +95,7 @@ def test_every_refusal_is_answered_with_a_reason(engine, fake_av, clock, behavio
 
 
 def test_a_spent_budget_answers_without_a_request(engine, fake_av, clock):
-    provider = av_provider(engine, fake_av, clock, Limits(per_minute=1, per_day=0))
+    provider, _budget = av_provider(engine, fake_av, clock, Limits(per_minute=1, per_day=0))
     provider.fetch(["IBM"])  # the minute's one request
     asked = request_search(engine, "asml", clock())
     answer_searches(engine, provider, clock)
@@ -158,22 +148,12 @@ def test_hostile_matches_are_left_out_and_redacted():
 
 
 def test_a_running_scheduler_answers_a_search_within_seconds(tmp_path, database_url, engine):
-    environment = subprocess_environment(
-        STOCKMON_DATABASE_URL=database_url,
-        STOCKMON_DATA_DIR=str(tmp_path),
-        STOCKMON_REFRESH_SECONDS="3600",
-    )
-    with open(tmp_path / "scheduler.log", "w") as log:
-        process = start_scheduler(environment, log, cwd=tmp_path)
-    try:
+    with scheduler_process(tmp_path, database_url, refresh_seconds=3600) as log:
         asked = request_search(engine, "vanguard", utcnow())
         deadline = time.monotonic() + 60
         while not search_state(engine, asked.id).answered:
             assert time.monotonic() < deadline, "the search was never answered"
             time.sleep(0.2)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert search_state(engine, asked.id).found == 3
     assert set(find_listings(engine, "vanguard")["symbol"]) == {"VNQ", "VOO", "VT"}
-    assert "search 'vanguard': 3 listings" in (tmp_path / "scheduler.log").read_text()
+    assert "search 'vanguard': 3 listings" in log.read_text()

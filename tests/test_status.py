@@ -13,8 +13,8 @@ from stockmon.models import FetchStatus, SchedulerState, utcnow
 from stockmon.queries import scheduler_status
 from stockmon.status import request_cycle, retry_symbol, status_report, symbol_table
 from stockmon.watchlists import save_picks
-from tests.conftest import av_refresher, subprocess_environment
-from tests.running import start_scheduler
+from tests.conftest import av_refresher
+from tests.running import scheduler_process
 
 
 def test_the_report_shows_what_the_scheduler_spent_and_published(engine, fake_av, clock, user_id):
@@ -95,22 +95,12 @@ def fetch_record(engine, symbol: str):
 
 def test_a_running_scheduler_runs_a_requested_cycle_at_once(tmp_path, database_url, engine):
     """With an hour between cycles, the cycle an admin asks for comes within seconds."""
-    environment = subprocess_environment(
-        STOCKMON_DATABASE_URL=database_url,
-        STOCKMON_DATA_DIR=str(tmp_path),
-        STOCKMON_REFRESH_SECONDS="3600",
-    )
-    with open(tmp_path / "scheduler.log", "w") as log:
-        process = start_scheduler(environment, log, cwd=tmp_path)
-    try:
+    with scheduler_process(tmp_path, database_url, refresh_seconds=3600) as log:
         first = wait_for_cycle(engine, after=None)
         request_cycle(engine, utcnow())
         second = wait_for_cycle(engine, after=first)
         assert second > first
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    assert "requested from the status page" in (tmp_path / "scheduler.log").read_text()
+    assert "requested from the status page" in log.read_text()
 
 
 def wait_for_cycle(engine, after, seconds: float = 60):

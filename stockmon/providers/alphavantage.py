@@ -24,6 +24,7 @@ from stockmon import redaction
 from stockmon.providers.answers import (
     BULK_FUNCTION,
     DAILY_FUNCTION,
+    OVERVIEW_FUNCTION,
     SEARCH_FUNCTION,
     FeatureUnavailable,
     parse_bulk_quotes,
@@ -41,7 +42,7 @@ from stockmon.providers.base import (
     RequestGate,
     no_gate,
 )
-from stockmon.providers.series import parse_daily_series
+from stockmon.providers.series import parse_daily_series, parse_year_range
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,9 @@ class AlphaVantageProvider:
     def daily_history(self, symbol: str) -> list[DailyBarData]:
         answer = self._get(DAILY_FUNCTION, symbol=symbol, outputsize="compact")
         return parse_daily_series(symbol, answer)
+
+    def year_range(self, symbol: str) -> tuple[float, float]:
+        return parse_year_range(symbol, self._get(OVERVIEW_FUNCTION, symbol=symbol))
 
     def search(self, keywords: str) -> list[Listing]:
         return parse_symbol_search(self._get(SEARCH_FUNCTION, keywords=keywords))

@@ -63,6 +63,7 @@ BULK_FUNCTION = "REALTIME_BULK_QUOTES"
 SEARCH_FUNCTION = "SYMBOL_SEARCH"
 DAILY_FUNCTION = "TIME_SERIES_DAILY"
 DAILY_KEY = "Time Series (Daily)"
+OVERVIEW_FUNCTION = "OVERVIEW"
 MESSAGE_KEYS = ("Note", "Information", "Error Message")
 
 
@@ -105,6 +106,12 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
         if isinstance(body.get("bestMatches"), list):
             return Answer(AnswerClass.MATCHES)
         return Answer(AnswerClass.MALFORMED, "'bestMatches' is not a list")
+    if function == OVERVIEW_FUNCTION:
+        if not body:  # what OVERVIEW answers for a symbol it does not know
+            return Answer(AnswerClass.INVALID_SYMBOL, "no overview")
+        if "52WeekHigh" in body and "52WeekLow" in body:
+            return Answer(AnswerClass.SERIES)
+        return Answer(AnswerClass.MALFORMED, "no 52-week range in the overview")
     if function == DAILY_FUNCTION:
         if isinstance(body.get(DAILY_KEY), dict):
             return Answer(AnswerClass.SERIES)

@@ -115,6 +115,13 @@ class QuoteProvider(Protocol):
         """
         ...
 
+    def year_range(self, symbol: str) -> tuple[float, float]:
+        """The symbol's 52-week (low, high), in one request.
+
+        Raises like ``daily_history``.
+        """
+        ...
+
     def search(self, keywords: str) -> list[Listing]:
         """Listings whose symbol or name matches ``keywords``, best first, in one request.
 

@@ -101,6 +101,11 @@ class DemoProvider:
             close = opening * math.exp(rng.gauss(0, DAILY_VOLATILITY / 4))  # the night before
         return bars[::-1]
 
+    def year_range(self, symbol: str) -> tuple[float, float]:
+        """From the year of bars the market shows: no request, no budget."""
+        bars = self.daily_history(symbol)
+        return min(bar.low for bar in bars), max(bar.high for bar in bars)
+
     def search(self, keywords: str) -> list[Listing]:
         """The demo market's own listings that match: no request, no budget."""
         return match_listings(keywords, (listing for listing, _price in demo_listings()))

@@ -1,4 +1,5 @@
-"""A symbol's daily history from an Alpha Vantage ``TIME_SERIES_DAILY`` answer."""
+"""A symbol's history from Alpha Vantage: its daily bars (``TIME_SERIES_DAILY``) and its
+52-week range (``OVERVIEW``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from stockmon.providers.answers import (
     DAILY_FUNCTION,
     DAILY_KEY,
+    OVERVIEW_FUNCTION,
     AnswerClass,
     classify,
     raise_for_refusal,
@@ -49,3 +51,21 @@ def parse_daily_series(symbol: str, body: Mapping[str, Any]) -> list[DailyBarDat
     if not bars:
         raise ProviderError(f"daily history of {symbol} holds no usable day")
     return sorted(bars, key=lambda bar: bar.day)
+
+
+def parse_year_range(symbol: str, body: Mapping[str, Any]) -> tuple[float, float]:
+    """The (low, high) of an ``OVERVIEW`` answer's 52-week range. Raises for refusals, for
+    a symbol the provider does not know, and for a range that is missing or impossible."""
+    answer = classify(body, OVERVIEW_FUNCTION)
+    raise_for_refusal(answer)
+    if answer.kind is AnswerClass.INVALID_SYMBOL:
+        raise SymbolRejected(f"no 52-week range for {symbol}: {answer.text}")
+    if answer.kind is not AnswerClass.SERIES:
+        raise ProviderError(f"52-week range of {symbol}: {answer.kind} {answer.text}".strip())
+    try:
+        low, high = float(body["52WeekLow"]), float(body["52WeekHigh"])
+    except (TypeError, ValueError):
+        raise ProviderError(f"52-week range of {symbol} is not a number") from None
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high):
+        raise ProviderError(f"52-week range of {symbol} is impossible")
+    return low, high
