@@ -37,16 +37,22 @@ def _bar(day: str, fields: Any) -> DailyBarData | None:
     return DailyBarData(when, open_, high, low, close, volume)
 
 
+def _check(body: Mapping[str, Any], function: str, what: str) -> None:
+    """Raise unless ``body`` is ``function``'s payload: for a refusal, for a symbol the
+    provider does not know (``SymbolRejected``), for anything else."""
+    answer = classify(body, function)
+    raise_for_refusal(answer)
+    if answer.kind is AnswerClass.INVALID_SYMBOL:
+        raise SymbolRejected(f"no {what}: {answer.text}")
+    if answer.kind is not AnswerClass.SERIES:
+        raise ProviderError(f"{what}: {answer.kind} {answer.text}".strip())
+
+
 def parse_daily_series(symbol: str, body: Mapping[str, Any]) -> list[DailyBarData]:
     """The bars of a ``TIME_SERIES_DAILY`` answer, oldest first; garbled days are left out.
     Raises for refusals, for a symbol the provider does not know, and for a body without
     one usable day."""
-    answer = classify(body, DAILY_FUNCTION)
-    raise_for_refusal(answer)
-    if answer.kind is AnswerClass.INVALID_SYMBOL:
-        raise SymbolRejected(f"no daily history for {symbol}: {answer.text}")
-    if answer.kind is not AnswerClass.SERIES:
-        raise ProviderError(f"daily history of {symbol}: {answer.kind} {answer.text}".strip())
+    _check(body, DAILY_FUNCTION, f"daily history of {symbol}")
     bars = [bar for day, fields in body[DAILY_KEY].items() if (bar := _bar(day, fields))]
     if not bars:
         raise ProviderError(f"daily history of {symbol} holds no usable day")
@@ -56,12 +62,7 @@ def parse_daily_series(symbol: str, body: Mapping[str, Any]) -> list[DailyBarDat
 def parse_year_range(symbol: str, body: Mapping[str, Any]) -> tuple[float, float]:
     """The (low, high) of an ``OVERVIEW`` answer's 52-week range. Raises for refusals, for
     a symbol the provider does not know, and for a range that is missing or impossible."""
-    answer = classify(body, OVERVIEW_FUNCTION)
-    raise_for_refusal(answer)
-    if answer.kind is AnswerClass.INVALID_SYMBOL:
-        raise SymbolRejected(f"no 52-week range for {symbol}: {answer.text}")
-    if answer.kind is not AnswerClass.SERIES:
-        raise ProviderError(f"52-week range of {symbol}: {answer.kind} {answer.text}".strip())
+    _check(body, OVERVIEW_FUNCTION, f"52-week range of {symbol}")
     try:
         low, high = float(body["52WeekLow"]), float(body["52WeekHigh"])
     except (TypeError, ValueError):
