@@ -97,6 +97,25 @@ def webhook() -> Iterator[Receiver]:
         yield receiver
 
 
+def register(page, username: str, name: str, email: str, password: str) -> None:
+    """Create an account on the login page, as a person would."""
+    from playwright.sync_api import expect
+
+    page.get_by_text("Create account", exact=True).click()
+    expect(page.get_by_role("heading", name="Create account")).to_be_visible()
+    fields = {
+        "Username": username,
+        "Name": name,
+        "Email": email,
+        "Password": password,
+        "Repeat password": password,
+    }
+    for label, value in fields.items():
+        page.get_by_role("textbox", name=label, exact=True).fill(value)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Your account is ready")).to_be_visible()
+
+
 def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     from playwright.sync_api import expect
 
@@ -105,16 +124,7 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     page.set_default_timeout(20_000)
     page.goto(app_url)
 
-    # register
-    page.get_by_text("Create account", exact=True).click()
-    expect(page.get_by_role("heading", name="Create account")).to_be_visible()
-    page.get_by_role("textbox", name="Username", exact=True).fill("ann")
-    page.get_by_role("textbox", name="Name", exact=True).fill("Ann Lee")
-    page.get_by_role("textbox", name="Email", exact=True).fill("ann@example.com")
-    page.get_by_role("textbox", name="Password", exact=True).fill("sup3rsecret")
-    page.get_by_role("textbox", name="Repeat password", exact=True).fill("sup3rsecret")
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Your account is ready")).to_be_visible()
+    register(page, "ann", "Ann Lee", "ann@example.com", "sup3rsecret")
     shoot(page, "login")
 
     # a wrong password first, then the right one

@@ -15,7 +15,7 @@ from stockmon.db import make_engine
 from stockmon.models import LoginFailure, Quote
 from stockmon.sessions import LOCK_AFTER
 from tests.faults.test_processes import wait_for
-from tests.test_browser import CHROMIUM, browser, serving  # noqa: F401 (fixture)
+from tests.test_browser import CHROMIUM, browser, register, serving  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -58,19 +58,7 @@ def test_two_replicas_share_accounts_picks_throttling_and_revocation(
     page_a = on_a.new_page()
     page_a.set_default_timeout(30_000)
     page_a.goto(a)
-    page_a.get_by_text("Create account", exact=True).click()
-    expect(page_a.get_by_role("heading", name="Create account")).to_be_visible()
-    fields = {
-        "Username": "rita",
-        "Name": "Rita",
-        "Email": "rita@example.com",
-        "Password": "rita-pass-1",
-        "Repeat password": "rita-pass-1",
-    }
-    for label, value in fields.items():
-        page_a.get_by_role("textbox", name=label, exact=True).fill(value)
-    page_a.get_by_role("button", name="Create account").click()
-    expect(page_a.get_by_text("Your account is ready")).to_be_visible()
+    register(page_a, "rita", "Rita", "rita@example.com", "rita-pass-1")
     log_in(page_a, a, "rita-pass-1")
     expect(page_a.get_by_role("heading", name="Dashboard")).to_be_visible()
     page_a.get_by_role("link", name="Stock Picker").click()
