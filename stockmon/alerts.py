@@ -152,27 +152,33 @@ def delete_rule(engine: Engine, user_id: int, rule_id: int) -> None:
 
 def _conditions(rule, quote, year) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """(fires, re-arms) as SQL over a rule's columns, a new quote's and the symbol's 52-week
-    range (``year``): the condition holds, or it is false by more than the re-arm margin."""
+    range (``year``; None when no 52-week rule is active): the condition holds, or it is false
+    by more than the re-arm margin."""
     price, change, threshold = quote.price, quote.change_percent, rule.threshold
-    near_high = year.c.year_high * (1 - threshold / 100)
-    near_low = year.c.year_low * (1 + threshold / 100)
-    fires = or_(
+    fires = [
         (rule.kind == RuleKind.ABOVE) & (price >= threshold),
         (rule.kind == RuleKind.BELOW) & (price <= threshold),
         (rule.kind == RuleKind.UP_PCT) & (change >= threshold),
         (rule.kind == RuleKind.DOWN_PCT) & (change <= -threshold),
-        (rule.kind == RuleKind.HIGH_52W) & (price >= near_high),
-        (rule.kind == RuleKind.LOW_52W) & (price <= near_low),
-    )
-    released = or_(
+    ]
+    released = [
         (rule.kind == RuleKind.ABOVE) & (price < threshold * (1 - PRICE_MARGIN)),
         (rule.kind == RuleKind.BELOW) & (price > threshold * (1 + PRICE_MARGIN)),
         (rule.kind == RuleKind.UP_PCT) & (change < threshold - PERCENT_MARGIN),
         (rule.kind == RuleKind.DOWN_PCT) & (change > -threshold + PERCENT_MARGIN),
-        (rule.kind == RuleKind.HIGH_52W) & (price < near_high * (1 - PRICE_MARGIN)),
-        (rule.kind == RuleKind.LOW_52W) & (price > near_low * (1 + PRICE_MARGIN)),
-    )
-    return rule.armed.is_(True) & fires, rule.armed.is_(False) & released
+    ]
+    if year is not None:
+        near_high = year.c.year_high * (1 - threshold / 100)
+        near_low = year.c.year_low * (1 + threshold / 100)
+        fires += [
+            (rule.kind == RuleKind.HIGH_52W) & (price >= near_high),
+            (rule.kind == RuleKind.LOW_52W) & (price <= near_low),
+        ]
+        released += [
+            (rule.kind == RuleKind.HIGH_52W) & (price < near_high * (1 - PRICE_MARGIN)),
+            (rule.kind == RuleKind.LOW_52W) & (price > near_low * (1 + PRICE_MARGIN)),
+        ]
+    return rule.armed.is_(True) & or_(*fires), rule.armed.is_(False) & or_(*released)
 
 
 def _year_ranges(symbols: Collection[str], today: date):
@@ -213,13 +219,20 @@ def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
     if not symbols:
         return 0
     rule, quote = AlertRule.__table__.c, Quote.__table__.c
-    year = _year_ranges(symbols, now.date())
+    # 52-week rules are few: only when one exists does the statement join the ranges (an
+    # index seek to find out), so the common comparison costs what it did without them
+    watching_years = conn.execute(
+        select(rule.id).where(rule.kind.in_(YEAR_KINDS), rule.paused.is_(False)).limit(1)
+    ).first()
+    year = _year_ranges(symbols, now.date()) if watching_years else None
     fires, re_arms = _conditions(rule, quote, year)
+    joined = select(rule.id, fires.label("fires")).join_from(
+        AlertRule, Quote, quote.symbol == rule.symbol
+    )
+    if year is not None:
+        joined = joined.outerjoin(year, year.c.symbol == rule.symbol)
     changing = conn.execute(
-        select(rule.id, fires.label("fires"))
-        .join_from(AlertRule, Quote, quote.symbol == rule.symbol)
-        .outerjoin(year, year.c.symbol == rule.symbol)
-        .where(
+        joined.where(
             quote.symbol.in_(list(symbols)),
             rule.paused.is_(False),
             rule.created_at <= quote.fetched_at,  # a quote older than the rule never fires it

@@ -273,7 +273,10 @@ class AlertRule(SQLModel, table=True):
     condition has turned false (beyond a margin) on a later quote."""
 
     __tablename__ = "alert_rules"
-    __table_args__ = (Index("ix_alert_rules_symbol", "symbol"),)
+    __table_args__ = (
+        Index("ix_alert_rules_symbol", "symbol"),
+        Index("ix_alert_rules_kind", "kind"),  # are any 52-week rules active: one seek
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
