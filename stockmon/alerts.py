@@ -219,8 +219,8 @@ def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
     if not symbols:
         return 0
     rule, quote = AlertRule.__table__.c, Quote.__table__.c
-    # 52-week rules are few: only when one exists does the statement join the ranges (an
-    # index seek to find out), so the common comparison costs what it did without them
+    # 52-week rules are few: only when one is active does the statement join the ranges,
+    # so the common comparison costs what it did without them
     watching_years = conn.execute(
         select(rule.id).where(rule.kind.in_(YEAR_KINDS), rule.paused.is_(False)).limit(1)
     ).first()

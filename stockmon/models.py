@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -268,6 +269,9 @@ class Lot(SQLModel, table=True):
     created_at: datetime
 
 
+YEAR_KINDS_SQL = "kind IN ('high_52w', 'low_52w')"
+
+
 class AlertRule(SQLModel, table=True):
     """One person's price alert on one symbol; ``armed`` until it fires, again once the
     condition has turned false (beyond a margin) on a later quote."""
@@ -275,7 +279,13 @@ class AlertRule(SQLModel, table=True):
     __tablename__ = "alert_rules"
     __table_args__ = (
         Index("ix_alert_rules_symbol", "symbol"),
-        Index("ix_alert_rules_kind", "kind"),  # are any 52-week rules active: one seek
+        # whether any 52-week rule exists is one seek; partial, so no other plan changes
+        Index(
+            "ix_alert_rules_year_kinds",
+            "kind",
+            sqlite_where=text(YEAR_KINDS_SQL),
+            postgresql_where=text(YEAR_KINDS_SQL),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
