@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    case,
     delete,
     false,
     func,
@@ -34,8 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement
 
 from stockmon.config import normalize_symbol
+from stockmon.daily import YEAR, year_range_select
 from stockmon.delivery import queue_deliveries
-from stockmon.models import FULL_YEAR_BARS, AlertEvent, AlertRule, DailyBar, Quote, Symbol, utcnow
+from stockmon.models import AlertEvent, AlertRule, Quote, utcnow
 
 PRICE_MARGIN = 0.001  # of the threshold
 PERCENT_MARGIN = 0.05  # percentage points
@@ -58,7 +58,6 @@ class RuleKind(StrEnum):
 
 YEAR_KINDS = (RuleKind.HIGH_52W, RuleKind.LOW_52W)  # threshold: % from the 52-week high or low
 MAX_YEAR_DISTANCE = 50.0
-YEAR = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -183,29 +182,10 @@ def _conditions(rule, quote, year) -> tuple[ColumnElement[bool], ColumnElement[b
 
 def _year_ranges(symbols: Collection[str], today: date):
     """The 52-week high and low before ``today`` of the symbols that 52-week rules watch
-    (none watched: nothing to aggregate), as a subquery to join: from the daily bars, widened
-    by the provider's own range while the bars cover less than a year."""
-    rule, bar, listing = AlertRule.__table__.c, DailyBar.__table__.c, Symbol.__table__.c
+    (none watched: nothing to aggregate), as a subquery to join."""
+    rule = AlertRule.__table__.c
     watched = select(rule.symbol).where(rule.kind.in_(YEAR_KINDS), rule.symbol.in_(list(symbols)))
-    bars = (
-        select(
-            bar.symbol,
-            func.max(bar.high).label("high"),
-            func.min(bar.low).label("low"),
-            func.count().label("days"),
-        )
-        .where(bar.symbol.in_(watched), bar.day > today - YEAR, bar.day < today)
-        .group_by(bar.symbol)
-        .subquery("bars")
-    )
-    short = bars.c.days < FULL_YEAR_BARS
-    high = case((short & (listing.year_high > bars.c.high), listing.year_high), else_=bars.c.high)
-    low = case((short & (listing.year_low < bars.c.low), listing.year_low), else_=bars.c.low)
-    return (
-        select(bars.c.symbol, high.label("year_high"), low.label("year_low"))
-        .outerjoin_from(bars, Symbol, listing.symbol == bars.c.symbol)
-        .subquery("year")
-    )
+    return year_range_select(since=today - YEAR, before=today, symbols=watched).subquery("year")
 
 
 def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:

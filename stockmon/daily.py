@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, Select, case, func, select
 
 from stockmon.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Symbol
 
@@ -62,28 +62,41 @@ def bars_as_prices(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 def year_ranges(engine: Engine, today: date) -> dict[str, YearRange]:
-    """Every symbol's lowest low and highest high over the last 52 weeks of daily bars; while
-    the bars cover less than a year, widened by the provider's own 52-week range."""
+    """Every symbol's 52-week range, today's bar included."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                DailyBar.symbol,
-                func.min(DailyBar.low),
-                func.max(DailyBar.high),
-                func.count(),
-                Symbol.year_low,
-                Symbol.year_high,
-            )
-            .outerjoin(Symbol, Symbol.symbol == DailyBar.symbol)
-            .where(DailyBar.day > today - YEAR)
-            .group_by(DailyBar.symbol, Symbol.year_low, Symbol.year_high)
-        ).all()
-    ranges = {}
-    for symbol, low, high, days, provider_low, provider_high in rows:
-        if days < FULL_YEAR_BARS and provider_low is not None and provider_high is not None:
-            low, high = min(low, provider_low), max(high, provider_high)
-        ranges[symbol] = YearRange(low, high, days)
-    return ranges
+        rows = conn.execute(year_range_select(since=today - YEAR)).all()
+    return {symbol: YearRange(low, high, days) for symbol, low, high, days in rows}
+
+
+def year_range_select(
+    since: date, before: date | None = None, symbols: ColumnElement | None = None
+) -> Select:
+    """(symbol, year_low, year_high, days): the lowest low and highest high of each symbol's
+    daily bars after ``since`` (and before ``before``), of ``symbols`` only if given, widened
+    by the provider's own 52-week range while the bars cover less than a year."""
+    bar, listing = DailyBar.__table__.c, Symbol.__table__.c
+    conditions = [bar.day > since]
+    if before is not None:
+        conditions.append(bar.day < before)
+    if symbols is not None:
+        conditions.append(bar.symbol.in_(symbols))
+    bars = (
+        select(
+            bar.symbol,
+            func.min(bar.low).label("low"),
+            func.max(bar.high).label("high"),
+            func.count().label("days"),
+        )
+        .where(*conditions)
+        .group_by(bar.symbol)
+        .subquery("bars")
+    )
+    short = bars.c.days < FULL_YEAR_BARS
+    low = case((short & (listing.year_low < bars.c.low), listing.year_low), else_=bars.c.low)
+    high = case((short & (listing.year_high > bars.c.high), listing.year_high), else_=bars.c.high)
+    return select(
+        bars.c.symbol, low.label("year_low"), high.label("year_high"), bars.c.days
+    ).outerjoin_from(bars, Symbol, listing.symbol == bars.c.symbol)
 
 
 def history_loaded(engine: Engine, symbols: Sequence[str]) -> set[str]:

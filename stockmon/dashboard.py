@@ -20,6 +20,12 @@ SPARKLINE_POINTS = 48
 MISSED_INTERVALS = 3  # late or stale after this many intervals without news
 CHANGED_ROW = "background-color: rgba(250, 204, 21, 0.22)"
 PRICE_COLUMNS = ["Price", "Change", "Open", "Prev close", "High", "Low"]
+TABLE_FORMATS = dict.fromkeys(PRICE_COLUMNS, "{:,.2f}") | {
+    "Change %": "{:+.2f}%",
+    "Volume": "{:,.0f}",
+    "Company": None,  # the default, with its "—"
+    "Currency": None,
+}
 
 
 def scheduler_is_late(status: SchedulerStatus, now: datetime, cycle: timedelta) -> bool:
@@ -109,19 +115,11 @@ class DashboardData:
 
     def styled_table(self, zone: tzinfo, changed: Collection[str] = ()) -> Styler:
         """Gains green, losses red, "—" where there is nothing yet; rows whose price changed
-        since the last refresh (``changed`` symbols) highlighted."""
+        since the last refresh (``changed`` symbols) highlighted. Styled a column at a time:
+        it is redrawn at every refresh of every open dashboard."""
         table = self.table(zone)
-        highlighted = table["Symbol"].isin(list(changed))
-        return (
-            table.style.format("{:,.2f}", subset=PRICE_COLUMNS, na_rep="—")
-            .format("{:+.2f}%", subset=["Change %"], na_rep="—")
-            .format("{:,.0f}", subset=["Volume"], na_rep="—")
-            .format(na_rep="—", subset=["Company", "Currency"])
-            .map(
-                lambda value: f"color: {change_color(value)}; font-weight: 600",
-                subset=["Change", "Change %"],
-            )
-            .apply(lambda row: [CHANGED_ROW if highlighted[row.name] else ""] * len(row), axis=1)
+        return table.style.format(TABLE_FORMATS, subset=list(TABLE_FORMATS), na_rep="—").apply(
+            _cell_styles, axis=None, highlighted=table["Symbol"].isin(list(changed))
         )
 
     def table_csv(self, zone: tzinfo) -> str:
@@ -132,3 +130,13 @@ class DashboardData:
         """Each quoted symbol's price, to compare with at the next refresh."""
         quoted = self.quotes.dropna(subset=["price"])
         return dict(zip(quoted["symbol"], quoted["price"], strict=True))
+
+
+def _cell_styles(table: pd.DataFrame, highlighted: pd.Series) -> pd.DataFrame:
+    """Each cell's CSS: a highlighted row's background, the change columns' gain or loss
+    colour."""
+    styles = pd.DataFrame("", index=table.index, columns=table.columns, dtype=object)
+    styles.loc[highlighted] = f"{CHANGED_ROW}; "
+    for column in ("Change", "Change %"):
+        styles[column] += [f"color: {change_color(v)}; font-weight: 600" for v in table[column]]
+    return styles
