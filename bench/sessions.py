@@ -49,7 +49,6 @@ from stockmon.watchlists import save_picks
 from tests.running import running_product
 from tests.test_browser import CHROMIUM
 
-ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = (1, 10, 25)
 MEASURE_SECONDS = 60
 REFRESH_SECONDS = 5
