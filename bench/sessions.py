@@ -8,7 +8,7 @@ browsers' and the whole machine's), and the dashboard refresh's run time measure
 ("refresh p50/p95"). Targets: statements/s at S = 25 within 1.5x of S = 1; refresh p95 under
 250 ms at S = 25.
 
-The dashboards are protocol tabs (``bench/streamlit_client.py``): they speak Streamlit's
+The dashboards are protocol tabs (``tests/streamlit_client.py``): they speak Streamlit's
 WebSocket protocol with a login cookie and rerun the page's refreshing fragments on their
 timers, as a browser does, but draw nothing, so the figures are the server's, as they are
 where people's browsers run on their own machines. ``--browsers`` opens headless Chromium
@@ -27,26 +27,23 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-import jwt
 from playwright.sync_api import Playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.common import POSTGRES_URL
-from bench.streamlit_client import ProtocolTabs
 from stockmon import accounts
 from stockmon.catalog import load_catalog
 from stockmon.db import make_engine
 from stockmon.schema import prepare_database
-from stockmon.ui_login import COOKIE_EXPIRY_DAYS, COOKIE_NAME
 from stockmon.watchlists import save_picks
 from tests.running import running_product
+from tests.streamlit_client import ProtocolTabs, login_cookie
 from tests.test_browser import CHROMIUM
 
 SESSIONS = (1, 10, 25)
@@ -175,21 +172,13 @@ class ClientTabs:
         self.opened = 0
 
     def open(self, username: str) -> None:
-        session = self.tabs.open({COOKIE_NAME: login_token(username)})
+        session = self.tabs.open(login_cookie(username, COOKIE_KEY))
         if not session.fragments or not any("stockmon-ticker" in b for b in session.drawn):
             raise RuntimeError(f"{username}'s tab shows no dashboard")
         self.opened += 1
 
     def close(self) -> None:
         self.tabs.close()
-
-
-def login_token(username: str) -> str:
-    """The login cookie's value, as the app signs it at login (streamlit-authenticator's
-    token: the username and an expiry)."""
-    expires = datetime.now(UTC) + timedelta(days=COOKIE_EXPIRY_DAYS)
-    claims = {"username": username, "exp_date": expires.timestamp()}
-    return jwt.encode(claims, COOKIE_KEY, algorithm="HS256")
 
 
 class BrowserTabs:

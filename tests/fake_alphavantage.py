@@ -16,6 +16,7 @@ import random
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -172,11 +173,20 @@ class FakeAlphaVantage:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._random = random.Random(self.seed)
+        self._asked: Counter[str] = Counter()  # requests so far, by subject
 
     def reseed(self, seed: int) -> None:
-        """Restart the sequence of ``failure_rate`` failures from ``seed``."""
-        self._random = random.Random(seed)
+        """Restart the ``failure_rate`` failures from ``seed``."""
+        self.seed = seed
+        self._asked.clear()
+
+    def _fails_at_random(self, subject: str) -> bool:
+        """Whether this request is one of the ``failure_rate`` share answered HTTP 500: drawn
+        from the seed, the subject and how many times it was asked, so a seed fails the same
+        requests whatever order they arrive in."""
+        self._asked[subject] += 1
+        draw = random.Random(f"{self.seed}/{subject}/{self._asked[subject]}").random()
+        return draw < self.failure_rate
 
     def over_limits(self, per_minute: int, per_day: int = 0) -> int:
         """Requests that arrived with ``per_minute`` others in the minute before them, or
@@ -206,7 +216,7 @@ class FakeAlphaVantage:
             key = params.get("apikey", "")
             self.received.append(Received(self.now(), key, function, subject))
             behaviour = self.behaviour_for(subject)
-            if self.failure_rate and self._random.random() < self.failure_rate:
+            if self.failure_rate and self._fails_at_random(subject):
                 behaviour = "http500"
         if key != self.api_key and key not in self.other_keys:
             return _json({"Error Message": BAD_KEY})

@@ -3,7 +3,8 @@
 Each session connects as a tab would, with the cookies a browser would send, asks for one
 full run of the page and then reruns every auto-refreshing fragment the app announces
 (``st.fragment(run_every=...)``) on its own timer, as the frontend does. It draws nothing,
-so a benchmark's load costs the machine only what it costs the server.
+so a benchmark's load costs the machine only what it costs the server, and a test sees what
+the server decides (who is logged in) without a browser.
 
 Tabs opened within a second of each other would refresh in lockstep, which people who open
 the app at their own moments do not: each session starts its timers at a phase of its own.
@@ -16,13 +17,25 @@ import random
 import threading
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from stockmon.ui_login import COOKIE_EXPIRY_DAYS, COOKIE_NAME
+
 BROWSER = ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US")
+
+
+def login_cookie(username: str, key: str, issued: datetime | None = None) -> dict[str, str]:
+    """stockmon's login cookie as the app sets it at login: streamlit-authenticator's token
+    (the username and an expiry) signed with the cookie ``key``."""
+    expires = (issued or datetime.now(UTC)) + timedelta(days=COOKIE_EXPIRY_DAYS)
+    claims = {"username": username, "exp_date": expires.timestamp()}
+    return {COOKIE_NAME: jwt.encode(claims, key, algorithm="HS256")}
 
 
 class ProtocolSession:
@@ -36,7 +49,7 @@ class ProtocolSession:
         self.page_hash = ""
         self.fragments: dict[str, float] = {}  # fragment id: seconds between reruns
         self.runs_finished = 0
-        self.drawn: list[str] = []  # markdown and HTML bodies of the full run, to check
+        self.drawn: list[str] = []  # the full run's headings, markdown and HTML, to check
         self.ready = asyncio.Event()  # the full run finished and its fragments are known
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -70,7 +83,9 @@ class ProtocolSession:
                 self.fragments[message.auto_rerun.fragment_id] = message.auto_rerun.interval
             elif kind == "delta" and not self.ready.is_set():
                 element = message.delta.new_element
-                self.drawn.append(element.markdown.body or element.html.body)
+                self.drawn.append(
+                    element.heading.body or element.markdown.body or element.html.body
+                )
             elif kind == "script_finished":
                 self.runs_finished += 1
                 self.ready.set()
