@@ -13,6 +13,7 @@ import math
 from datetime import datetime, timedelta
 
 import bcrypt
+import jwt
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from stockmon.accounts import (
@@ -33,6 +34,13 @@ _NOBODY = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
 
 class LoginRefused(AccountError):
     """A login that did not succeed; the message never tells whether the username exists."""
+
+
+def login_token(username: str, key: str, expires: datetime) -> str:
+    """The login cookie's value: streamlit-authenticator's token (the username and its
+    expiry), signed with the cookie ``key`` it checks it with."""
+    claims = {"username": username, "exp_date": expires.timestamp()}
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 def _user_columns():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -93,16 +92,12 @@ def _write_cookie(value: str, max_age: int) -> None:
 
 
 def _give_cookie() -> None:
-    """The token streamlit-authenticator reads back (``restore_login``): the username and an
-    expiry, signed with the cookie key."""
+    """The token streamlit-authenticator reads back (``restore_login``)."""
     lifetime = timedelta(days=COOKIE_EXPIRY_DAYS)
-    claims = {
-        "username": st.session_state["username"],
-        "exp_date": (datetime.now(UTC) + lifetime).timestamp(),
-    }
-    _write_cookie(
-        jwt.encode(claims, _cookie_key(), algorithm="HS256"), int(lifetime.total_seconds())
+    token = sessions.login_token(
+        st.session_state["username"], _cookie_key(), datetime.now(UTC) + lifetime
     )
+    _write_cookie(token, int(lifetime.total_seconds()))
 
 
 def give_cookie() -> None:

@@ -19,23 +19,21 @@ from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import UTC, datetime, timedelta
 
-import jwt
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from stockmon.sessions import login_token
 from stockmon.ui_login import COOKIE_EXPIRY_DAYS, COOKIE_NAME
 
 BROWSER = ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US")
 
 
 def login_cookie(username: str, key: str, issued: datetime | None = None) -> dict[str, str]:
-    """stockmon's login cookie as the app sets it at login: streamlit-authenticator's token
-    (the username and an expiry) signed with the cookie ``key``."""
+    """stockmon's login cookie as the app sets it at a login at ``issued`` (now)."""
     expires = (issued or datetime.now(UTC)) + timedelta(days=COOKIE_EXPIRY_DAYS)
-    claims = {"username": username, "exp_date": expires.timestamp()}
-    return {COOKIE_NAME: jwt.encode(claims, key, algorithm="HS256")}
+    return {COOKIE_NAME: login_token(username, key, expires)}
 
 
 class ProtocolSession:
@@ -48,7 +46,6 @@ class ProtocolSession:
         self.cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
         self.page_hash = ""
         self.fragments: dict[str, float] = {}  # fragment id: seconds between reruns
-        self.runs_finished = 0
         self.drawn: list[str] = []  # the full run's headings, markdown and HTML, to check
         self.ready = asyncio.Event()  # the full run finished and its fragments are known
 
@@ -87,7 +84,6 @@ class ProtocolSession:
                     element.heading.body or element.markdown.body or element.html.body
                 )
             elif kind == "script_finished":
-                self.runs_finished += 1
                 self.ready.set()
 
     async def _refresh(self, socket, fragment: str, seconds: float, stop: asyncio.Event) -> None:
