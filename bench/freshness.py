@@ -62,8 +62,8 @@ def simulate(
         if failing:
             fake.script[failing] = "http500"
         budget = RequestBudget(engine, AlphaVantageProvider.name, LIMITS, now=clock)
-        provider = AlphaVantageProvider(
-            fake.api_key, fake.url, gate=budget.take, min_request_interval=0, retry_wait=0
+        provider = AlphaVantageProvider(  # as ``make_provider`` builds it under a daily cap
+            fake.api_key, fake.url, gate=budget.take, min_request_interval=0, retries=0
         )
         refresher = Refresher(engine, provider, budget, SYMBOLS, now=clock)
         healthy = [s for s in SYMBOLS if s != failing]

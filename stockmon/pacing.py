@@ -11,8 +11,9 @@
   request leaves the rolling window before the market reopens (a Friday night, a holiday).
   A symbol never fetched is fetched at once, whatever the hour, within the hard limits.
 - **Stalest first**, by trading time since the last success; a symbol never fetched goes first.
-- **Fair.** A failing symbol backs off, growing to several pacing intervals, and due-ness counts
-  its last attempt, so it never takes more than its share.
+- **Fair.** A symbol failing a few times running is retried at about the next slot, as the
+  stalest should be; one that keeps failing backs off one pacing interval, then two, and
+  due-ness counts its last attempt, so it never takes more than its share.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from stockmon.calendar import Market
 NEVER = timedelta.max
 REJECTED_BACKOFF = (timedelta(minutes=15), timedelta(hours=24))  # first, longest
 FAILED_BACKOFF = (timedelta(minutes=1), timedelta(minutes=30))  # unpaced (demo, --once)
-PACED_FAILURE_CAP = 4  # paced: transient back-off grows to this many pacing intervals
+PACED_BLIPS = 4  # paced: failures in a row retried at about the next slot
+PACED_FAILURE_CAP = 2  # paced: then back off one pacing interval, doubling to this many
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,16 @@ def backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
 
 
 def failure_backoff(failures: int, interval: timedelta | None) -> timedelta:
-    """Back-off after a passing failure. Unpaced: 1 minute doubling to 30. Paced: a tenth of the
-    pacing interval, then a fifth (a blip or two cost a healthy symbol little), then one
-    interval doubling to four, so a symbol that keeps failing spends less than its share."""
+    """Back-off after a passing failure. Unpaced: 1 minute doubling to 30. Paced: the first
+    few failures in a row wait a tenth of the pacing interval, about one slot (under random
+    losses a healthy symbol is now and then unlucky several times running, and each slot it
+    waits adds to its staleness); then one interval, doubling to two, so a symbol that keeps
+    failing spends at most about half its share."""
     if interval is None:
         return backoff(failures, FAILED_BACKOFF)
-    if failures <= 2:
-        return max(FAILED_BACKOFF[0], interval * failures / 10)
-    return min(interval * 2 ** (failures - 3), interval * PACED_FAILURE_CAP)
+    if failures <= PACED_BLIPS:
+        return max(FAILED_BACKOFF[0], interval / 10)
+    return min(interval * 2 ** (failures - PACED_BLIPS - 1), interval * PACED_FAILURE_CAP)
 
 
 class Pacer:

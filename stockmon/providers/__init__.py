@@ -36,7 +36,9 @@ __all__ = [
 def make_provider(settings: Settings, gate: RequestGate = no_gate) -> QuoteProvider:
     """The provider the settings ask for (``auto``: Alpha Vantage when a key is set, else demo).
 
-    ``gate`` is called before every request Alpha Vantage is sent (the budget, fenced).
+    ``gate`` is called before every request Alpha Vantage is sent (the budget, fenced). Under a
+    daily cap a failed request is not resent at once: the pacer gives the symbol the next slot,
+    and an immediate resend would spend a request the rolling window often has not freed yet.
     """
     if settings.effective_provider is ProviderChoice.DEMO:
         return DemoProvider(seed=settings.demo_seed)
@@ -48,4 +50,5 @@ def make_provider(settings: Settings, gate: RequestGate = no_gate) -> QuoteProvi
         timeout=settings.alpha_vantage_timeout_seconds,
         bulk=settings.alpha_vantage_bulk_quotes,
         min_request_interval=settings.alpha_vantage_min_request_interval,
+        retries=0 if settings.alpha_vantage_requests_per_day else 1,
     )

@@ -1,15 +1,18 @@
 """The budget counts what goes on the wire, retries included, and a failing symbol gets no
 more than its share of it."""
 
+import os
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
 
 from stockmon.budget import Limits
-from stockmon.models import ApiRequest
-from stockmon.providers import RateLimited
+from stockmon.config import load_settings
+from stockmon.models import ApiRequest, FetchStatus
+from stockmon.providers import ProviderError, RateLimited, make_provider
 from stockmon.providers.alphavantage import AlphaVantageProvider
 from tests.conftest import av_refresher
 
@@ -47,6 +50,58 @@ def test_a_failing_symbol_takes_no_more_than_its_share(engine, fake_av, clock):
     healthy = [s for s in SYMBOLS if s != "BROKEN"]
     assert min(sent[s] for s in healthy) >= FREE.per_day * days / len(SYMBOLS)
     assert fake_av.over_limits(FREE.per_minute, FREE.per_day) == 0
+
+
+@pytest.mark.parametrize(("per_day", "sent"), [(25, 1), (0, 2)])
+def test_under_a_daily_cap_a_failed_request_is_not_resent_at_once(
+    fake_av, monkeypatch, per_day, sent
+):
+    """With a daily cap the pacer retries the symbol at its next slot; an immediate resend
+    would spend a request the rolling window has often not freed yet. Without one, once."""
+    for name in os.environ:
+        if name.startswith(("STOCKMON_", "ALPHA_VANTAGE_")):
+            monkeypatch.delenv(name)
+    fake_av.script["IBM"] = "http500"
+    settings = load_settings(
+        _env_file=None,
+        alpha_vantage_api_key=fake_av.api_key,
+        alpha_vantage_base_url=fake_av.url,
+        alpha_vantage_requests_per_day=per_day,
+        alpha_vantage_min_request_interval=0,
+    )
+    provider = make_provider(settings)
+    assert isinstance(provider.fetch(["IBM"])["IBM"], ProviderError)
+    assert len(fake_av.received) == sent
+
+
+def test_a_healthy_symbol_unlucky_four_times_running_is_retried_at_the_next_slots(
+    engine, fake_av, clock
+):
+    """Under random losses a healthy symbol now and then fails several times running: it is
+    retried at the next paced slots (it is the stalest), not after a whole interval."""
+    fake_av.now = lambda: clock().timestamp()
+    clock.current = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)  # a Monday's open
+    worker = av_refresher(engine, fake_av, clock, SYMBOLS[:4], FREE, retries=0)
+    slot = timedelta(minutes=390 / FREE.per_day)  # the day's budget over one session
+    interval = slot * 4  # each of the four symbols every fourth slot
+
+    def run_for(span: timedelta) -> None:
+        until = clock() + span
+        while clock() < until:
+            worker.run_cycle()
+            clock.advance(minutes=1)
+
+    run_for(interval * 2)  # past the first fetches, into even pacing
+    unlucky_from = len(fake_av.received)
+    fake_av.script["MSFT"] = ["http500"] * 4 + ["ok"]
+    run_for(interval * 3)
+    asked = [r.at for r in fake_av.received[unlucky_from:] if r.symbol == "MSFT"][:5]
+    assert len(asked) == 5  # four failures, then the good answer
+    gaps = [later - earlier for earlier, later in pairwise(asked)]
+    assert max(gaps) <= 2 * slot.total_seconds() < interval.total_seconds()
+    with engine.connect() as conn:
+        status = conn.execute(select(FetchStatus).where(FetchStatus.symbol == "MSFT")).one()
+    assert status.consecutive_failures == 0 and status.last_error is None
 
 
 @pytest.mark.parametrize(("behaviour", "seconds"), [("http429", 2), ("http429_bare", 60)])
