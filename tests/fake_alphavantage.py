@@ -66,6 +66,13 @@ BAD_KEY = (
 )
 
 
+def fails_at_random(seed: int, subject: str, nth: int, rate: float) -> bool:
+    """Whether the ``nth`` request for ``subject`` is one of the ``rate`` share answered HTTP
+    500: drawn from the seed, the subject and ``nth`` alone, so a seed fails the same requests
+    whatever order they arrive in, and a model can replay the same losses."""
+    return random.Random(f"{seed}/{subject}/{nth}").random() < rate
+
+
 def global_quote(symbol: str, price: float = 112.13) -> dict:
     previous = round(price * 1.005886, 4)
     change = round(price - previous, 4)
@@ -181,12 +188,8 @@ class FakeAlphaVantage:
         self._asked.clear()
 
     def _fails_at_random(self, subject: str) -> bool:
-        """Whether this request is one of the ``failure_rate`` share answered HTTP 500: drawn
-        from the seed, the subject and how many times it was asked, so a seed fails the same
-        requests whatever order they arrive in."""
         self._asked[subject] += 1
-        draw = random.Random(f"{self.seed}/{subject}/{self._asked[subject]}").random()
-        return draw < self.failure_rate
+        return fails_at_random(self.seed, subject, self._asked[subject], self.failure_rate)
 
     def over_limits(self, per_minute: int, per_day: int = 0) -> int:
         """Requests that arrived with ``per_minute`` others in the minute before them, or
