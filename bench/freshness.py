@@ -55,8 +55,9 @@ class SimulatedClock:
 
 def simulate(
     engine, failure_rate: float, failing: str | None, seed: int = 7
-) -> tuple[timedelta, int, int]:
-    """(worst trading-hours staleness of a healthy symbol, requests over a limit, requests)."""
+) -> tuple[timedelta, int, int, int]:
+    """(worst trading-hours staleness of a healthy symbol, requests over a limit, requests,
+    requests for the failing symbol)."""
     nyse = market("XNYS")
     clock = SimulatedClock()
     with serve() as fake:
@@ -82,7 +83,8 @@ def simulate(
                         worst = max(worst, nyse.trading_time(last_good[symbol], clock()))
             clock.now += CYCLE
         over = fake.over_limits(LIMITS.per_minute, LIMITS.per_day)
-        return worst, over, len(fake.received)
+        spent_failing = sum(r.symbol == failing for r in fake.received)
+        return worst, over, len(fake.received), spent_failing
 
 
 def ideal_worst(seed: int, failure_rate: float, days: int = 5) -> float:
@@ -129,10 +131,11 @@ def main() -> None:
     ]
     for name, engine in each_database():
         for label, rate, failing, target, seed in modes:
-            worst, over, sent = simulate(engine, rate, failing, seed)
+            worst, over, sent, spent_failing = simulate(engine, rate, failing, seed)
             floor = f" (floor on the same losses {ideal_worst(seed, rate):.2f}x)" if rate else ""
+            of_them = f" ({spent_failing} for {failing})" if failing else ""
             print(
-                f"{name:>10} {label}: {sent} requests received, worst staleness "
+                f"{name:>10} {label}: {sent} requests received{of_them}, worst staleness "
                 f"{worst.total_seconds() / 60:.0f} trading min = {worst / BOUND:.2f}x the bound"
                 f"{floor} (target <= {target}), over a limit: {over} (target 0)"
             )
