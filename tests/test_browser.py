@@ -97,10 +97,17 @@ def webhook() -> Iterator[Receiver]:
         yield receiver
 
 
+def wait_until_idle(page) -> None:
+    """Wait for the page's script run to end: on a loaded machine a form submitted while the
+    first run of a freshly loaded page is still going can go unanswered."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
 def register(page, username: str, name: str, email: str, password: str) -> None:
     """Create an account on the login page, as a person would."""
     from playwright.sync_api import expect
 
+    wait_until_idle(page)
     page.get_by_text("Create account", exact=True).click()
     expect(page.get_by_role("heading", name="Create account")).to_be_visible()
     fields = {

@@ -15,7 +15,13 @@ from stockmon.db import make_engine
 from stockmon.models import LoginFailure, Quote
 from stockmon.sessions import LOCK_AFTER
 from tests.faults.test_processes import wait_for
-from tests.test_browser import CHROMIUM, browser, register, serving  # noqa: F401 (fixture)
+from tests.test_browser import (  # noqa: F401 (browser: a fixture)
+    CHROMIUM,
+    browser,
+    register,
+    serving,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -39,6 +45,7 @@ def replicas(postgres_url, tmp_path):
 
 def log_in(page, url: str, password: str) -> None:
     page.goto(url)
+    wait_until_idle(page)
     page.get_by_role("textbox", name="Username", exact=True).fill("rita")
     page.get_by_role("textbox", name="Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
