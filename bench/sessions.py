@@ -44,7 +44,7 @@ from stockmon.schema import prepare_database
 from stockmon.watchlists import save_picks
 from tests.running import running_product
 from tests.streamlit_client import ProtocolTabs, login_cookie
-from tests.test_browser import CHROMIUM
+from tests.test_browser import CHROMIUM, submit_login
 
 SESSIONS = (1, 10, 25)
 MEASURE_SECONDS = 60
@@ -199,9 +199,7 @@ class BrowserTabs:
         page.goto(self.address)
         for _attempt in range(3):
             page.get_by_role("button", name="Log in").wait_for()
-            page.get_by_role("textbox", name="Username", exact=True).fill(username)
-            page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
+            submit_login(page, username, PASSWORD)
             try:
                 page.locator(".stockmon-ticker").first.wait_for(timeout=30_000)
                 self.opened += 1

@@ -103,6 +103,14 @@ def wait_until_idle(page) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
 
 
+def submit_login(page, username: str, password: str) -> None:
+    """Fill in and send the login form of a freshly loaded page, once its run has ended."""
+    wait_until_idle(page)
+    page.get_by_role("textbox", name="Username", exact=True).fill(username)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
 def register(page, username: str, name: str, email: str, password: str) -> None:
     """Create an account on the login page, as a person would."""
     from playwright.sync_api import expect
@@ -135,9 +143,7 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     shoot(page, "login")
 
     # a wrong password first, then the right one
-    page.get_by_role("textbox", name="Username", exact=True).fill("ann")
-    page.get_by_role("textbox", name="Password", exact=True).fill("wrong-password")
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, "ann", "wrong-password")
     expect(page.get_by_text("Wrong username or password.")).to_be_visible()
     page.get_by_role("textbox", name="Password", exact=True).fill("sup3rsecret")
     page.get_by_role("button", name="Log in").click()
@@ -352,9 +358,7 @@ def test_every_page_at_phone_width(app_url, browser):
     page.goto(app_url)
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     shoot(page, "login-phone")
-    page.get_by_role("textbox", name="Username", exact=True).fill("pat")
-    page.get_by_role("textbox", name="Password", exact=True).fill("pat-s3cret")
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, "pat", "pat-s3cret")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     # the ticker brings every pick into view within one loop of its animation (sampled in the

@@ -13,7 +13,7 @@ from stockmon.queries import scheduler_status
 from stockmon.schema import prepare_database
 from stockmon.watchlists import save_picks
 from tests.running import running_product
-from tests.test_browser import CHROMIUM
+from tests.test_browser import CHROMIUM, submit_login
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -27,9 +27,7 @@ def log_in(browser, address: str, username: str, password: str):
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     page.set_default_timeout(30_000)
     page.goto(address)
-    page.get_by_role("textbox", name="Username", exact=True).fill(username)
-    page.get_by_role("textbox", name="Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, username, password)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     return page
 

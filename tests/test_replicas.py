@@ -20,7 +20,7 @@ from tests.test_browser import (  # noqa: F401 (browser: a fixture)
     browser,
     register,
     serving,
-    wait_until_idle,
+    submit_login,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -45,10 +45,7 @@ def replicas(postgres_url, tmp_path):
 
 def log_in(page, url: str, password: str) -> None:
     page.goto(url)
-    wait_until_idle(page)
-    page.get_by_role("textbox", name="Username", exact=True).fill("rita")
-    page.get_by_role("textbox", name="Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, "rita", password)
 
 
 def test_two_replicas_share_accounts_picks_throttling_and_revocation(
