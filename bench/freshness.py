@@ -42,7 +42,8 @@ LIMITS = Limits(per_minute=5, per_day=25)
 START = datetime(2026, 2, 27, 22, tzinfo=UTC)
 END = datetime(2026, 3, 7, tzinfo=UTC)
 CYCLE = timedelta(minutes=1)
-BOUND = timedelta(minutes=390 * len(SYMBOLS) / LIMITS.per_day)
+SESSION_MINUTES = 390.0  # a New York trading day
+BOUND = timedelta(minutes=SESSION_MINUTES * len(SYMBOLS) / LIMITS.per_day)
 
 
 class SimulatedClock:
@@ -92,7 +93,7 @@ def ideal_worst(seed: int, failure_rate: float, days: int = 5) -> float:
     the losses the fake server draws for ``seed``, divided by the bound (see the module's
     docstring). Every symbol starts fresh, its first request (the first fetch) spent."""
     healthy = [s for s in SYMBOLS if s != FAILING]
-    slot = 390.0 / LIMITS.per_day
+    slot = SESSION_MINUTES / LIMITS.per_day
     last_good = dict.fromkeys(healthy, 0.0)  # trading minutes
     asked = Counter(healthy)
     worst = 0.0
@@ -103,7 +104,7 @@ def ideal_worst(seed: int, failure_rate: float, days: int = 5) -> float:
         asked[stalest] += 1
         if not fails_at_random(seed, stalest, asked[stalest], failure_rate):
             last_good[stalest] = at
-    worst = max(worst, days * 390.0 - min(last_good.values()))
+    worst = max(worst, days * SESSION_MINUTES - min(last_good.values()))
     return worst / (BOUND.total_seconds() / 60)
 
 
