@@ -16,15 +16,14 @@ st.set_page_config(page_title="stockmon", page_icon=str(ui.ICON), layout="wide")
 st.html(ui.APP_CSS)
 ui.run_embedded_scheduler()
 
-auth = ui_login.authenticator()
-st.session_state["stockmon_authenticator"] = auth
-ui_login.restore_login(auth)
+ui_login.init_login_state()
+ui_login.restore_login()
 if (account := ui_login.current_account()) is not None:
     ui_login.give_cookie()
     with st.sidebar:
         st.markdown(f"**{escape_markdown(account.name)}**  \n@{account.username}")
         if st.button("Log out", key="logout_button"):
-            ui_login.log_out(auth)
+            ui_login.log_out()
             account = None
         else:
             st.divider()

@@ -68,7 +68,7 @@ with st.container(border=True):
     )
     if st.button("Log out everywhere", icon=":material/logout:"):
         sessions.end_sessions(engine, account.username)
-        ui_login.log_out(st.session_state["stockmon_authenticator"])
+        ui_login.log_out()
         st.rerun()
 
 with st.expander("Delete account", icon=":material/delete:"):
@@ -86,5 +86,5 @@ with st.expander("Delete account", icon=":material/delete:"):
                 st.error("The password is wrong.")
             else:
                 accounts.remove_user(engine, account.username)
-                ui_login.log_out(st.session_state["stockmon_authenticator"])
+                ui_login.log_out()
                 st.rerun()

@@ -10,7 +10,7 @@ reset or "log out everywhere") ends at its next rerun or reload.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import bcrypt
 import jwt
@@ -28,6 +28,7 @@ LOCK_AFTER = 5
 LOCK_WINDOW = timedelta(minutes=15)
 COOL_DOWN = timedelta(minutes=15)
 WRONG = "Wrong username or password."
+LOGIN_LIFETIME = timedelta(days=30)  # of a login cookie
 # Checked against when the username does not exist, so both cases take a bcrypt's time.
 _NOBODY = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
 
@@ -36,11 +37,32 @@ class LoginRefused(AccountError):
     """A login that did not succeed; the message never tells whether the username exists."""
 
 
-def login_token(username: str, key: str, expires: datetime) -> str:
-    """The login cookie's value: streamlit-authenticator's token (the username and its
-    expiry), signed with the cookie ``key`` it checks it with."""
-    claims = {"username": username, "exp_date": expires.timestamp()}
+def login_token(username: str, key: str, issued: datetime) -> str:
+    """The login cookie's value for a login at ``issued``: streamlit-authenticator's token
+    (the username and its expiry, ``LOGIN_LIFETIME`` later), signed with the cookie ``key``."""
+    claims = {"username": username, "exp_date": (issued + LOGIN_LIFETIME).timestamp()}
     return jwt.encode(claims, key, algorithm="HS256")
+
+
+def read_login_token(
+    value: str, key: str, now: datetime | None = None
+) -> tuple[str, datetime] | None:
+    """(username, moment of the login) of a login cookie's value signed with ``key`` and not
+    expired; None for anything else (forged, expired, garbled or hostile), never an error."""
+    try:
+        claims = jwt.decode(value, key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    username, expires = claims.get("username"), claims.get("exp_date")
+    if not isinstance(username, str) or type(expires) not in (int, float):
+        return None
+    try:
+        expires_at = datetime.fromtimestamp(expires, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    if expires_at <= (now or utcnow()):
+        return None
+    return username, expires_at - LOGIN_LIFETIME
 
 
 def _user_columns():

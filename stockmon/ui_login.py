@@ -1,13 +1,18 @@
 """The Streamlit side of logging in: the login form, the login cookie, and the session checks
-every run makes (``sessions`` holds the rules: throttling, revocation)."""
+every run makes (``sessions`` holds the rules: throttling, revocation).
+
+The login cookie is read from the request (``st.context.cookies``) and written by a script
+the page runs, never through streamlit-authenticator's ``Authenticate``: its cookie reader is a
+component that reports back as it mounts, a second run of every freshly loaded page, around
+which a login sent at once could go unanswered."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import streamlit as st
-import streamlit_authenticator as stauth
+from streamlit_authenticator.controllers import AuthenticationController
 
 from stockmon import accounts, sessions
 from stockmon.accounts import Account
@@ -17,7 +22,6 @@ from stockmon.ui import PAGES, engine, settings
 COOKIE_NAME = "stockmon_auth"
 SESSION_STARTED = "stockmon_session_started"
 COOKIE_DUE = "stockmon_cookie_due"
-COOKIE_EXPIRY_DAYS = 30.0
 
 
 def _cookie_key() -> str:
@@ -31,16 +35,15 @@ def _cookie_key() -> str:
     return accounts.cookie_key(from_secrets, settings().data_dir)
 
 
-def authenticator() -> stauth.Authenticate:
-    """Reads and checks the login cookie (a token signed with the cookie key). stockmon checks
-    passwords, throttling and sessions itself, one account at a time, so it holds no accounts."""
-    return stauth.Authenticate(
-        {"usernames": {}},
-        cookie_name=COOKIE_NAME,
-        cookie_key=_cookie_key(),
-        cookie_expiry_days=COOKIE_EXPIRY_DAYS,
-        auto_hash=False,
-    )
+def _login_state() -> AuthenticationController:
+    """streamlit-authenticator's keeper of the login in session state (``authentication_status``,
+    ``username``, ``name``, ``logout``), holding no accounts: stockmon checks passwords itself."""
+    return AuthenticationController({"usernames": {}}, auto_hash=False)
+
+
+def init_login_state() -> None:
+    """Give each of the login's session-state keys its value, None until a login."""
+    _login_state()
 
 
 def _start_session(account: Account, started: datetime) -> None:
@@ -56,16 +59,17 @@ def _start_session(account: Account, started: datetime) -> None:
     )
 
 
-def restore_login(auth: stauth.Authenticate) -> None:
-    """Log the person in from their cookie while the account exists and its sessions have not
-    been ended since the cookie was issued; else have the cookie forgotten."""
-    if st.session_state.get("authentication_status"):
+def restore_login() -> None:
+    """Log the person in from their login cookie while the account exists and its sessions
+    have not been ended since the cookie was issued; else have the cookie forgotten."""
+    if st.session_state.get("authentication_status") or st.session_state.get("logout"):
         return
-    token = auth.cookie_controller.get_cookie()
-    if not token:
+    value = st.context.cookies.get(COOKIE_NAME)
+    token = sessions.read_login_token(value, _cookie_key()) if value else None
+    if token is None:
         return
-    issued = datetime.fromtimestamp(token["exp_date"], UTC) - timedelta(days=COOKIE_EXPIRY_DAYS)
-    account = sessions.valid_session(engine(), token["username"], issued)
+    username, issued = token
+    account = sessions.valid_session(engine(), username, issued)
     if account is None:
         st.session_state["logout"] = True  # forget_login_cookie drops it
         return
@@ -92,12 +96,10 @@ def _write_cookie(value: str, max_age: int) -> None:
 
 
 def _give_cookie() -> None:
-    """The token streamlit-authenticator reads back (``restore_login``)."""
-    lifetime = timedelta(days=COOKIE_EXPIRY_DAYS)
-    token = sessions.login_token(
-        st.session_state["username"], _cookie_key(), datetime.now(UTC) + lifetime
-    )
-    _write_cookie(token, int(lifetime.total_seconds()))
+    """The token ``restore_login`` reads back."""
+    issued = utcnow()
+    token = sessions.login_token(st.session_state["username"], _cookie_key(), issued)
+    _write_cookie(token, int(sessions.LOGIN_LIFETIME.total_seconds()))
 
 
 def give_cookie() -> None:
@@ -119,10 +121,10 @@ def forget_login_cookie() -> None:
         _write_cookie("", 0)
 
 
-def log_out(auth: stauth.Authenticate) -> None:
+def log_out() -> None:
     """End this session's login; the run that finds it logged out has the cookie forgotten
-    (``forget_login_cookie``), quietly, where the library's own logout prints to stdout."""
-    auth.authentication_controller.logout()
+    (``forget_login_cookie``)."""
+    _login_state().logout()
     st.session_state.pop(SESSION_STARTED, None)
 
 
@@ -138,7 +140,7 @@ def current_account() -> Account | None:
         else None
     )
     if account is None:
-        log_out(st.session_state["stockmon_authenticator"])
+        log_out()
     return account
 
 

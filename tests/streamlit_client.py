@@ -17,7 +17,7 @@ import random
 import threading
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -25,15 +25,14 @@ from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from stockmon.sessions import login_token
-from stockmon.ui_login import COOKIE_EXPIRY_DAYS, COOKIE_NAME
+from stockmon.ui_login import COOKIE_NAME
 
 BROWSER = ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US")
 
 
 def login_cookie(username: str, key: str, issued: datetime | None = None) -> dict[str, str]:
     """stockmon's login cookie as the app sets it at a login at ``issued`` (now)."""
-    expires = (issued or datetime.now(UTC)) + timedelta(days=COOKIE_EXPIRY_DAYS)
-    return {COOKIE_NAME: login_token(username, key, expires)}
+    return {COOKIE_NAME: login_token(username, key, issued or datetime.now(UTC))}
 
 
 class ProtocolSession:
@@ -47,6 +46,8 @@ class ProtocolSession:
         self.page_hash = ""
         self.fragments: dict[str, float] = {}  # fragment id: seconds between reruns
         self.drawn: list[str] = []  # the full run's headings, markdown and HTML, to check
+        self.components: list[str] = []  # custom components it mounts: each reports back
+        self.errors: list[str] = []  # exceptions it shows
         self.ready = asyncio.Event()  # the full run finished and its fragments are known
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -83,6 +84,10 @@ class ProtocolSession:
                 self.drawn.append(
                     element.heading.body or element.markdown.body or element.html.body
                 )
+                if element.HasField("component_instance"):
+                    self.components.append(element.component_instance.component_name)
+                if element.HasField("exception"):
+                    self.errors.append(element.exception.message)
             elif kind == "script_finished":
                 self.ready.set()
 

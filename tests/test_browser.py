@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from stockmon import accounts
 from stockmon.db import make_engine
+from stockmon.schema import prepare_database
 from stockmon.watchlists import save_picks
 from tests.receivers import Receiver, receiving
 from tests.running import running_product
@@ -98,8 +100,8 @@ def webhook() -> Iterator[Receiver]:
 
 
 def wait_until_idle(page) -> None:
-    """Wait for the page's script run to end: on a loaded machine a form submitted while the
-    first run of a freshly loaded page is still going can go unanswered."""
+    """Wait for the page's script run to end, so what follows meets the page fully drawn
+    (``test_a_fresh_page_runs_once...`` logs in without waiting)."""
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
 
 
@@ -109,6 +111,18 @@ def submit_login(page, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Username", exact=True).fill(username)
     page.get_by_role("textbox", name="Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def add_account(app_url: AppURL, username: str, password: str, picks: Sequence[str] = ()) -> None:
+    """An account with ``picks`` in the app's database, migrated first if the app has not yet
+    got to it."""
+    engine = make_engine(f"sqlite:///{Path(app_url.data_dir) / 'stockmon.db'}")
+    prepare_database(engine)
+    account = accounts.create_user(
+        engine, username, username.title(), f"{username}@example.com", password
+    )
+    save_picks(engine, account.id, list(picks))
+    engine.dispose()
 
 
 def register(page, username: str, name: str, email: str, password: str) -> None:
@@ -343,11 +357,7 @@ def test_every_page_at_phone_width(app_url, browser):
     request leaves for another host and the console stays quiet."""
     from playwright.sync_api import expect
 
-    data_dir = Path(app_url.data_dir)
-    engine = make_engine(f"sqlite:///{data_dir / 'stockmon.db'}")
-    pat = accounts.create_user(engine, "pat", "Pat Doe", "pat@example.com", "pat-s3cret")
-    save_picks(engine, pat.id, PHONE_PICKS)
-    engine.dispose()
+    add_account(app_url, "pat", "pat-s3cret", PHONE_PICKS)
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
@@ -423,4 +433,51 @@ def test_every_page_at_phone_width(app_url, browser):
         m for m in console if m.startswith(("warning", "error")) and not BROWSER_NOTICES.search(m)
     ]
     assert noisy == [], noisy
+    context.close()
+
+
+def runs_asked(page) -> Counter:
+    """A live count of the runs ``page`` asks the server for as its WebSocket sends them:
+    "page" for a whole-page run, "fragment" for a fragment's own refresh."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    asked = Counter()
+
+    def on_frame(payload) -> None:
+        message = BackMsg.FromString(payload) if isinstance(payload, bytes) else None
+        if message and message.WhichOneof("type") == "rerun_script":
+            asked["fragment" if message.rerun_script.fragment_id else "page"] += 1
+
+    page.on("websocket", lambda socket: socket.on("framesent", on_frame))
+    return asked
+
+
+def test_a_fresh_page_runs_once_so_a_login_sent_at_once_is_answered(app_url, browser):
+    """Nothing on a freshly loaded page asks the server for a second run (a component that
+    reports back as it mounts would, and a login sent around that rerun could go unanswered):
+    a person who logs in the moment the form appears gets the dashboard, and a reload that
+    logs in from the cookie runs the page once, its live parts refreshing on their own."""
+    from playwright.sync_api import expect
+
+    add_account(app_url, "quinn", "quinn-s3cret")
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    asked = runs_asked(page)
+
+    page.goto(app_url)
+    page.get_by_role("textbox", name="Username", exact=True).fill("quinn")  # not waiting
+    page.get_by_role("textbox", name="Password", exact=True).fill("quinn-s3cret")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    for reload in range(2):
+        asked.clear()
+        page.reload()
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        wait_until_idle(page)
+        while asked["fragment"] < 2:  # the page is live: everything on it has mounted
+            page.wait_for_timeout(100)
+        assert asked["page"] == 1, f"reload {reload}: {asked}"
+        assert page.locator("iframe").count() == 0
     context.close()

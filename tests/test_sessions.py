@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import jwt
 import pytest
 
 from stockmon import accounts, sessions
@@ -73,3 +74,42 @@ def test_failures_too_old_to_count_are_forgotten(engine, bea):
         with pytest.raises(LoginRefused):
             sessions.log_in(engine, "bea", "wrong", now - timedelta(minutes=minutes))
     assert sessions.forget_failures_before(engine, now - sessions.LOCK_WINDOW) == 2
+
+
+KEY = "a-cookie-key-0123456789-0123456789-0123456789"
+
+
+def signed(claims: dict, key: str = KEY, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key if algorithm != "none" else None, algorithm=algorithm)
+
+
+def test_a_login_token_reads_back_as_its_username_and_login_moment():
+    issued = utcnow().replace(microsecond=0)
+    assert sessions.read_login_token(sessions.login_token("bea", KEY, issued), KEY) == (
+        "bea",
+        issued,
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(sessions.login_token("bea", "another-key-0123456789-0123456789", utcnow()),
+                     id="signed-with-another-key"),
+        pytest.param(sessions.login_token("bea", KEY, utcnow() - sessions.LOGIN_LIFETIME
+                                          - timedelta(minutes=1)), id="expired"),
+        pytest.param(signed({"username": "bea", "exp_date": 4e9}, algorithm="none"),
+                     id="unsigned"),
+        pytest.param(signed({"username": "bea"}), id="no-expiry"),
+        pytest.param(signed({"exp_date": 4e9}), id="no-username"),
+        pytest.param(signed({"username": ["bea"], "exp_date": 4e9}), id="username-not-text"),
+        pytest.param(signed({"username": "bea", "exp_date": "4e9"}), id="expiry-not-a-number"),
+        pytest.param(signed({"username": "bea", "exp_date": True}), id="expiry-a-boolean"),
+        pytest.param(signed({"username": "bea", "exp_date": 1e300}), id="expiry-out-of-range"),
+        pytest.param("not a token", id="not-a-token"),
+        pytest.param("a.b.c", id="three-garbled-parts"),
+        pytest.param("x" * 10_000, id="huge"),
+    ],
+)  # fmt: skip
+def test_a_forged_expired_or_garbled_login_token_reads_as_none(value):
+    assert sessions.read_login_token(value, KEY) is None
