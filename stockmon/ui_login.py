@@ -97,8 +97,7 @@ def _write_cookie(value: str, max_age: int) -> None:
 
 def _give_cookie() -> None:
     """The token ``restore_login`` reads back."""
-    issued = utcnow()
-    token = sessions.login_token(st.session_state["username"], _cookie_key(), issued)
+    token = sessions.login_token(st.session_state["username"], _cookie_key(), utcnow())
     _write_cookie(token, int(sessions.LOGIN_LIFETIME.total_seconds()))
 
 
