@@ -62,7 +62,7 @@ def time_write_path(engine: Engine, clock: Clock) -> float:
     """What the cycle does to store 500 fetched quotes."""
     results = InstantProvider().fetch(SYMBOLS)
     start = time.perf_counter()
-    writer = ResultWriter(engine, {}, interval=None, fence=None)
+    writer = ResultWriter(engine, {}, interval=None, slot=None, fence=None)
     for symbol, quote in results.items():
         writer.add(symbol, quote, clock())
     writer.flush()

@@ -68,6 +68,7 @@ class CycleSummary:
     budget_left: int | None = None  # None: the provider has no budget
     blocked_until: datetime | None = None
     interval: timedelta | None = None  # trading time between two refreshes of a symbol
+    slot: timedelta | None = None  # trading time between two paced requests
     alerts_fired: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -144,6 +145,7 @@ class Refresher:
             self.engine,
             statuses,
             summary.interval,
+            summary.slot,
             self._fence,
             markets,
             now=self._now,
@@ -215,7 +217,7 @@ class Refresher:
 
         pacer = Pacer(self.budget.limits, self._provider.batch_size)
         plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
-        summary.interval = plan.interval
+        summary.interval, summary.slot = plan.interval, plan.slot
         summary.not_due, summary.backing_off = plan.not_due, plan.backing_off
         allowed = self.budget.remaining() * self._provider.batch_size
         paced = (plan.paced_slots or 0) * self._provider.batch_size

@@ -11,7 +11,7 @@
   request leaves the rolling window before the market reopens (a Friday night, a holiday).
   A symbol never fetched is fetched at once, whatever the hour, within the hard limits.
 - **Stalest first**, by trading time since the last success; a symbol never fetched goes first.
-- **Fair.** A symbol failing a few times running is retried at about the next slot, as the
+- **Fair.** A symbol failing a few times running is retried at the next slot, as the
   stalest should be; one that keeps failing backs off one pacing interval, then two, and
   due-ness counts its last attempt, so it never takes more than its share.
 """
@@ -55,6 +55,7 @@ class Plan:
     not_due: int
     backing_off: int
     interval: timedelta | None  # trading time between two refreshes of a symbol
+    slot: timedelta | None  # trading time between two paced requests
 
 
 def backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
@@ -62,16 +63,17 @@ def backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
     return min(first * 2 ** min(failures - 1, 20), longest)
 
 
-def failure_backoff(failures: int, interval: timedelta | None) -> timedelta:
+def failure_backoff(failures: int, interval: timedelta | None, slot: timedelta | None) -> timedelta:
     """Back-off after a passing failure. Unpaced: 1 minute doubling to 30. Paced: the first
-    few failures in a row wait a tenth of the pacing interval, about one slot (under random
+    few failures in a row wait half a ``slot`` (the time between two paced requests), so the
+    symbol is due again by the next slot and takes it while it is the stalest (under random
     losses a healthy symbol is now and then unlucky several times running, and each slot it
-    waits adds to its staleness); then one interval, doubling to two, so a symbol that keeps
-    failing spends at most about half its share."""
-    if interval is None:
+    waits adds to its staleness); then one ``interval``, doubling to two, so a symbol that
+    keeps failing spends at most about half its share."""
+    if interval is None or slot is None:
         return backoff(failures, FAILED_BACKOFF)
     if failures <= PACED_BLIPS:
-        return max(FAILED_BACKOFF[0], interval / 10)
+        return max(FAILED_BACKOFF[0], slot / 2)
     return min(interval * 2 ** (failures - PACED_BLIPS - 1), interval * PACED_FAILURE_CAP)
 
 
@@ -120,7 +122,10 @@ class Pacer:
             elapsed, whole = day_share
             line = self.limits.per_day * elapsed / whole if whole else 0.0
             slots = max(math.ceil(line - 1e-9) - spent_today, 0)
-        return Plan([s for _, s in due], slots, frozenset(free), not_due, backing_off, interval)
+        slot = interval / math.ceil(len(symbols) / self.batch_size) if interval else None
+        return Plan(
+            [s for _, s in due], slots, frozenset(free), not_due, backing_off, interval, slot
+        )
 
     def interval(
         self, symbols: Sequence[str], markets: Mapping[str, Market], now: datetime

@@ -29,6 +29,7 @@ class ResultWriter:
         engine: Engine,
         statuses: dict[str, Row],
         interval: timedelta | None,
+        slot: timedelta | None,
         fence: Fence | None,
         markets: Mapping[str, Market] | None = None,
         now: Callable[[], datetime] = utcnow,
@@ -37,6 +38,7 @@ class ResultWriter:
         self.engine = engine
         self._statuses = statuses
         self._interval = interval
+        self._slot = slot
         self._markets = markets or {}
         self._now = now
         self._fence = fence
@@ -89,7 +91,7 @@ class ResultWriter:
     def _retry_at(self, symbol: str, attempted_at: datetime, failures: int) -> datetime:
         """After a passing failure; paced, the back-off counts trading time, so nights and
         weekends do not bring a failing symbol back to the head of the queue."""
-        wait = failure_backoff(failures, self._interval)
+        wait = failure_backoff(failures, self._interval, self._slot)
         market = self._markets.get(symbol)
         if market is not None and (later := market.after_trading(attempted_at, wait)):
             return later

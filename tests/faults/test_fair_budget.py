@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from stockmon.budget import Limits
+from stockmon.calendar import market
 from stockmon.config import load_settings
 from stockmon.models import ApiRequest, FetchStatus
 from stockmon.providers import ProviderError, RateLimited, make_provider
@@ -18,6 +19,7 @@ from tests.conftest import av_refresher
 
 FREE = Limits(per_minute=5, per_day=25)
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "BROKEN"]
+TRACKED = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "NFLX", "IBM", "ORCL"]
 
 
 def recorded(engine) -> int:
@@ -74,31 +76,33 @@ def test_under_a_daily_cap_a_failed_request_is_not_resent_at_once(
     assert len(fake_av.received) == sent
 
 
+@pytest.mark.parametrize("tracked", [4, 10])
 def test_a_healthy_symbol_unlucky_four_times_running_is_retried_at_the_next_slots(
-    engine, fake_av, clock
+    engine, fake_av, clock, tracked
 ):
     """Under random losses a healthy symbol now and then fails several times running: it is
-    retried at the next paced slots (it is the stalest), not after a whole interval."""
+    retried at each next paced slot (it is the stalest), not a slot later, nor after a whole
+    interval."""
     fake_av.now = lambda: clock().timestamp()
-    clock.current = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)  # a Monday's open
-    worker = av_refresher(engine, fake_av, clock, SYMBOLS[:4], FREE, retries=0)
+    clock.current = datetime(2026, 2, 27, 22, tzinfo=UTC)  # Friday night: the first fetches
+    worker = av_refresher(engine, fake_av, clock, TRACKED[:tracked], FREE, retries=0)
+    nyse = market("XNYS")
     slot = timedelta(minutes=390 / FREE.per_day)  # the day's budget over one session
-    interval = slot * 4  # each of the four symbols every fourth slot
+    cycle = timedelta(minutes=1)
 
-    def run_for(span: timedelta) -> None:
-        until = clock() + span
-        while clock() < until:
+    def run_until(moment: datetime) -> None:
+        while clock() < moment:
             worker.run_cycle()
-            clock.advance(minutes=1)
+            clock.advance(minutes=1 if nyse.is_open(clock()) else 15)
 
-    run_for(interval * 2)  # past the first fetches, into even pacing
+    run_until(datetime(2026, 3, 3, 14, 30, tzinfo=UTC))  # a Monday of even pacing
     unlucky_from = len(fake_av.received)
     fake_av.script["MSFT"] = ["http500"] * 4 + ["ok"]
-    run_for(interval * 3)
+    run_until(datetime(2026, 3, 3, 21, tzinfo=UTC))  # Tuesday's session
     asked = [r.at for r in fake_av.received[unlucky_from:] if r.symbol == "MSFT"][:5]
     assert len(asked) == 5  # four failures, then the good answer
     gaps = [later - earlier for earlier, later in pairwise(asked)]
-    assert max(gaps) <= 2 * slot.total_seconds() < interval.total_seconds()
+    assert max(gaps) <= (slot + cycle).total_seconds()  # the next slot, on the minute's cycle
     with engine.connect() as conn:
         status = conn.execute(select(FetchStatus).where(FetchStatus.symbol == "MSFT")).one()
     assert status.consecutive_failures == 0 and status.last_error is None
