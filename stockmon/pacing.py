@@ -12,8 +12,9 @@
   A symbol never fetched is fetched at once, whatever the hour, within the hard limits.
 - **Stalest first**, by trading time since the last success; a symbol never fetched goes first.
 - **Fair.** A symbol failing a few times running is retried at the next slot, as the
-  stalest should be; one that keeps failing backs off one pacing interval, then two, and
-  due-ness counts its last attempt, so it never takes more than its share.
+  stalest should be (once only, when it has never answered well); one that keeps failing
+  backs off one pacing interval, then two, and due-ness counts its last attempt, so it never
+  takes more than its share.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from stockmon.calendar import Market
 NEVER = timedelta.max
 REJECTED_BACKOFF = (timedelta(minutes=15), timedelta(hours=24))  # first, longest
 FAILED_BACKOFF = (timedelta(minutes=1), timedelta(minutes=30))  # unpaced (demo, --once)
-PACED_BLIPS = 4  # paced: failures in a row retried at about the next slot
+PACED_BLIPS = 4  # paced: failures in a row retried at the next slot
+NEW_SYMBOL_BLIPS = 1  # the same, for a symbol that has never answered well
 PACED_FAILURE_CAP = 2  # paced: then back off one pacing interval, doubling to this many
 
 
@@ -63,18 +65,23 @@ def backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
     return min(first * 2 ** min(failures - 1, 20), longest)
 
 
-def failure_backoff(failures: int, interval: timedelta | None, slot: timedelta | None) -> timedelta:
+def failure_backoff(
+    failures: int, interval: timedelta | None, slot: timedelta | None, answered_before: bool
+) -> timedelta:
     """Back-off after a passing failure. Unpaced: 1 minute doubling to 30. Paced: the first
     few failures in a row wait half a ``slot`` (the time between two paced requests), so the
     symbol is due again by the next slot and takes it while it is the stalest (under random
     losses a healthy symbol is now and then unlucky several times running, and each slot it
     waits adds to its staleness); then one ``interval``, doubling to two, so a symbol that
-    keeps failing spends at most about half its share."""
+    keeps failing spends at most about half its share. A symbol that has never answered well
+    gets one quick retry (its first fetch may meet a passing failure), not four: it is more
+    likely failing than unlucky, and each quick retry takes the slot of a symbol that answers."""
     if interval is None or slot is None:
         return backoff(failures, FAILED_BACKOFF)
-    if failures <= PACED_BLIPS:
+    blips = PACED_BLIPS if answered_before else NEW_SYMBOL_BLIPS
+    if failures <= blips:
         return max(FAILED_BACKOFF[0], slot / 2)
-    return min(interval * 2 ** (failures - PACED_BLIPS - 1), interval * PACED_FAILURE_CAP)
+    return min(interval * 2 ** (failures - blips - 1), interval * PACED_FAILURE_CAP)
 
 
 class Pacer:

@@ -75,7 +75,8 @@ class ResultWriter:
             if isinstance(result, SymbolRejected):
                 retry_at = attempted_at + (result.backoff or backoff(failures, REJECTED_BACKOFF))
             else:
-                retry_at = self._retry_at(symbol, attempted_at, failures)
+                answered_before = status["last_success_at"] is not None
+                retry_at = self._retry_at(symbol, attempted_at, failures, answered_before)
             status.update(
                 last_error=str(result)[:500],
                 consecutive_failures=failures,
@@ -88,10 +89,12 @@ class ResultWriter:
         ):
             self.flush()
 
-    def _retry_at(self, symbol: str, attempted_at: datetime, failures: int) -> datetime:
+    def _retry_at(
+        self, symbol: str, attempted_at: datetime, failures: int, answered_before: bool
+    ) -> datetime:
         """After a passing failure; paced, the back-off counts trading time, so nights and
         weekends do not bring a failing symbol back to the head of the queue."""
-        wait = failure_backoff(failures, self._interval, self._slot)
+        wait = failure_backoff(failures, self._interval, self._slot, answered_before)
         market = self._markets.get(symbol)
         if market is not None and (later := market.after_trading(attempted_at, wait)):
             return later

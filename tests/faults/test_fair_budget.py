@@ -108,6 +108,32 @@ def test_a_healthy_symbol_unlucky_four_times_running_is_retried_at_the_next_slot
     assert status.consecutive_failures == 0 and status.last_error is None
 
 
+def test_a_symbol_with_no_good_quote_yet_gets_one_quick_retry_then_backs_off(
+    engine, fake_av, clock
+):
+    """A new pick's first fetch may meet a passing failure, so it is retried at the next slot;
+    failing again, it is failing, not unlucky: quick retries are for symbols that have answered
+    well, and would take the slots of those that do."""
+    fake_av.now = lambda: clock().timestamp()
+    fake_av.script["BROKEN"] = "http500"
+    clock.current = datetime(2026, 2, 27, 22, tzinfo=UTC)  # Friday night: the first fetches
+    tracked = ["AAPL", "MSFT", "NVDA", "BROKEN"]
+    worker = av_refresher(engine, fake_av, clock, tracked, FREE, retries=0)
+    monday = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+    slot = timedelta(minutes=390 / FREE.per_day)
+    interval = slot * len(tracked)
+    worker.run_cycle()
+    clock.current = monday
+    while clock() < datetime(2026, 3, 2, 21, tzinfo=UTC):
+        worker.run_cycle()
+        clock.advance(minutes=1)
+    asked = [r.at for r in fake_av.received if r.symbol == "BROKEN"]
+    assert asked[0] < monday.timestamp() < asked[1]
+    assert asked[1] <= (monday + slot + timedelta(minutes=1)).timestamp()  # Monday's first slot
+    gaps = [later - earlier for earlier, later in pairwise(asked[1:])]
+    assert gaps and min(gaps) >= interval.total_seconds()
+
+
 @pytest.mark.parametrize(("behaviour", "seconds"), [("http429", 2), ("http429_bare", 60)])
 def test_http_429_is_a_rate_limit_that_honours_retry_after(fake_av, behaviour, seconds):
     fake_av.script["IBM"] = behaviour
