@@ -105,9 +105,11 @@ def wait_until_idle(page) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
 
 
-def submit_login(page, username: str, password: str) -> None:
-    """Fill in and send the login form of a freshly loaded page, once its run has ended."""
-    wait_until_idle(page)
+def submit_login(page, username: str, password: str, wait: bool = True) -> None:
+    """Fill in and send the login form of a freshly loaded page, once its run has ended
+    (``wait=False``: as soon as the form is there)."""
+    if wait:
+        wait_until_idle(page)
     page.get_by_role("textbox", name="Username", exact=True).fill(username)
     page.get_by_role("textbox", name="Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
@@ -466,9 +468,7 @@ def test_a_fresh_page_runs_once_so_a_login_sent_at_once_is_answered(app_url, bro
     asked = runs_asked(page)
 
     page.goto(app_url)
-    page.get_by_role("textbox", name="Username", exact=True).fill("quinn")  # not waiting
-    page.get_by_role("textbox", name="Password", exact=True).fill("quinn-s3cret")
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, "quinn", "quinn-s3cret", wait=False)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     for reload in range(2):
@@ -476,7 +476,9 @@ def test_a_fresh_page_runs_once_so_a_login_sent_at_once_is_answered(app_url, bro
         page.reload()
         expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
         wait_until_idle(page)
+        deadline = time.monotonic() + 60
         while asked["fragment"] < 2:  # the page is live: everything on it has mounted
+            assert time.monotonic() < deadline, f"reload {reload}: no refresh in 60 s: {asked}"
             page.wait_for_timeout(100)
         assert asked["page"] == 1, f"reload {reload}: {asked}"
         assert page.locator("iframe").count() == 0
