@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from bench.common import each_database
+from stockmon.data_class import DataClass
 from stockmon.ingest import Refresher
 from stockmon.providers import QuoteData
 from stockmon.writer import ResultWriter
@@ -25,6 +26,8 @@ class InstantProvider:
     name = "instant"
     rate_limited = False
     batch_size = 500
+    plan = "scripted market"
+    data_class = DataClass.SIMULATED
 
     def __init__(self) -> None:
         self.price = 100.0
@@ -36,8 +39,9 @@ class InstantProvider:
 
 def _quote(symbol: str, price: float) -> QuoteData:
     return QuoteData(
-        symbol, price, 99.0, 101.0, 98.0, 99.5, price - 99.5, 0.5, 1_000_000, date(2026, 3, 2)
-    )
+        symbol, price, 99.0, 101.0, 98.0, 99.5, price - 99.5, 0.5, 1_000_000, date(2026, 3, 2),
+        DataClass.SIMULATED, None,
+    )  # fmt: skip
 
 
 class Clock:

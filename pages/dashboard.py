@@ -9,6 +9,7 @@ from stockmon.alerts import AlertError, create_rule
 from stockmon.dashboard import (
     SPARKLINE_WINDOW,
     market_line,
+    pace_line,
     quotes_are_stale,
     scheduler_is_late,
 )
@@ -87,7 +88,7 @@ def draw_quotes() -> None:
     announce_alerts(snapshot.alert_counts(account.id))
     data = snapshot.for_picks(picks, ui.symbol_names())
     quotes = data.quotes
-    if ticker := ticker_html(quotes, now):
+    if ticker := ticker_html(quotes, now, zone):
         st.html(ticker)
 
     cycle = timedelta(seconds=settings.refresh_seconds)
@@ -99,6 +100,11 @@ def draw_quotes() -> None:
             f"The scheduler last ran {age_text(status.last_cycle_at, now)}: quotes are not "
             "being refreshed. Is it running?",
             icon=":material/schedule:",
+        )
+    elif waiting.all() and data.rejections:
+        st.warning(
+            "No stock of this list has a quote: the Price column says why for each.",
+            icon=":material/block:",
         )
     elif waiting.all():
         st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
@@ -113,6 +119,8 @@ def draw_quotes() -> None:
             icon=":material/schedule:",
         )
     st.caption(market_line(now, zone))
+    if pace := pace_line(status, now, zone):
+        st.caption(pace)
 
     previous = st.session_state.get("dashboard_prices", {})
     prices = data.prices()
@@ -146,6 +154,17 @@ def draw_quotes() -> None:
                 f"Last {SPARKLINE_WINDOW.total_seconds() / 3600:.0f} h", width="small", color="auto"
             ),
             "Company": st.column_config.TextColumn(width="medium"),
+            "Data": st.column_config.TextColumn(
+                help="What the price is: real-time, 15-min delayed, end of day or simulated, "
+                "as the quote provider's plan and answer say"
+            ),
+            "Price time": st.column_config.TextColumn(
+                help="When the price was made, where the provider says; Alpha Vantage's quote "
+                "gives only its trading day"
+            ),
+            "Updated": st.column_config.TextColumn(
+                help="When stockmon last fetched the quote, or why the last fetch failed"
+            ),
         },
     )
 
@@ -174,7 +193,9 @@ def draw_quotes() -> None:
         st.subheader("Positions")
         ui_positions.show_holdings(ui_positions.holdings_of(lots))
     st.caption(
-        f"Updated {clock_time(now, zone)} · refreshes every {settings.dashboard_refresh_seconds} s"
+        f"This page checked for new quotes at {clock_time(now, zone)} and checks every "
+        f"{settings.dashboard_refresh_seconds} s; how fresh each price is depends on the "
+        "provider, above."
     )
     st.download_button(
         "Download CSV",

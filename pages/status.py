@@ -7,21 +7,29 @@ import streamlit as st
 
 from stockmon import ui, ui_login
 from stockmon.charts import PLOTLY_CONFIG, spending_figure
+from stockmon.config import ProviderChoice
 from stockmon.dashboard import scheduler_is_late
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, clock_time, duration_text, escape_markdown
+from stockmon.presentation import (
+    age_text,
+    clock_time,
+    duration_text,
+    escape_markdown,
+    provider_label,
+)
 from stockmon.status import (
     request_cycle,
     retry_symbol,
     status_report,
     symbol_table,
-    tracked_symbols,
 )
 
 account = ui_login.require_account()
 settings = ui.settings()
 engine = ui.engine()
 zone = ui.timezone(account)
+# before the scheduler's first cycle says otherwise: the provider these settings choose
+budgeted = settings.effective_provider is not ProviderChoice.DEMO
 
 st.title("Status")
 st.caption("What the scheduler last wrote down about itself, refreshed with the dashboard.")
@@ -35,7 +43,7 @@ def live_status() -> None:
 
 def draw_status() -> None:
     now = utcnow()
-    report = status_report(engine, now)
+    report = status_report(engine, now, settings.symbols, budgeted)
     status = report.status
     if status.last_cycle_at is None:
         st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
@@ -45,7 +53,9 @@ def draw_status() -> None:
             icon=":material/schedule:",
         )
 
-    provider = ui.PROVIDER_LABELS.get(status.provider or "", status.provider or "—")
+    provider = provider_label(status.provider) if status.provider else "—"
+    if status.plan and status.provider != ProviderChoice.DEMO.value:
+        provider += f" {status.plan}"
     heartbeat, pace, budget = st.columns(3)
     heartbeat.metric(
         "Last cycle",
@@ -57,8 +67,9 @@ def draw_status() -> None:
     pace.metric(
         "Each symbol refreshed every",
         duration_text(interval) if interval else "—",
-        "of trading time" if status.market_hours else None,
+        "of trading time" if status.market_hours and interval else None,
         delta_color="off",
+        delta_arrow="off",
         help="The interval the scheduler paces each symbol at, with today's budget",
         border=True,
     )
@@ -70,28 +81,44 @@ def draw_status() -> None:
         spent = report.spending
         day_limit = f" / {status.per_day}" if status.per_day else ""
         budget.metric(
-            "Requests, last 24 h",
+            "Requests sent, last 24 h",
             f"{spent.last_day}{day_limit}",
-            f"{spent.last_minute} / {status.per_minute} in the last minute",
+            f"{spent.last_minute} / {status.per_minute} in the last 60 s",
             delta_color="off",
+            delta_arrow="off",
+            help="Requests sent in the rolling 24 hours and the rolling minute, against the "
+            "provider's limits; the cycle line below says how many each window has left",
             border=True,
         )
+    prices = status.data_class or "—"
     st.markdown(
-        f"**Provider** {escape_markdown(provider)} · **leader** "
+        f"**Provider** {escape_markdown(provider)} · **prices** {prices} · **leader** "
         f"`{status.leader or '—'}` · **version** {status.version or '—'}"
     )
     if status.last_cycle_at and status.last_cycle_summary:
         finished = clock_time(status.last_cycle_at, zone)
         st.caption(f"Last cycle, {finished}: {escape_markdown(status.last_cycle_summary)}")
     tracked = len(report.symbols)
-    if report.with_history < tracked:
+    if not tracked:
+        st.info(
+            "Nothing is tracked: no one has picked a stock and STOCKMON_SYMBOLS is empty, so "
+            "the scheduler sends no request. It fetches a stock as soon as someone picks it.",
+            icon=":material/bedtime:",
+        )
+    elif report.with_history < tracked:
         st.caption(
             f"Daily history for {report.with_history} of {tracked} tracked symbols so far: "
             "the scheduler fetches the rest within its share of the request budget."
         )
+    if report.rejected:
+        st.warning(
+            f"The provider rejects {report.rejected} of {tracked} tracked symbols: the State "
+            "column says why; they are tried again after a back-off.",
+            icon=":material/block:",
+        )
     if report.waiting:
         st.info(f"{report.waiting} of {tracked} tracked symbols wait for their first quote.")
-    elif (left := report.until_all_refreshed(now)) is not None:
+    elif tracked and (left := report.until_all_refreshed(now)) is not None:
         st.caption(
             f"All {tracked} tracked symbols refreshed once more within {duration_text(left)}"
             + (" of trading time" if status.market_hours else "")
@@ -116,7 +143,7 @@ live_status()
 
 if account.is_admin:
     st.subheader("Admin")
-    symbols = tracked_symbols(engine, utcnow())
+    symbols = status_report(engine, utcnow(), settings.symbols, budgeted).symbols
     left, right = st.columns(2)
     if left.button("Run a cycle now", icon=":material/play_arrow:"):
         request_cycle(engine, utcnow())

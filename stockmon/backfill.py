@@ -23,6 +23,7 @@ from stockmon.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Quote, Symbol
 from stockmon.providers.base import (
     BudgetExhausted,
     DailyBarData,
+    Paused,
     ProviderError,
     ProviderUnavailable,
     QuoteProvider,
@@ -125,7 +126,7 @@ class Backfill:
         for symbol in symbols:
             try:
                 low, high = self._provider.year_range(symbol)
-            except (BudgetExhausted, ProviderUnavailable) as refusal:
+            except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
                 log.info("52-week range waits: %s", redaction.redact(str(refusal))[:200])
                 return
             except ProviderError as error:  # tried again in a day; the bars' range stays
@@ -143,7 +144,7 @@ class Backfill:
         for symbol in symbols:
             try:
                 bars = self._provider.daily_history(symbol)
-            except (BudgetExhausted, ProviderUnavailable) as refusal:
+            except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
                 log.info("history backfill waits: %s", redaction.redact(str(refusal))[:200])
                 break
             except ProviderError as error:

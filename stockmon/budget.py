@@ -82,6 +82,17 @@ class RequestBudget:
         with self._engine.connect() as conn:
             return self._remaining(conn, now or self._now())
 
+    def left_by_window(self, now: datetime | None = None) -> tuple[int, int | None]:
+        """Requests left in the last minute's window and in the rolling 24 hours' (None: no
+        daily cap), each as if the other window did not exist; a block leaves none."""
+        now = now or self._now()
+        with self._engine.connect() as conn:
+            if self._blocked_until(conn, now) is not None:
+                return 0, 0 if self.limits.per_day else None
+            minute = self.limits.per_minute - self._count_since(conn, now - MINUTE)
+            day = self.limits.per_day - self._count_since(conn, now - DAY)
+        return max(minute, 0), max(day, 0) if self.limits.per_day else None
+
     def spent_since(self, since: datetime) -> int:
         with self._engine.connect() as conn:
             return self._count_since(conn, since)

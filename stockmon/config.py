@@ -28,6 +28,15 @@ class Registration(StrEnum):
     ALLOWLIST = "allowlist"  # e-mail addresses or domains in STOCKMON_REGISTRATION_ALLOWLIST
 
 
+class Entitlement(StrEnum):
+    """An Alpha Vantage premium key's quote entitlement; empty: none (the quote endpoints are
+    then updated at the end of each trading day)."""
+
+    NONE = ""
+    REALTIME = "realtime"
+    DELAYED = "delayed"
+
+
 class ProviderChoice(StrEnum):
     AUTO = "auto"
     ALPHAVANTAGE = "alphavantage"
@@ -54,6 +63,11 @@ class Settings(BaseSettings):
     )
     alpha_vantage_requests_per_day: int = Field(
         25, ge=0, alias="ALPHA_VANTAGE_REQUESTS_PER_DAY", description="0 means no daily cap"
+    )
+    alpha_vantage_entitlement: Entitlement = Field(
+        Entitlement.NONE,
+        alias="ALPHA_VANTAGE_ENTITLEMENT",
+        description="realtime or delayed (premium keys); empty: end-of-day quotes",
     )
     alpha_vantage_bulk_quotes: bool = Field(False, alias="ALPHA_VANTAGE_BULK_QUOTES")
     alpha_vantage_timeout_seconds: float = Field(10.0, gt=0, alias="ALPHA_VANTAGE_TIMEOUT_SECONDS")
@@ -130,6 +144,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alpha_vantage_entitlement", mode="before")
+    @classmethod
+    def _entitlement_words(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("cookie_key")
     @classmethod

@@ -73,8 +73,12 @@ def year_range_select(
 ) -> Select:
     """(symbol, year_low, year_high, days): the lowest low and highest high of each symbol's
     daily bars after ``since`` (and before ``before``), of ``symbols`` only if given, widened
-    by the provider's own 52-week range while the bars cover less than a year."""
-    bar, listing = DailyBar.__table__.c, Symbol.__table__.c
+    by the provider's own 52-week range while the bars cover less than a year.
+
+    A symbol has a 52-week range only once its daily history has arrived, the provider gave
+    its range, or its bars cover a year: the bars kept from today's quotes alone are the
+    day's range, not the year's."""
+    bar, listing, status = DailyBar.__table__.c, Symbol.__table__.c, FetchStatus.__table__.c
     conditions = [bar.day > since]
     if before is not None:
         conditions.append(bar.day < before)
@@ -94,9 +98,15 @@ def year_range_select(
     short = bars.c.days < FULL_YEAR_BARS
     low = case((short & (listing.year_low < bars.c.low), listing.year_low), else_=bars.c.low)
     high = case((short & (listing.year_high > bars.c.high), listing.year_high), else_=bars.c.high)
-    return select(
-        bars.c.symbol, low.label("year_low"), high.label("year_high"), bars.c.days
-    ).outerjoin_from(bars, Symbol, listing.symbol == bars.c.symbol)
+    known = (
+        status.history_loaded_at.is_not(None) | listing.year_low.is_not(None) | ~short
+    )
+    return (
+        select(bars.c.symbol, low.label("year_low"), high.label("year_high"), bars.c.days)
+        .outerjoin_from(bars, Symbol, listing.symbol == bars.c.symbol)
+        .outerjoin(FetchStatus, status.symbol == bars.c.symbol)
+        .where(known)
+    )
 
 
 def history_loaded(engine: Engine, symbols: Sequence[str]) -> set[str]:

@@ -12,7 +12,15 @@ from pandas.io.formats.style import Styler
 
 from stockmon.calendar import DEFAULT_MARKET, market
 from stockmon.daily import YearRange
-from stockmon.presentation import change_color, clock_time, day_time
+from stockmon.data_class import PRICES_PHRASE
+from stockmon.presentation import (
+    change_color,
+    clock_time,
+    day_time,
+    duration_text,
+    market_time_text,
+    provider_label,
+)
 from stockmon.queries import SchedulerStatus
 
 SPARKLINE_WINDOW = timedelta(hours=8)
@@ -23,9 +31,8 @@ PRICE_COLUMNS = ["Price", "Change", "Open", "Prev close", "High", "Low"]
 TABLE_FORMATS = dict.fromkeys(PRICE_COLUMNS, "{:,.2f}") | {
     "Change %": "{:+.2f}%",
     "Volume": "{:,.0f}",
-    "Company": None,  # the default, with its "—"
-    "Currency": None,
 }
+EMPTY = "—"  # every empty cell, on every page
 
 
 def scheduler_is_late(status: SchedulerStatus, now: datetime, cycle: timedelta) -> bool:
@@ -48,6 +55,33 @@ def quotes_are_stale(
     return now - newest > MISSED_INTERVALS * interval
 
 
+def pace_line(status: SchedulerStatus, now: datetime, zone: tzinfo) -> str | None:
+    """What the data allows, from what the scheduler published: "Alpha Vantage free plan:
+    end-of-day prices; each symbol refreshed about every 2 h 36 min of trading time · next:
+    AAPL in 40 min". None before the scheduler has published a cycle."""
+    if status.provider is None or status.last_cycle_at is None:
+        return None
+    line = provider_label(status.provider)
+    if status.plan and status.provider != "demo":
+        line += f" {status.plan}"
+    if status.data_class is not None:
+        line += f": {PRICES_PHRASE[status.data_class]}"
+    if status.tracked == 0:
+        return f"{line}; nothing tracked yet: pick a stock and the scheduler fetches it"
+    if status.refresh_interval:
+        trading = " of trading time" if status.market_hours else ""
+        about = "about " if status.market_hours else ""
+        line += f"; each symbol refreshed {about}every {duration_text(status.refresh_interval)}"
+        line += trading
+    if status.next_symbol and status.next_at:
+        wait = status.next_at - now
+        when = f"in {duration_text(wait)}" if wait.total_seconds() >= 1 else "now"
+        if wait > timedelta(hours=12):
+            when = day_time(status.next_at, zone)
+        line += f" · next: {status.next_symbol} {when}"
+    return line
+
+
 def market_line(now: datetime, zone: tzinfo) -> str:
     """'US market open · closes 16:00 EST', or when closed the last close and next open."""
     status = market(DEFAULT_MARKET).status(now)
@@ -68,6 +102,15 @@ class DashboardData:
     sparklines: dict[str, list[float]]
     problems: dict[str, str] = field(default_factory=dict)  # symbol: why its last fetch failed
     year_ranges: dict[str, YearRange] = field(default_factory=dict)  # from daily bars
+    rejections: dict[str, str] = field(default_factory=dict)  # symbol: why the provider refuses
+
+    def price_note(self, symbol: str) -> str:
+        """What the Price cell of a symbol without a quote says instead."""
+        if rejection := self.rejections.get(symbol):
+            return f"no quote: {rejection}"
+        if symbol in self.problems:
+            return "no quote yet: last try failed"
+        return "waiting for first quote"
 
     def table(self, zone: tzinfo) -> pd.DataFrame:
         """The quote table as shown: one row per pick, in pick order; what a phone shows
@@ -92,6 +135,11 @@ class DashboardData:
                 "High": q["high"],
                 "Low": q["low"],
                 "Volume": q["volume"],
+                "Data": q["data_class"],
+                "Price time": [
+                    market_time_text(t, d, zone)
+                    for t, d in zip(q["market_time"], q["latest_trading_day"], strict=True)
+                ],
                 "Updated": [
                     self._updated(s, t, zone)
                     for s, t in zip(q["symbol"], q["fetched_at"], strict=True)
@@ -114,16 +162,24 @@ class DashboardData:
         return clock_time(fetched_at, zone)
 
     def styled_table(self, zone: tzinfo, changed: Collection[str] = ()) -> Styler:
-        """Gains green, losses red, "—" where there is nothing yet; rows whose price changed
-        since the last refresh (``changed`` symbols) highlighted. Styled a column at a time:
-        it is redrawn at every refresh of every open dashboard."""
+        """Gains green, losses red, "—" in every empty cell, and in the Price cell of a symbol
+        without a quote the reason; rows whose price changed since the last refresh
+        (``changed`` symbols) highlighted. Styled a column at a time: it is redrawn at every
+        refresh of every open dashboard."""
         table = self.table(zone)
-        return table.style.format(TABLE_FORMATS, subset=list(TABLE_FORMATS), na_rep="—").apply(
+        styler = table.style.format(na_rep=EMPTY).format(
+            TABLE_FORMATS, subset=list(TABLE_FORMATS), na_rep=EMPTY
+        )
+        for row in table.index[table["Price"].isna()]:
+            note = self.price_note(table.at[row, "Symbol"])
+            styler = styler.format(lambda _value, note=note: note, subset=([row], ["Price"]))
+        return styler.apply(
             _cell_styles, axis=None, highlighted=table["Symbol"].isin(list(changed))
         )
 
     def table_csv(self, zone: tzinfo) -> str:
-        """The table as a CSV file: every column but the sparkline, numbers unrounded."""
+        """The table as a CSV file: every column but the sparkline, numbers unrounded, empty
+        cells empty."""
         return self.table(zone).drop(columns=["Trend"]).to_csv(index=False)
 
     def prices(self) -> dict[str, float]:

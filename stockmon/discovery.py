@@ -20,6 +20,7 @@ from stockmon.models import Symbol, SymbolSearch
 from stockmon.providers.base import (
     BudgetExhausted,
     Listing,
+    Paused,
     ProviderError,
     ProviderUnavailable,
     QuoteProvider,
@@ -66,6 +67,8 @@ def _search(provider: QuoteProvider, keywords: str) -> tuple[list[Listing], str 
         return provider.search(keywords), None
     except BudgetExhausted:
         return [], "No requests are left in the budget right now: try again later."
+    except Paused:
+        return [], "The quote provider asked to slow down for a moment: try again shortly."
     except ProviderUnavailable as refusal:
         reason = redaction.redact(str(refusal))[:200]
         return [], f"The quote provider refuses requests for now ({reason}): try again later."

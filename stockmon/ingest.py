@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -12,49 +12,43 @@ from sqlalchemy import Engine, Row, select
 from stockmon import __version__
 from stockmon.budget import Fence, RequestBudget
 from stockmon.calendar import ALWAYS_OPEN, Market, market, market_of
-from stockmon.config import SYMBOL_PATTERN
 from stockmon.db import upsert
 from stockmon.leadership import LeadershipLost
 from stockmon.models import (
+    DATA_CLASS,
     LAST_CYCLE_AT,
     LAST_CYCLE_SUMMARY,
     LIMIT_PER_DAY,
     LIMIT_PER_MINUTE,
     MARKET_HOURS,
+    NEXT_AT,
+    NEXT_SYMBOL,
     PROVIDER_NAME,
+    PROVIDER_PLAN,
     REFRESH_INTERVAL_SECONDS,
+    TRACKED,
     VERSION,
     FetchStatus,
     SchedulerState,
     Symbol,
-    WatchlistItem,
     utcnow,
 )
 from stockmon.pacing import Pacer, SymbolStatus
 from stockmon.pacing import start_of_day as day_start
 from stockmon.providers.base import (
+    BatchRefused,
     BudgetExhausted,
     ProviderError,
     ProviderUnavailable,
     QuoteData,
     QuoteProvider,
 )
+from stockmon.tracking import NOTHING_TRACKED, tracked_symbols
 from stockmon.writer import ResultWriter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "AMD", "NFLX", "DIS")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
-
-
-def symbols_to_track(engine: Engine, configured: Sequence[str]) -> list[str]:
-    """``configured`` symbols, then every user's picks, deduplicated; a default list when empty."""
-    with engine.connect() as conn:
-        picked = conn.execute(
-            select(WatchlistItem.symbol).distinct().order_by(WatchlistItem.symbol)
-        ).scalars()
-        symbols = [s for s in dict.fromkeys([*configured, *picked]) if SYMBOL_PATTERN.match(s)]
-    return symbols or list(DEFAULT_SYMBOLS)
 
 
 @dataclass
@@ -65,20 +59,36 @@ class CycleSummary:
     skipped_for_budget: int = 0
     not_due: int = 0
     backing_off: int = 0
-    budget_left: int | None = None  # None: the provider has no budget
+    left_this_minute: int | None = None  # requests left in the last minute's window
+    left_today: int | None = None  # in the rolling 24 hours'; None: no daily cap (or budget)
     blocked_until: datetime | None = None
     interval: timedelta | None = None  # trading time between two refreshes of a symbol
     slot: timedelta | None = None  # trading time between two paced requests
+    next_symbol: str | None = None  # the one the next paced request goes to
+    next_at: datetime | None = None  # when the pacing line allows that request
     alerts_fired: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def budget_left(self) -> int | None:
+        """Requests that may be sent now (None: the provider has no budget)."""
+        windows = [n for n in (self.left_this_minute, self.left_today) if n is not None]
+        return min(windows) if windows else None
+
     def log_line(self) -> str:
-        budget = "unlimited" if self.budget_left is None else str(self.budget_left)
+        if not self.tracked:
+            return f"cycle: {NOTHING_TRACKED}"
         line = (
             f"cycle: {self.fetched} fetched, {self.failed} failed, "
             f"{self.skipped_for_budget} skipped for budget, {self.not_due} not due, "
-            f"{self.backing_off} backing off, of {self.tracked} tracked; budget left {budget}"
+            f"{self.backing_off} backing off, of {self.tracked} tracked; "
         )
+        if self.left_this_minute is None:
+            line += "no request limits"
+        else:
+            line += f"requests left: {self.left_this_minute} in this minute"
+            if self.left_today is not None:
+                line += f", {self.left_today} in the last 24 h"
         if self.interval is not None:
             line += f"; each symbol every {self.interval.total_seconds() / 60:.0f} trading min"
         if self.blocked_until is not None:
@@ -86,11 +96,6 @@ class CycleSummary:
         if self.alerts_fired:
             line += f"; {self.alerts_fired} alert{'s' * (self.alerts_fired != 1)} fired"
         return line
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class Refresher:
@@ -125,43 +130,71 @@ class Refresher:
         self._cycle = cycle
         self._market_hours = market_hours
         self.on_alerts = on_alerts
+        self._idle = False  # said that nothing is tracked (said once, until that changes)
+
+    def tracked(self) -> list[str]:
+        """The symbols this scheduler fetches (the one rule, ``tracking``)."""
+        return tracked_symbols(self.engine, self._configured, budgeted=self.budget is not None)
 
     def run_cycle(self, pace: bool = True) -> CycleSummary:
         """Refresh the due symbols, stalest first, within the budget.
 
         ``pace=False`` ignores trading hours and the even spread, and refreshes every symbol
-        the budget allows right now (``scheduler.py --once``). Raises ``LeadershipLost`` when
-        the lease is gone: nothing more is sent or written.
+        the budget allows right now (``scheduler.py --once``). A batch size the provider
+        refuses midway is planned again at once at its new size. Raises ``LeadershipLost``
+        when the lease is gone: nothing more is sent or written.
         """
         now = self._now()
-        symbols = symbols_to_track(self.engine, self._configured)
-        statuses = self._load_statuses(symbols)
+        symbols = self.tracked()
         summary = CycleSummary(tracked=len(symbols))
+        if not symbols and not self._idle:
+            log.info(NOTHING_TRACKED)
+        self._idle = not symbols
         markets = self._markets(symbols) if self.budget is not None and pace else None
-        to_fetch = self._choose(symbols, statuses, now, markets, summary)
+        for _plan in range(2):
+            statuses = self._load_statuses(symbols)
+            to_fetch = self._choose(symbols, statuses, now, markets, summary)
+            writer = ResultWriter(
+                self.engine,
+                statuses,
+                summary.interval,
+                summary.slot,
+                self._fence,
+                markets,
+                now=self._now,
+                on_alerts=self.on_alerts,
+            )
+            refused = self._fetch(to_fetch, writer, summary)
+            writer.flush()
+            summary.alerts_fired += writer.alerts_fired
+            if not refused:
+                break
+        if self.budget is not None:
+            summary.left_this_minute, summary.left_today = self.budget.left_by_window()
+            if markets is not None:
+                self._plan_next(symbols, markets, to_fetch, summary)
+        self._record_cycle(summary)
+        return summary
 
-        batch_size = self._provider.batch_size
-        writer = ResultWriter(
-            self.engine,
-            statuses,
-            summary.interval,
-            summary.slot,
-            self._fence,
-            markets,
-            now=self._now,
-            on_alerts=self.on_alerts,
-        )
-        for position, batch in enumerate(_chunks(to_fetch, batch_size)):
+    def _fetch(self, to_fetch: Sequence[str], writer: ResultWriter, summary: CycleSummary) -> bool:
+        """Fetch ``to_fetch`` a batch at a time into ``writer``; True when the provider
+        refused its batch size (the rest waits for a new plan, nothing is counted for it)."""
+        position = 0
+        while position < len(to_fetch):
+            batch = to_fetch[position : position + self._provider.batch_size]
             try:
                 results = self._provider.fetch(batch)
+            except BatchRefused as refusal:
+                log.info("%s: %s", self._provider.name, refusal)
+                return True
             except BudgetExhausted:
-                summary.skipped_for_budget += len(to_fetch) - position * batch_size
+                summary.skipped_for_budget += len(to_fetch) - position
                 break
             except ProviderUnavailable as refusal:
                 summary.blocked_until = self._now() + refusal.retry_after
                 assert self.budget is not None  # only rate-limited providers refuse
                 self.budget.block(summary.blocked_until)
-                summary.skipped_for_budget += len(to_fetch) - position * batch_size
+                summary.skipped_for_budget += len(to_fetch) - position
                 log.warning("%s: %s", self._provider.name, refusal)
                 break
             except ProviderError as error:
@@ -181,13 +214,34 @@ class Refresher:
                     summary.failed += 1
                     summary.errors[symbol] = str(result)
                 writer.add(symbol, result, attempted_at)
-        writer.flush()
-        summary.alerts_fired = writer.alerts_fired
+            position += len(batch)
+        return False
 
-        if self.budget is not None:
-            summary.budget_left = self.budget.remaining()
-        self._record_cycle(summary)
-        return summary
+    def _plan_next(
+        self,
+        symbols: Sequence[str],
+        markets: Mapping[str, Market],
+        fetched: Sequence[str],
+        summary: CycleSummary,
+    ) -> None:
+        """Which symbol the next paced request goes to, and when the pacing line allows it:
+        what the dashboard tells people about the pace of their quotes."""
+        assert self.budget is not None
+        now = self._now()
+        statuses = self._load_statuses(symbols)
+        states = {s: _status_of(row) for s, row in statuses.items()}
+        pacer = Pacer(self.budget.limits, self._provider.batch_size)
+        due = pacer.plan(symbols, markets, states, now, 0).due
+        resting = sorted(  # nothing due (markets closed): the stalest comes first when they open
+            (s for s in symbols if not states.get(s, SymbolStatus()).backing_off(now)),
+            key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s),
+        )
+        upcoming = [s for s in due if s not in fetched] or due or resting
+        if not upcoming:
+            return
+        summary.next_symbol = upcoming[0]
+        spent = self.budget.spent_since(day_start(now))
+        summary.next_at = pacer.next_slot(symbols, markets, markets[upcoming[0]], now, spent)
 
     def _choose(
         self,
@@ -201,10 +255,7 @@ class Refresher:
 
         ``markets`` (each symbol's exchange) when the budget is paced over trading time.
         """
-        states = {
-            s: SymbolStatus(row.last_attempt_at, row.last_success_at, row.retry_after)
-            for s, row in statuses.items()
-        }
+        states = {s: _status_of(row) for s, row in statuses.items()}
         if self.budget is None or markets is None:
             due = [s for s in symbols if not states.get(s, SymbolStatus()).backing_off(now)]
             summary.backing_off = len(symbols) - len(due)
@@ -257,6 +308,11 @@ class Refresher:
             VERSION: __version__,
             LIMIT_PER_MINUTE: str(limits.per_minute) if limits else "",
             LIMIT_PER_DAY: str(limits.per_day) if limits and limits.per_day else "",
+            PROVIDER_PLAN: self._provider.plan,
+            DATA_CLASS: self._provider.data_class.value,
+            NEXT_SYMBOL: summary.next_symbol or "",
+            NEXT_AT: summary.next_at.isoformat() if summary.next_at else "",
+            TRACKED: str(summary.tracked),
         }
         rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
         with self.engine.begin() as conn:
@@ -265,7 +321,13 @@ class Refresher:
             upsert(conn, SchedulerState.__table__, rows, keys=["key"])
 
     def _load_statuses(self, symbols: Sequence[str]) -> dict[str, Row]:
+        if not symbols:
+            return {}
         table = FetchStatus.__table__
         with self.engine.connect() as conn:
             rows = conn.execute(select(table).where(table.c.symbol.in_(symbols)))
             return {row.symbol: row for row in rows}
+
+
+def _status_of(row: Row) -> SymbolStatus:
+    return SymbolStatus(row.last_attempt_at, row.last_success_at, row.retry_after)

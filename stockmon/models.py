@@ -37,6 +37,12 @@ class Quote(SQLModel, table=True):
     volume: int | None = Field(None, sa_type=BigInteger)
     latest_trading_day: date | None = None
     fetched_at: datetime
+    data_class: str | None = Field(
+        None, max_length=16, description="real-time, 15-min delayed, end of day, simulated"
+    )
+    market_time: datetime | None = Field(
+        None, description="when the price was made, where the provider says (else only the day)"
+    )
 
 
 class PriceHistory(SQLModel, table=True):
@@ -103,6 +109,9 @@ class FetchStatus(SQLModel, table=True):
     last_attempt_at: datetime | None = None
     last_success_at: datetime | None = None
     last_error: str | None = Field(None, max_length=500)
+    rejection: str | None = Field(
+        None, max_length=100, description="why the provider rejects the symbol (latest answer)"
+    )
     consecutive_failures: int = 0
     retry_after: datetime | None = Field(None, description="no attempt before this time")
     history_attempt_at: datetime | None = Field(None, description="last daily-history backfill")
@@ -188,6 +197,11 @@ LEADER = "scheduler.leader"
 VERSION = "scheduler.version"
 LIMIT_PER_MINUTE = "scheduler.limit_per_minute"  # the provider's limits it paces by; "" none
 LIMIT_PER_DAY = "scheduler.limit_per_day"
+PROVIDER_PLAN = "scheduler.provider_plan"  # "free plan", "premium plan", "offline demo market"
+DATA_CLASS = "scheduler.data_class"  # what the plan's quotes are (stockmon.data_class)
+NEXT_SYMBOL = "scheduler.next_symbol"  # the symbol the next paced request goes to; "" none
+NEXT_AT = "scheduler.next_at"  # about when (ISO 8601, UTC); "" unknown
+TRACKED = "scheduler.tracked"  # how many symbols the last cycle tracked
 # written by the app for an admin: the leading scheduler runs a cycle at once when it sees a
 # request newer than its last one
 CYCLE_REQUESTED_AT = "app.cycle_requested_at"

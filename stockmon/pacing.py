@@ -134,6 +134,30 @@ class Pacer:
             [s for _, s in due], slots, frozenset(free), not_due, backing_off, interval, slot
         )
 
+    def next_slot(
+        self,
+        symbols: Sequence[str],
+        markets: Mapping[str, Market],
+        market: Market,
+        now: datetime,
+        spent_today: int,
+    ) -> datetime | None:
+        """About when the pacing line allows one request beyond ``spent_today``, for a symbol
+        trading on ``market`` (None: past the calendar's horizon). The line counts trading
+        time summed over ``symbols``; the wait is spread over them as if they all traded."""
+        if not market.is_open(now):
+            return market.next_open(now)
+        if not self.limits.per_day:
+            return now
+        elapsed, whole = self._day_shares(symbols, markets, now)
+        needed = whole * (spent_today / self.limits.per_day)
+        if needed <= elapsed:
+            return now
+        if needed >= whole:  # today's share is spent: the next UTC day's trading
+            tomorrow = start_of_day(now) + timedelta(days=1)
+            return market.next_open(tomorrow) if not market.is_open(tomorrow) else tomorrow
+        return market.after_trading(now, (needed - elapsed) / len(symbols))
+
     def interval(
         self, symbols: Sequence[str], markets: Mapping[str, Market], now: datetime
     ) -> timedelta | None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 
 import pandas as pd
 
+PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market"}
 GAIN = "#16a34a"
 LOSS = "#dc2626"
 FLAT = "#64748b"
@@ -64,6 +65,21 @@ def duration_text(span: timedelta) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+def provider_label(name: str) -> str:
+    """'Alpha Vantage' for 'alphavantage': a provider as people know it."""
+    return PROVIDER_LABELS.get(name, name)
+
+
+def market_time_text(moment: datetime | None, day: date | None, zone: tzinfo) -> str | None:
+    """When a price was made: 'Mon 15:59 EST' where the provider says, else its trading day
+    alone ('Mon 2 Mar, no time given'); None when neither is known."""
+    if moment is not None and not pd.isna(moment):
+        return day_time(moment, zone)
+    if day is not None and not pd.isna(day):
+        return f"{day:%a} {day.day} {day:%b}, no time given"
+    return None
+
+
 def clock_time(moment: datetime, zone: tzinfo) -> str:
     """'15:04:05 CET': a time of today in the person's zone, labelled."""
     return moment.astimezone(zone).strftime("%H:%M:%S %Z")
@@ -74,8 +90,9 @@ def day_time(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%a %H:%M %Z")
 
 
-def ticker_html(quotes: pd.DataFrame, now: datetime) -> str:
-    """A scrolling ticker line (symbol, price, arrow and change %) for the quoted rows.
+def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
+    """A scrolling ticker line (symbol, price, arrow and change %) for the quoted rows; each
+    item's tooltip says what its price is and when it was made.
 
     Each refresh draws the ticker anew, which restarts its animation; starting it at the phase
     the wall clock gives (a negative delay) makes it scroll on as if it had never stopped. The
@@ -84,8 +101,11 @@ def ticker_html(quotes: pd.DataFrame, now: datetime) -> str:
     for row in quotes.dropna(subset=["price"]).itertuples():
         arrow = {"up": "▲", "down": "▼", "flat": "■"}[direction(row.change)]
         percent = 0.0 if pd.isna(row.change_percent) else row.change_percent
+        what = [str(row.symbol), row.data_class if isinstance(row.data_class, str) else ""]
+        what.append(market_time_text(row.market_time, row.latest_trading_day, zone) or "")
+        tooltip = escape(" · ".join(part for part in what if part), quote=True)
         items.append(
-            f'<span class="stockmon-tick stockmon-{direction(row.change)}">'
+            f'<span class="stockmon-tick stockmon-{direction(row.change)}" title="{tooltip}">'
             f"<b>{escape(str(row.symbol))}</b> {row.price:,.2f} "
             f"{arrow} {percent:+.2f}%</span>"
         )

@@ -16,15 +16,21 @@ from sqlalchemy import Connection, Engine, ScalarSelect, Select, bindparam, func
 from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from stockmon.data_class import DataClass, data_class_of
 from stockmon.models import (
+    DATA_CLASS,
     LAST_CYCLE_AT,
     LAST_CYCLE_SUMMARY,
     LEADER,
     LIMIT_PER_DAY,
     LIMIT_PER_MINUTE,
     MARKET_HOURS,
+    NEXT_AT,
+    NEXT_SYMBOL,
     PROVIDER_NAME,
+    PROVIDER_PLAN,
     REFRESH_INTERVAL_SECONDS,
+    TRACKED,
     VERSION,
     FetchStatus,
     PriceHistory,
@@ -35,7 +41,7 @@ from stockmon.models import (
 
 QUOTE_COLUMNS = [
     "symbol", "name", "currency", "price", "change", "change_percent", "open", "previous_close",
-    "high", "low", "volume", "latest_trading_day", "fetched_at",
+    "high", "low", "volume", "latest_trading_day", "fetched_at", "data_class", "market_time",
 ]  # fmt: skip
 _LISTING_COLUMNS = ("name", "currency")
 
@@ -89,6 +95,7 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
         frame[name] = frame[name].astype("float64")
     frame["name"] = frame["name"].fillna("")
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
+    frame["market_time"] = pd.to_datetime(frame["market_time"], utc=True)
     return frame
 
 
@@ -99,6 +106,15 @@ def fetch_problems(engine: Engine, symbols: Sequence[str] | None = None) -> dict
     )
     if symbols is not None:
         query = query.where(FetchStatus.symbol.in_(symbols))
+    with engine.connect() as conn:
+        return dict(conn.execute(query).all())
+
+
+def rejections(engine: Engine) -> dict[str, str]:
+    """Why the provider rejects each symbol whose latest answer was a rejection."""
+    query = select(FetchStatus.symbol, FetchStatus.rejection).where(
+        FetchStatus.rejection.is_not(None), FetchStatus.consecutive_failures > 0
+    )
     with engine.connect() as conn:
         return dict(conn.execute(query).all())
 
@@ -205,16 +221,29 @@ class SchedulerStatus:
     version: str | None = None
     per_minute: int | None = None  # the provider's request limits; None: none
     per_day: int | None = None
+    plan: str | None = None  # "free plan", "premium plan", "offline demo market"
+    data_class: DataClass | None = None  # what the plan's quotes are
+    next_symbol: str | None = None  # the symbol the next paced request goes to
+    next_at: datetime | None = None  # about when
+    tracked: int | None = None  # symbols the last cycle tracked
 
 
 _STATUS_KEYS = [
     LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS,
-    LEADER, VERSION, LIMIT_PER_MINUTE, LIMIT_PER_DAY,
+    LEADER, VERSION, LIMIT_PER_MINUTE, LIMIT_PER_DAY, PROVIDER_PLAN, DATA_CLASS, NEXT_SYMBOL,
+    NEXT_AT, TRACKED,
 ]  # fmt: skip
 
 
 def _count(value: str | None) -> int | None:
-    return int(value) if value else None
+    return int(value) if value and value.isdigit() else None
+
+
+def _moment(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def scheduler_status(engine: Engine) -> SchedulerStatus:
@@ -227,10 +256,9 @@ def scheduler_status(engine: Engine) -> SchedulerStatus:
                 )
             ).all()
         )
-    last = values.get(LAST_CYCLE_AT)
     interval = values.get(REFRESH_INTERVAL_SECONDS)
     return SchedulerStatus(
-        last_cycle_at=datetime.fromisoformat(last) if last else None,
+        last_cycle_at=_moment(values.get(LAST_CYCLE_AT)),
         last_cycle_summary=values.get(LAST_CYCLE_SUMMARY),
         provider=values.get(PROVIDER_NAME),
         refresh_interval=timedelta(seconds=float(interval)) if interval else None,
@@ -239,6 +267,11 @@ def scheduler_status(engine: Engine) -> SchedulerStatus:
         version=values.get(VERSION),
         per_minute=_count(values.get(LIMIT_PER_MINUTE)),
         per_day=_count(values.get(LIMIT_PER_DAY)),
+        plan=values.get(PROVIDER_PLAN) or None,
+        data_class=data_class_of(values.get(DATA_CLASS)),
+        next_symbol=values.get(NEXT_SYMBOL) or None,
+        next_at=_moment(values.get(NEXT_AT)),
+        tracked=_count(values.get(TRACKED)),
     )
 
 

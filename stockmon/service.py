@@ -27,7 +27,7 @@ from stockmon.config import ProviderChoice, Settings
 from stockmon.db import make_engine, upsert
 from stockmon.delivery import Deliverer
 from stockmon.discovery import answer_searches
-from stockmon.ingest import Refresher, symbols_to_track
+from stockmon.ingest import Refresher
 from stockmon.leadership import LeadershipLost, Lease
 from stockmon.models import CYCLE_REQUESTED_AT, LEADER, SchedulerState, utcnow
 from stockmon.providers import (
@@ -150,6 +150,8 @@ def run_cycle(worker: Worker, pace: bool) -> None:
     except Exception:  # the process must outlive any one cycle
         log.exception("cycle failed")
         return
+    if not summary.tracked:
+        return  # the refresher said so once
     line = summary.log_line()
     level = worker.cycle_log.level(line)
     log.log(level, line)
@@ -181,7 +183,7 @@ def backfill_history(worker: Worker) -> None:
     if not worker.lease.leading:
         return
     try:
-        worker.backfill.run(symbols_to_track(worker.engine, worker.settings.symbols))
+        worker.backfill.run(worker.refresher.tracked())
     except LeadershipLost as lost:
         log.warning("history backfill stopped: %s", lost)
     except SQLAlchemyError as error:

@@ -24,6 +24,7 @@ from stockmon.queries import (
     SchedulerStatus,
     fetch_problems,
     latest_quotes,
+    rejections,
     scheduler_status,
     sparklines,
 )
@@ -42,6 +43,7 @@ class MarketSnapshot:
     sparklines: dict[str, list[float]]
     problems: dict[str, str]
     status: SchedulerStatus
+    rejections: dict[str, str] = field(default_factory=dict)
     alerts: dict[int, AlertCounts] = field(default_factory=dict)
     year_ranges: dict[str, YearRange] = field(default_factory=dict)
 
@@ -56,6 +58,7 @@ class MarketSnapshot:
             quotes=quotes[QUOTE_COLUMNS],
             sparklines={s: self.sparklines.get(s, []) for s in picks},
             problems={s: self.problems[s] for s in picks if s in self.problems},
+            rejections={s: self.rejections[s] for s in picks if s in self.rejections},
             year_ranges={s: self.year_ranges[s] for s in picks if s in self.year_ranges},
         )
 
@@ -81,6 +84,7 @@ def take_snapshot(engine: Engine, now: datetime) -> MarketSnapshot:
         quotes=latest_quotes(engine, symbols).set_index("symbol"),
         sparklines=sparklines(engine, symbols, now - SPARKLINE_WINDOW, now, SPARKLINE_POINTS),
         problems=fetch_problems(engine),
+        rejections=rejections(engine),
         status=scheduler_status(engine),
         alerts={user: AlertCounts(int(unseen), int(new)) for user, unseen, new in counts},
         year_ranges=year_ranges(engine, now.date()),

@@ -8,6 +8,7 @@ settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from itertools import pairwise
@@ -16,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, literal, select, update
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from stockmon import tracking
 from stockmon.db import upsert
 from stockmon.models import (
     CYCLE_REQUESTED_AT,
@@ -23,13 +25,15 @@ from stockmon.models import (
     FetchStatus,
     SchedulerState,
     Symbol,
-    WatchlistItem,
 )
 from stockmon.queries import SchedulerStatus, scheduler_status
 
 SPENDING_WINDOW = timedelta(hours=24)
 SPENDING_BUCKETS = 48  # half-hour bars over the day
-RECENTLY_ATTEMPTED = timedelta(hours=24)
+RECORD_COLUMNS = [
+    "last_success_at", "last_attempt_at", "last_error", "failures", "retry_after",
+    "history_loaded_at", "history_error", "rejection",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,15 @@ class StatusReport:
 
     @property
     def waiting(self) -> int:
-        """Tracked symbols without a first successful fetch."""
-        return int(self.symbols["last_success_at"].isna().sum())
+        """Tracked symbols without a first successful fetch that the provider has not
+        rejected."""
+        never = self.symbols["last_success_at"].isna()
+        return int((never & self.symbols["rejection"].isna()).sum())
+
+    @property
+    def rejected(self) -> int:
+        """Tracked symbols whose latest answer was the provider's rejection."""
+        return int(self.symbols["rejection"].notna().sum())
 
     def until_all_refreshed(self, now: datetime) -> timedelta | None:
         """How long until every tracked symbol has been refreshed once more at the published
@@ -67,6 +78,15 @@ class StatusReport:
         return max(newest + interval - now, timedelta(0))
 
 
+def symbol_state(last_success: datetime | None, rejection: str | None, failures: int) -> str:
+    """One symbol's state in a few words: quoted, failing, rejected (and why), or waiting."""
+    if isinstance(rejection, str):
+        return f"rejected: {rejection}"
+    if pd.isna(last_success):
+        return "waiting for first quote"
+    return "failing, last quote kept" if failures else "quoted"
+
+
 def symbol_table(symbols: pd.DataFrame, now: datetime, zone: tzinfo) -> pd.DataFrame:
     """The fetch records as shown: times in ``zone``, "never" and "—" where there is none,
     a back-off only while it lasts."""
@@ -77,7 +97,16 @@ def symbol_table(symbols: pd.DataFrame, now: datetime, zone: tzinfo) -> pd.DataF
     return pd.DataFrame(
         {
             "Symbol": symbols["symbol"],
-            "Company": symbols["name"],
+            "State": [
+                symbol_state(success, rejection, failures)
+                for success, rejection, failures in zip(
+                    symbols["last_success_at"],
+                    symbols["rejection"],
+                    symbols["failures"],
+                    strict=True,
+                )
+            ],
+            "Company": symbols["name"].fillna("").replace("", "—"),
             "Last success": [shown(t, "never") for t in symbols["last_success_at"]],
             "Last attempt": [shown(t, "never") for t in symbols["last_attempt_at"]],
             "Last error": symbols["last_error"].fillna("").replace("", "—"),
@@ -125,55 +154,55 @@ def spending(engine: Engine, provider: str, now: datetime) -> Spending:
     )
 
 
-def tracked_symbols(engine: Engine, now: datetime) -> pd.DataFrame:
-    """What the scheduler tracks, with names and fetch records: every symbol on anyone's
-    list; while nobody has picked any, the symbols it fetched in the last day (its default
-    list)."""
+def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -> pd.DataFrame:
+    """What the scheduler tracks (``tracking``'s rule, with the scheduler's configured symbols
+    and whether its provider is budgeted), with names and fetch records, by symbol."""
+    symbols = sorted(tracking.tracked_symbols(engine, configured, budgeted))
     with engine.connect() as conn:
-        symbols = sorted(conn.execute(select(WatchlistItem.symbol).distinct()).scalars())
-        if not symbols:
-            symbols = sorted(
-                conn.execute(
-                    select(FetchStatus.symbol).where(
-                        FetchStatus.last_attempt_at > now - RECENTLY_ATTEMPTED
-                    )
-                ).scalars()
-            )
-        rows = conn.execute(
-            select(
-                Symbol.symbol,
-                Symbol.name,
-                FetchStatus.last_success_at,
-                FetchStatus.last_attempt_at,
-                FetchStatus.last_error,
-                FetchStatus.consecutive_failures,
-                FetchStatus.retry_after,
-                FetchStatus.history_loaded_at,
-                FetchStatus.history_error,
-            )
-            .select_from(Symbol)
-            .outerjoin(FetchStatus, FetchStatus.symbol == Symbol.symbol)
-            .where(Symbol.symbol.in_(symbols))
-            .order_by(Symbol.symbol)
-        ).all()
-    columns = [
-        "symbol", "name", "last_success_at", "last_attempt_at", "last_error", "failures",
-        "retry_after", "history_loaded_at", "history_error",
-    ]  # fmt: skip
-    table = pd.DataFrame(rows, columns=columns)
+        names = dict(
+            conn.execute(select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(symbols)))
+        )
+        records = {
+            row["symbol"]: row
+            for row in conn.execute(
+                select(
+                    FetchStatus.symbol,
+                    FetchStatus.last_success_at,
+                    FetchStatus.last_attempt_at,
+                    FetchStatus.last_error,
+                    FetchStatus.consecutive_failures.label("failures"),
+                    FetchStatus.retry_after,
+                    FetchStatus.history_loaded_at,
+                    FetchStatus.history_error,
+                    FetchStatus.rejection,
+                ).where(FetchStatus.symbol.in_(symbols))
+            ).mappings()
+        }
+    table = pd.DataFrame(
+        [{**records.get(s, {}), "symbol": s, "name": names.get(s, "")} for s in symbols],
+        columns=["symbol", "name", *RECORD_COLUMNS],
+    )
     table["failures"] = table["failures"].fillna(0).astype(int)
     for column in ("last_success_at", "last_attempt_at", "retry_after", "history_loaded_at"):
         table[column] = pd.to_datetime(table[column], utc=True)
+    rejected = table["rejection"].notna() & (table["failures"] > 0)
+    table["rejection"] = table["rejection"].where(rejected, None)
     return table
 
 
-def status_report(engine: Engine, now: datetime) -> StatusReport:
+def status_report(
+    engine: Engine, now: datetime, configured: Sequence[str], budgeted: bool
+) -> StatusReport:
+    """The report of the scheduler that tracks ``configured`` symbols with a ``budgeted``
+    provider (what it published, once it has)."""
     status = scheduler_status(engine)
     limited = status.provider is not None and status.per_minute is not None
+    if status.provider is not None:
+        budgeted = limited
     return StatusReport(
         status=status,
         spending=spending(engine, status.provider, now) if limited else None,
-        symbols=tracked_symbols(engine, now),
+        symbols=tracked_symbols(engine, configured, budgeted),
     )
 
 

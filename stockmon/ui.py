@@ -28,14 +28,13 @@ from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.dashboard import scheduler_is_late
 from stockmon.db import make_engine
 from stockmon.models import utcnow
-from stockmon.presentation import age_text
+from stockmon.presentation import age_text, provider_label
 from stockmon.queries import SchedulerStatus, catalog
 from stockmon.schema import prepare_database
 from stockmon.snapshot import MarketSnapshot, take_snapshot
 from stockmon.watchlists import ListInfo
 
 ICON = Path(__file__).parent / "assets" / "icon.png"
-PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market (simulated)"}
 
 PAGES = {
     "dashboard": "pages/dashboard.py",
@@ -222,7 +221,12 @@ def scheduler_caption() -> None:
 def _scheduler_lines(status: SchedulerStatus) -> None:
     # what the scheduler last reported using; before its first cycle, what it will use
     provider = status.provider or settings().effective_provider.value
-    st.caption(f"Quotes: {PROVIDER_LABELS.get(provider, provider)}")
+    source = provider_label(provider)
+    if status.plan and provider != ProviderChoice.DEMO.value:
+        source += f" {status.plan}"
+    if status.data_class is not None:
+        source += f" · {status.data_class} prices"
+    st.caption(f"Quotes: {source}")
     if provider == ProviderChoice.DEMO.value:
         st.caption("Set ALPHA_VANTAGE_API_KEY for real quotes.")
     now = utcnow()

@@ -56,6 +56,7 @@ class ResultWriter:
             "last_attempt_at": attempted_at,
             "last_success_at": previous.last_success_at if previous else None,
             "last_error": None,
+            "rejection": None,
             "consecutive_failures": 0,
             "retry_after": None,
         }
@@ -74,6 +75,7 @@ class ResultWriter:
             failures = (previous.consecutive_failures if previous else 0) + 1
             if isinstance(result, SymbolRejected):
                 retry_at = attempted_at + (result.backoff or backoff(failures, REJECTED_BACKOFF))
+                status["rejection"] = result.reason[:100]
             else:
                 answered_before = status["last_success_at"] is not None
                 retry_at = self._retry_at(symbol, attempted_at, failures, answered_before)

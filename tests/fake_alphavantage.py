@@ -4,8 +4,9 @@ Each symbol answers a quote unless a behaviour is scripted for it (``server.scri
 name or a list of names used one request at a time, the last one repeating) or for every
 request (``server.default``). ``failure_rate`` turns that share of answers into HTTP 500 (seeded).
 The server counts what it really received: ``requests`` (the parameters) and ``received``
-(arrival time, API key, function, symbol). Behaviours are in
-``BEHAVIOURS``.
+(arrival time, API key, function, symbol, entitlement). Behaviours are in ``BEHAVIOURS``.
+A quote asked with ``entitlement=delayed`` is answered under Alpha Vantage's decorated key,
+``"Global Quote - DATA DELAYED BY 15 MINUTES"``.
 """
 
 from __future__ import annotations
@@ -154,12 +155,16 @@ BEHAVIOURS = (
 )  # fmt: skip
 
 
+DELAYED_QUOTE_KEY = "Global Quote - DATA DELAYED BY 15 MINUTES"
+
+
 @dataclass
 class Received:
     at: float  # ``FakeAlphaVantage.now()`` on arrival
     key: str
     function: str
     symbol: str
+    entitlement: str = ""
 
 
 @dataclass
@@ -217,7 +222,8 @@ class FakeAlphaVantage:
         with self._lock:
             self.requests.append(params)
             key = params.get("apikey", "")
-            self.received.append(Received(self.now(), key, function, subject))
+            entitlement = params.get("entitlement", "")
+            self.received.append(Received(self.now(), key, function, subject, entitlement))
             behaviour = self.behaviour_for(subject)
             if self.failure_rate and self._fails_at_random(subject):
                 behaviour = "http500"
@@ -247,7 +253,10 @@ class FakeAlphaVantage:
             return self._global_quote(searched, behaviour, key)  # the same refusals
         if function != "GLOBAL_QUOTE" or not symbols[0]:
             return _json({"Error Message": INVALID_CALL})
-        return self._global_quote(symbols[0], behaviour, key)
+        status, content_type, body = self._global_quote(symbols[0], behaviour, key)
+        if entitlement == "delayed" and body.startswith(b'{"Global Quote":'):
+            body = body.replace(b'"Global Quote"', json.dumps(DELAYED_QUOTE_KEY).encode(), 1)
+        return status, content_type, body
 
     def _global_quote(self, symbol: str, behaviour: str, key: str) -> tuple[int, str, bytes]:
         price = self.prices.get(symbol, 112.13)

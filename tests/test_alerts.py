@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
+from stockmon.data_class import DataClass
 from stockmon.ingest import Refresher
 from stockmon.models import AlertEvent, AlertRule, utcnow
 from stockmon.providers import ProviderError, QuoteData
@@ -19,6 +20,8 @@ class ScriptedMarket:
     name = "scripted"
     rate_limited = False
     batch_size = 100
+    plan = "scripted market"
+    data_class = DataClass.SIMULATED
 
     def __init__(self) -> None:
         self.prices: dict[str, float] = {}
@@ -34,8 +37,9 @@ class ScriptedMarket:
         price = self.prices.get(symbol, 100.0)
         change = self.changes.get(symbol, 0.0)
         return QuoteData(
-            symbol, price, price, price, price, price, 0.0, change, 1000, date(2026, 3, 2)
-        )
+            symbol, price, price, price, price, price, 0.0, change, 1000, date(2026, 3, 2),
+            DataClass.SIMULATED, None,
+        )  # fmt: skip
 
 
 @pytest.fixture
@@ -192,6 +196,17 @@ def test_a_price_path_from_alpha_vantage_fires_exactly_the_crossings(
     assert len(fake_av.received) == len(path) + 1  # the 500 was retried once
 
 
+def history_arrived(engine, symbol: str) -> None:
+    """Mark ``symbol``'s daily history as fetched, as the scheduler's backfill does."""
+    from stockmon.models import FetchStatus
+
+    with engine.begin() as conn:
+        conn.execute(
+            FetchStatus.__table__.insert(),
+            {"symbol": symbol, "consecutive_failures": 0, "history_loaded_at": utcnow()},
+        )
+
+
 def test_52_week_rules_fire_near_the_high_and_low_of_the_daily_history(engine, user_id):
     from stockmon.db import upsert
     from stockmon.models import DailyBar
@@ -205,7 +220,9 @@ def test_52_week_rules_fire_near_the_high_and_low_of_the_daily_history(engine, u
     ]  # fmt: skip
     with engine.begin() as conn:  # the bar older than a year counts for nothing
         upsert(conn, DailyBar.__table__, bars, keys=["symbol", "day"])
-    create_rule(engine, user_id, "AAPL", "high_52w", 0)  # a new 52-week high
+    create_rule(engine, user_id, "AAPL", "high_52w", 0)
+    assert quote_arrives(engine, "AAPL", 950.0) == 0  # no history loaded: no 52-week range
+    history_arrived(engine, "AAPL")  # a new 52-week high
     create_rule(engine, user_id, "AAPL", "low_52w", 5)  # within 5 % of the low: 105
     assert quote_arrives(engine, "AAPL", 199.0) == 0
     assert quote_arrives(engine, "AAPL", 200.5) == 1  # the high

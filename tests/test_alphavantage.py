@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 
+from stockmon.data_class import DataClass
 from stockmon.providers import (
     AlphaVantageProvider,
+    BatchRefused,
     ProviderError,
     ProviderUnavailable,
     QuoteData,
@@ -51,6 +53,8 @@ def test_parses_all_ten_fields(fake_av):
         change_percent=-0.5852,
         volume=29062853,
         latest_trading_day=date(2018, 10, 5),
+        data_class=DataClass.END_OF_DAY,
+        market_time=None,
     )
     assert fake_av.requests[-1]["function"] == "GLOBAL_QUOTE"
 
@@ -144,9 +148,11 @@ def test_bulk_quotes_carry_many_symbols_and_report_the_missing(fake_av):
 def test_bulk_on_a_free_plan_switches_itself_off_and_says_so(fake_av, caplog):
     fake_av.script["AAPL"] = "premium_sample"
     provider = make(fake_av, bulk=True)
-    results = provider.fetch(["AAPL"])
-    assert isinstance(results["AAPL"], ProviderError)  # the sample rows are never returned
+    with pytest.raises(BatchRefused):  # the sample rows are never returned
+        provider.fetch(["AAPL", "MSFT"])
     assert provider.batch_size == 1
+    with pytest.raises(BatchRefused):  # a batch of the old size is refused, not half-answered
+        provider.fetch(["AAPL", "MSFT"])
     assert "ALPHA_VANTAGE_BULK_QUOTES=false" in caplog.text
     fake_av.script.clear()
     assert isinstance(provider.fetch(["AAPL"])["AAPL"], QuoteData)

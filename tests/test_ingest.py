@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from stockmon.budget import Limits
-from stockmon.ingest import DEFAULT_SYMBOLS, Refresher, symbols_to_track
+from stockmon.ingest import Refresher
 from stockmon.models import FetchStatus, PriceHistory, Quote, SchedulerState, User
 from stockmon.providers import DemoProvider
+from stockmon.tracking import DEMO_SYMBOLS, tracked_symbols
 from stockmon.watchlists import save_picks
 from tests.conftest import av_refresher
 
@@ -126,8 +127,9 @@ def test_writes_are_idempotent(engine, clock):
     assert history_count(engine) == 1
 
 
-def test_symbols_to_track_unions_configuration_and_every_users_picks(engine, clock):
-    assert symbols_to_track(engine, []) == list(DEFAULT_SYMBOLS)
+def test_tracked_symbols_union_configuration_and_every_users_picks(engine, clock):
+    assert tracked_symbols(engine, [], budgeted=False) == list(DEMO_SYMBOLS)
+    assert tracked_symbols(engine, [], budgeted=True) == []
     with Session(engine) as session:
         for name in ("ann", "bob"):
             session.add(
@@ -146,19 +148,21 @@ def test_symbols_to_track_unions_configuration_and_every_users_picks(engine, clo
         )
     for user_id, picks in ((ann, ["TSLA", "MSFT"]), (bob, ["MSFT", "GME"])):
         save_picks(engine, user_id, picks)
-    assert symbols_to_track(engine, ["MSFT", "AAPL"]) == ["MSFT", "AAPL", "GME", "TSLA"]
+    for budgeted in (True, False):
+        tracked = tracked_symbols(engine, ["MSFT", "AAPL"], budgeted)
+        assert tracked == ["MSFT", "AAPL", "GME", "TSLA"]
 
 
 def test_the_demo_market_fills_every_tracked_symbol_each_cycle(engine, clock):
     refresher = Refresher(engine, DemoProvider(seed=7, now=clock), None, [], now=clock)
     first = refresher.run_cycle()
-    assert first.fetched == len(DEFAULT_SYMBOLS) and first.budget_left is None
+    assert first.fetched == len(DEMO_SYMBOLS) and first.budget_left is None
     before = quotes(engine)
     clock.advance(seconds=60)
     refresher.run_cycle()
     after = quotes(engine)
-    assert any(after[s].price != before[s].price for s in DEFAULT_SYMBOLS)
-    assert history_count(engine) == 2 * len(DEFAULT_SYMBOLS)
+    assert any(after[s].price != before[s].price for s in DEMO_SYMBOLS)
+    assert history_count(engine) == 2 * len(DEMO_SYMBOLS)
 
 
 def test_history_points_follow_fetch_times(engine, fake_av, clock):

@@ -8,9 +8,9 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from stockmon import accounts
-from stockmon.ingest import symbols_to_track
 from stockmon.limits import set_tracking_limits
 from stockmon.schema import MIGRATIONS_DIR, migrate
+from stockmon.tracking import tracked_symbols
 from stockmon.watchlists import (
     FIRST_LIST_NAME,
     MAX_LISTS,
@@ -105,11 +105,11 @@ def test_the_scheduler_tracks_the_union_of_every_list(engine, ann, bob):
     save_picks(engine, ann.id, ["AAPL", "MSFT"], tech.id)
     save_picks(engine, ann.id, ["TSLA", "AAPL"], cars.id)
     save_picks(engine, bob.id, ["KO"])
-    assert symbols_to_track(engine, []) == ["AAPL", "KO", "MSFT", "TSLA"]
+    assert tracked_symbols(engine, [], budgeted=True) == ["AAPL", "KO", "MSFT", "TSLA"]
     delete_list(engine, ann.id, cars.id)
-    assert symbols_to_track(engine, []) == ["AAPL", "KO", "MSFT"]
+    assert tracked_symbols(engine, [], budgeted=True) == ["AAPL", "KO", "MSFT"]
     accounts.remove_user(engine, "bob")
-    assert symbols_to_track(engine, []) == ["AAPL", "MSFT"]
+    assert tracked_symbols(engine, [], budgeted=True) == ["AAPL", "MSFT"]
 
 
 def test_caps_count_every_list_of_a_person(engine, ann, bob):

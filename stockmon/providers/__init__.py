@@ -5,6 +5,7 @@ from __future__ import annotations
 from stockmon.config import ProviderChoice, Settings
 from stockmon.providers.alphavantage import AlphaVantageProvider
 from stockmon.providers.base import (
+    BatchRefused,
     FetchResult,
     ProviderError,
     ProviderUnavailable,
@@ -19,6 +20,7 @@ from stockmon.providers.demo import DemoProvider
 
 __all__ = [
     "AlphaVantageProvider",
+    "BatchRefused",
     "DemoProvider",
     "FetchResult",
     "ProviderError",
@@ -48,6 +50,8 @@ def make_provider(settings: Settings, gate: RequestGate = no_gate) -> QuoteProvi
         settings.alpha_vantage_base_url,
         gate=gate,
         timeout=settings.alpha_vantage_timeout_seconds,
+        entitlement=settings.alpha_vantage_entitlement,
+        daily_cap=bool(settings.alpha_vantage_requests_per_day),
         bulk=settings.alpha_vantage_bulk_quotes,
         min_request_interval=settings.alpha_vantage_min_request_interval,
         retries=0 if settings.alpha_vantage_requests_per_day else 1,

@@ -21,21 +21,27 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from stockmon import redaction
+from stockmon.config import Entitlement
+from stockmon.data_class import DataClass
 from stockmon.providers.answers import (
     BULK_FUNCTION,
     DAILY_FUNCTION,
+    ENTITLED_CLASS,
     OVERVIEW_FUNCTION,
     SEARCH_FUNCTION,
     FeatureUnavailable,
     parse_bulk_quotes,
     parse_global_quote,
     parse_symbol_search,
+    raise_for_burst,
 )
 from stockmon.providers.base import (
+    BatchRefused,
     BudgetExhausted,
     DailyBarData,
     FetchResult,
     Listing,
+    Paused,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -47,6 +53,7 @@ from stockmon.providers.series import parse_daily_series, parse_year_range
 log = logging.getLogger(__name__)
 
 BULK_MAX_SYMBOLS = 100
+QUOTE_FUNCTION = "GLOBAL_QUOTE"
 TOO_MANY_REQUESTS_BACKOFF = timedelta(minutes=1)  # a 429 without a usable Retry-After
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -89,6 +96,8 @@ class AlphaVantageProvider:
         *,
         gate: RequestGate = no_gate,
         timeout: float = 10.0,
+        entitlement: Entitlement = Entitlement.NONE,
+        daily_cap: bool = True,
         bulk: bool = False,
         min_request_interval: float = 1.0,
         retries: int = 1,
@@ -99,6 +108,8 @@ class AlphaVantageProvider:
         self._key = api_key
         self._base_url = base_url
         self._timeout = timeout
+        self._entitlement = entitlement
+        self._daily_cap = daily_cap
         self._bulk = bulk
         self._min_interval = min_request_interval
         self._retries = retries
@@ -106,6 +117,7 @@ class AlphaVantageProvider:
         self._sleep = sleep
         self._monotonic = monotonic
         self._last_request: float | None = None
+        self._paused_until = -float("inf")  # a burst answer's pause, on ``monotonic``
         self._one_at_a_time = threading.Lock()  # spacing holds across the scheduler's threads
         self._session = requests.Session()
         adapter = GatedAdapter(gate)
@@ -117,6 +129,23 @@ class AlphaVantageProvider:
     def batch_size(self) -> int:
         return BULK_MAX_SYMBOLS if self._bulk else 1
 
+    @property
+    def plan(self) -> str:
+        """A key with an entitlement or without a daily cap is a premium one."""
+        if self._entitlement is Entitlement.NONE and self._daily_cap:
+            return "free plan"
+        return "premium plan"
+
+    @property
+    def data_class(self) -> DataClass:
+        return ENTITLED_CLASS[self._entitlement]
+
+    def _quote_arguments(self, **arguments: str) -> dict[str, str]:
+        """A quote request's parameters: the entitlement goes with every one that has it."""
+        if self._entitlement is not Entitlement.NONE:
+            arguments["entitlement"] = self._entitlement.value
+        return arguments
+
     def close(self) -> None:
         self._session.close()
 
@@ -124,10 +153,11 @@ class AlphaVantageProvider:
         if self._bulk:
             return self._fetch_bulk(symbols)
         if len(symbols) != 1:
-            raise ValueError("GLOBAL_QUOTE takes one symbol a request")
+            raise BatchRefused(f"{QUOTE_FUNCTION} takes one symbol a request")
         symbol = symbols[0]
         try:
-            return {symbol: parse_global_quote(symbol, self._get("GLOBAL_QUOTE", symbol=symbol))}
+            answer = self._get(QUOTE_FUNCTION, **self._quote_arguments(symbol=symbol))
+            return {symbol: parse_global_quote(symbol, answer, self._entitlement)}
         except ProviderUnavailable:
             raise
         except ProviderError as error:
@@ -135,18 +165,18 @@ class AlphaVantageProvider:
 
     def _fetch_bulk(self, symbols: Sequence[str]) -> dict[str, FetchResult]:
         try:
-            answer = self._get(BULK_FUNCTION, symbol=",".join(symbols))
-            return parse_bulk_quotes(list(symbols), answer)
+            answer = self._get(BULK_FUNCTION, **self._quote_arguments(symbol=",".join(symbols)))
+            return parse_bulk_quotes(list(symbols), answer, self._entitlement)
         except FeatureUnavailable as refusal:
-            # The plan has no bulk quotes: go on one symbol a request, and say so loudly.
+            # The plan has no bulk quotes: go on one symbol a request, and say so once.
             self._bulk = False
-            log.error(
-                "REALTIME_BULK_QUOTES %s; switched to GLOBAL_QUOTE. "
-                "Set ALPHA_VANTAGE_BULK_QUOTES=false to silence this.",
+            log.warning(
+                "%s %s; switched to %s. Set ALPHA_VANTAGE_BULK_QUOTES=false to silence this.",
+                BULK_FUNCTION,
                 refusal,
+                QUOTE_FUNCTION,
             )
-            failure = ProviderError("bulk quotes unavailable on this plan; retrying one by one")
-            return dict.fromkeys(symbols, failure)
+            raise BatchRefused("bulk quotes are not on this plan: one symbol a request") from None
         except ProviderUnavailable:
             raise
         except ProviderError as error:
@@ -172,6 +202,9 @@ class AlphaVantageProvider:
                 return self._get_once(params)
             except _Retryable as error:
                 failure = error.args[0]
+            except Paused as pause:  # whichever request comes next waits
+                self._paused_until = self._monotonic() + pause.pause.total_seconds()
+                raise
             except BudgetExhausted:
                 if not attempt:
                     raise
@@ -179,6 +212,13 @@ class AlphaVantageProvider:
         raise ProviderError(failure)
 
     def _get_once(self, params: dict[str, str]) -> dict[str, Any]:
+        """One answer's JSON object, classified far enough to raise ``Paused`` for a burst
+        answer whatever the function."""
+        body = self._send(params)
+        raise_for_burst(body)
+        return body
+
+    def _send(self, params: dict[str, str]) -> dict[str, Any]:
         try:
             with self._one_at_a_time:
                 self._space_requests()
@@ -209,12 +249,14 @@ class AlphaVantageProvider:
         return body
 
     def _space_requests(self) -> None:
+        """Wait out the spacing between requests and any pause a burst answer asked for."""
         now = self._monotonic()
+        earliest = self._paused_until
         if self._last_request is not None:
-            wait = self._last_request + self._min_interval - now
-            if wait > 0:
-                self._sleep(wait)
-                now += wait
+            earliest = max(earliest, self._last_request + self._min_interval)
+        if (wait := earliest - now) > 0:
+            self._sleep(wait)
+            now += wait
         self._last_request = now
 
 

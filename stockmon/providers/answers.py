@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from stockmon.config import normalize_symbol
+from stockmon.config import Entitlement, normalize_symbol
+from stockmon.data_class import DataClass
 from stockmon.providers.base import (
     Listing,
+    Paused,
     ProviderError,
     ProviderUnavailable,
     QuoteData,
@@ -55,7 +58,6 @@ PREMIUM_BACKOFF = timedelta(hours=24)
 RATE_LIMITS = {
     AnswerClass.PER_MINUTE_LIMIT,
     AnswerClass.DAILY_LIMIT,
-    AnswerClass.BURST_LIMIT,
     AnswerClass.UNKNOWN_LIMIT,
 }
 MISSING_FROM_BULK_BACKOFF = timedelta(hours=24)
@@ -65,6 +67,29 @@ DAILY_FUNCTION = "TIME_SERIES_DAILY"
 DAILY_KEY = "Time Series (Daily)"
 OVERVIEW_FUNCTION = "OVERVIEW"
 MESSAGE_KEYS = ("Note", "Information", "Error Message")
+QUOTE_KEY = "Global Quote"  # also "Global Quote - DATA DELAYED BY 15 MINUTES" and the like
+EASTERN = ZoneInfo("America/New_York")  # the zone of Alpha Vantage's timestamps
+
+# What a quote is when the answer does not say otherwise: without an entitlement the quote
+# endpoints are updated at the end of each trading day.
+ENTITLED_CLASS = {
+    Entitlement.NONE: DataClass.END_OF_DAY,
+    Entitlement.REALTIME: DataClass.REAL_TIME,
+    Entitlement.DELAYED: DataClass.DELAYED,
+}
+
+
+def quote_key(body: Mapping[str, Any]) -> str | None:
+    """The key a GLOBAL_QUOTE answer carries its quote under, whatever its decoration."""
+    return next((key for key in body if str(key).startswith(QUOTE_KEY)), None)
+
+
+def data_class_of_answer(key: str, entitlement: Entitlement) -> DataClass:
+    """The class of a GLOBAL_QUOTE answer: what its key says ("DATA DELAYED BY 15 MINUTES"),
+    else what the entitlement asked for."""
+    if "delayed" in key.lower():
+        return DataClass.DELAYED
+    return ENTITLED_CLASS[entitlement]
 
 
 @dataclass(frozen=True)
@@ -123,7 +148,8 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
         if message.lower() != "success" or not isinstance(body.get("data"), list):
             return Answer(AnswerClass.MALFORMED, f"bulk answer without quotes: {message!r}")
         return Answer(AnswerClass.QUOTE)
-    fields = body.get("Global Quote")
+    key = quote_key(body)
+    fields = body.get(key) if key else None
     if not isinstance(fields, dict):
         return Answer(AnswerClass.MALFORMED, "'Global Quote' is not an object")
     if not fields:
@@ -132,7 +158,14 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
 
 
 def raise_for_refusal(answer: Answer) -> None:
-    """Raise for the classes that refuse the request rather than describe a symbol."""
+    """Raise for the classes that refuse the request rather than describe a symbol. A burst
+    answer fails this request only (``Paused``): the next one, for the next symbol due, is
+    sent after the pause."""
+    if answer.kind is AnswerClass.BURST_LIMIT:
+        raise Paused(
+            f"the provider asked to slow down (per-second burst): {answer.text}",
+            REFUSAL_BACKOFF[AnswerClass.BURST_LIMIT],
+        )
     if answer.kind in RATE_LIMITS:
         raise RateLimited(
             f"rate limit ({answer.kind}): {answer.text}", REFUSAL_BACKOFF[answer.kind]
@@ -142,6 +175,12 @@ def raise_for_refusal(answer: Answer) -> None:
             "the API key was rejected (check ALPHA_VANTAGE_API_KEY)",
             REFUSAL_BACKOFF[AnswerClass.INVALID_KEY],
         )
+
+
+def raise_for_burst(body: Mapping[str, Any]) -> None:
+    """Raise ``Paused`` when ``body`` is a per-second burst answer, whatever was asked."""
+    if (answer := classify(body)).kind is AnswerClass.BURST_LIMIT:
+        raise_for_refusal(answer)
 
 
 class FeatureUnavailable(ProviderUnavailable):
@@ -168,6 +207,17 @@ def _day(raw: Any) -> date:
     except ValueError:
         shown = redact(str(raw))[:40]
         raise ProviderError(f"latest trading day is not a date: {shown!r}") from None
+
+
+def _eastern_time(raw: Any) -> datetime | None:
+    """A bulk row's "2024-10-18 19:59:55.291" (US/Eastern); None when it has no time of day."""
+    try:
+        moment = datetime.fromisoformat(str(raw).strip())
+    except ValueError:
+        return None
+    if len(str(raw).strip()) <= 10:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or EASTERN)
 
 
 # Where each QuoteData field sits in the two answer formats.
@@ -197,7 +247,12 @@ BULK_QUOTE_FIELDS = {
 }
 
 
-def _quote(fields: Mapping[str, Any], names: Mapping[str, str]) -> QuoteData:
+def _quote(
+    fields: Mapping[str, Any],
+    names: Mapping[str, str],
+    data_class: DataClass,
+    market_time: datetime | None = None,
+) -> QuoteData:
     """``QuoteData`` from one answer object whose keys are ``names``; every field is required."""
     if missing := [key for key in names.values() if key not in fields]:
         raise ProviderError(f"quote is missing {', '.join(missing)}")
@@ -211,30 +266,42 @@ def _quote(fields: Mapping[str, Any], names: Mapping[str, str]) -> QuoteData:
     return QuoteData(
         symbol=str(fields[names["symbol"]]).upper(),
         latest_trading_day=_day(fields[names["latest_trading_day"]]),
+        data_class=data_class,
+        market_time=market_time,
         **{**numbers, "volume": int(numbers["volume"])},
     )
 
 
-def parse_global_quote(symbol: str, body: Mapping[str, Any]) -> QuoteData:
-    """The quote of a GLOBAL_QUOTE answer, or the exception its class calls for."""
+def parse_global_quote(
+    symbol: str, body: Mapping[str, Any], entitlement: Entitlement = Entitlement.NONE
+) -> QuoteData:
+    """The quote of a GLOBAL_QUOTE answer, or the exception its class calls for. The answer
+    gives only the latest trading day, no time: the quote's market time stays unknown."""
     answer = classify(body)
     raise_for_refusal(answer)
     if answer.kind is AnswerClass.PREMIUM_ONLY:  # this listing needs a plan we do not have
-        raise SymbolRejected(f"needs a premium plan: {answer.text}", PREMIUM_BACKOFF)
+        raise SymbolRejected(
+            f"needs a premium plan: {answer.text}", "needs a premium plan", PREMIUM_BACKOFF
+        )
     if answer.kind is AnswerClass.INVALID_SYMBOL:
-        raise SymbolRejected(f"rejected: {answer.text}")
+        raise SymbolRejected(f"rejected: {answer.text}", "rejected by the provider")
     if answer.kind is AnswerClass.EMPTY_QUOTE:
-        raise SymbolRejected(f"no quote for {symbol} (unknown symbol)")
+        raise SymbolRejected(f"no quote for {symbol} (unknown symbol)", "unknown symbol")
     if answer.kind is AnswerClass.MALFORMED:
         raise ProviderError(answer.text)
-    quote = _quote(body["Global Quote"], GLOBAL_QUOTE_FIELDS)
+    key = quote_key(body)
+    assert key is not None  # classified as a quote
+    quote = _quote(body[key], GLOBAL_QUOTE_FIELDS, data_class_of_answer(key, entitlement))
     if quote.symbol != symbol:
         raise ProviderError(f"asked for {symbol}, answer is for {redact(quote.symbol)[:20]!r}")
     return quote
 
 
-def parse_bulk_quotes(symbols: list[str], body: Mapping[str, Any]) -> dict[str, Any]:
-    """Each asked symbol's quote or error from a REALTIME_BULK_QUOTES answer.
+def parse_bulk_quotes(
+    symbols: list[str], body: Mapping[str, Any], entitlement: Entitlement = Entitlement.NONE
+) -> dict[str, Any]:
+    """Each asked symbol's quote or error from a REALTIME_BULK_QUOTES answer; each row's
+    timestamp is its market time.
 
     Raises for refusals; a request-level error fails every symbol of the batch for now; a
     symbol absent from ``data`` is rejected for a day.
@@ -252,13 +319,18 @@ def parse_bulk_quotes(symbols: list[str], body: Mapping[str, Any]) -> dict[str, 
         if not isinstance(row, dict) or str(row.get("symbol", "")).upper() not in wanted:
             continue
         symbol = str(row["symbol"]).upper()
+        data_class = ENTITLED_CLASS[entitlement]
         try:
-            results[symbol] = _quote(row, BULK_QUOTE_FIELDS)
+            results[symbol] = _quote(
+                row, BULK_QUOTE_FIELDS, data_class, _eastern_time(row.get("timestamp"))
+            )
         except ProviderError as error:
             results[symbol] = error
     for symbol in wanted - results.keys():
         results[symbol] = SymbolRejected(
-            f"no quote for {symbol} in the bulk answer", MISSING_FROM_BULK_BACKOFF
+            f"no quote for {symbol} in the bulk answer",
+            "not in the bulk answer",
+            MISSING_FROM_BULK_BACKOFF,
         )
     return results
 

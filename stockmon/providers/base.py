@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from stockmon.catalog import Listing
+from stockmon.data_class import DataClass
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class QuoteData:
     change_percent: float | None  # 1.23 means 1.23 %
     volume: int | None
     latest_trading_day: date | None
+    data_class: DataClass  # decided by the provider from its plan and the answer
+    market_time: datetime | None  # when the price was made; None: the provider gives only the day
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,30 @@ class ProviderError(Exception):
 class SymbolRejected(ProviderError):
     """The provider says this symbol has no quote (unknown or invalid): back off the symbol.
 
+    ``reason`` is the few words a person reads beside the symbol ("unknown symbol");
     ``backoff`` overrides the usual growing back-off (a symbol missing from a bulk answer waits
     a day).
     """
 
-    def __init__(self, message: str, backoff: timedelta | None = None) -> None:
+    def __init__(self, message: str, reason: str, backoff: timedelta | None = None) -> None:
         super().__init__(message)
+        self.reason = reason
         self.backoff = backoff
+
+
+class Paused(ProviderError):
+    """The provider asked for a short pause (a per-second burst answer): this request failed
+    and counts as its symbol's attempt; the provider waits ``pause`` before its next request,
+    whichever symbol that is for."""
+
+    def __init__(self, message: str, pause: timedelta) -> None:
+        super().__init__(message)
+        self.pause = pause
+
+
+class BatchRefused(ProviderError):
+    """The provider no longer takes batches of this size (bulk quotes are not on the plan):
+    nothing was learnt about the batch's symbols; send them again at the new ``batch_size``."""
 
 
 class ProviderUnavailable(ProviderError):
@@ -98,12 +118,27 @@ class StoredQuote(Protocol):
 class QuoteProvider(Protocol):
     name: str
     rate_limited: bool  # True: every request counts against the configured budget
-    batch_size: int  # symbols one request can carry
+
+    @property
+    def batch_size(self) -> int:
+        """Symbols one request can carry, now (a plan without bulk quotes turns it to 1)."""
+        ...
+
+    @property
+    def plan(self) -> str:
+        """The plan in a person's words: "free plan", "premium plan"."""
+        ...
+
+    @property
+    def data_class(self) -> DataClass:
+        """What the plan's quotes are, before any answer says otherwise."""
+        ...
 
     def fetch(self, symbols: Sequence[str]) -> Mapping[str, FetchResult]:
         """Quotes or per-symbol errors for at most ``batch_size`` symbols, in one request.
 
-        Raises ``ProviderUnavailable`` when the whole provider refuses service.
+        Raises ``ProviderUnavailable`` when the whole provider refuses service, ``BatchRefused``
+        when the batch size has just changed.
         """
         ...
 

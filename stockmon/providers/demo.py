@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from stockmon.catalog import Listing, demo_listings, match_listings
+from stockmon.data_class import DataClass
 from stockmon.providers.base import DailyBarData, FetchResult, QuoteData, StoredQuote
 
 MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute
@@ -46,6 +47,8 @@ class DemoProvider:
     name = "demo"
     rate_limited = False
     batch_size = 500
+    plan = "offline demo market"
+    data_class = DataClass.SIMULATED
 
     def __init__(
         self, seed: int | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -167,4 +170,6 @@ class DemoProvider:
             change_percent=round(change / previous_close * 100, 4),
             volume=walk.volume,
             latest_trading_day=walk.day,
+            data_class=DataClass.SIMULATED,
+            market_time=now,
         )

@@ -43,7 +43,7 @@ def _check(body: Mapping[str, Any], function: str, what: str) -> None:
     answer = classify(body, function)
     raise_for_refusal(answer)
     if answer.kind is AnswerClass.INVALID_SYMBOL:
-        raise SymbolRejected(f"no {what}: {answer.text}")
+        raise SymbolRejected(f"no {what}: {answer.text}", "rejected by the provider")
     if answer.kind is not AnswerClass.SERIES:
         raise ProviderError(f"{what}: {answer.kind} {answer.text}".strip())
 
