@@ -8,7 +8,7 @@ import streamlit as st
 from stockmon import ui, ui_login
 from stockmon.limits import current_limits
 from stockmon.models import utcnow
-from stockmon.presentation import escape_markdown
+from stockmon.presentation import escape_markdown, with_dashes
 from stockmon.queries import catalog, latest_quotes
 from stockmon.search import SearchError, find_listings, request_search, search_state
 from stockmon.watchlists import (
@@ -207,13 +207,16 @@ with st.expander(
 if current:
     quotes = latest_quotes(engine, current)
     st.dataframe(
-        quotes[["symbol", "name", "price", "change_percent"]],
+        with_dashes(
+            quotes[["symbol", "name", "price", "change_percent"]].replace({"name": {"": None}}),
+            {"price": "{:,.2f}", "change_percent": "{:+.2f}%"},
+        ),
         hide_index=True,
         column_config={
             "symbol": "Symbol",
             "name": "Company",
-            "price": st.column_config.NumberColumn("Price", format="%.2f"),
-            "change_percent": st.column_config.NumberColumn("Change %", format="%+.2f%%"),
+            "price": st.column_config.NumberColumn("Price"),
+            "change_percent": st.column_config.NumberColumn("Change %"),
         },
     )
     st.page_link(ui.PAGES["dashboard"], label="Open the dashboard", icon=":material/monitoring:")

@@ -20,6 +20,7 @@ from stockmon.presentation import (
     duration_text,
     market_time_text,
     provider_label,
+    with_dashes,
 )
 from stockmon.queries import SchedulerStatus
 
@@ -32,7 +33,6 @@ TABLE_FORMATS = dict.fromkeys(PRICE_COLUMNS, "{:,.2f}") | {
     "Change %": "{:+.2f}%",
     "Volume": "{:,.0f}",
 }
-EMPTY = "—"  # every empty cell, on every page
 
 
 def scheduler_is_late(status: SchedulerStatus, now: datetime, cycle: timedelta) -> bool:
@@ -167,9 +167,7 @@ class DashboardData:
         (``changed`` symbols) highlighted. Styled a column at a time: it is redrawn at every
         refresh of every open dashboard."""
         table = self.table(zone)
-        styler = table.style.format(na_rep=EMPTY).format(
-            TABLE_FORMATS, subset=list(TABLE_FORMATS), na_rep=EMPTY
-        )
+        styler = with_dashes(table, TABLE_FORMATS)
         for row in table.index[table["Price"].isna()]:
             note = self.price_note(table.at[row, "Symbol"])
             styler = styler.format(lambda _value, note=note: note, subset=([row], ["Price"]))

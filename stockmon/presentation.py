@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
+EMPTY = "—"  # every empty cell, on every page
 PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market"}
 GAIN = "#16a34a"
 LOSS = "#dc2626"
@@ -24,6 +27,15 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
 def escape_markdown(text: str) -> str:
     """``text`` shown literally inside ``st.markdown`` (names are data, not formatting)."""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def with_dashes(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Styler:
+    """``frame`` as a table shows it: ``formats`` ("{:,.2f}") per column and "—" in every
+    empty cell, never "None" or "nan"."""
+    styler = frame.style.format(na_rep=EMPTY)
+    if formats:
+        styler = styler.format(dict(formats), subset=list(formats), na_rep=EMPTY)
+    return styler
 
 
 def direction(change: float | None) -> str:

@@ -160,7 +160,7 @@ def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -
     symbols = sorted(tracking.tracked_symbols(engine, configured, budgeted))
     with engine.connect() as conn:
         names = dict(
-            conn.execute(select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(symbols)))
+            conn.execute(select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(symbols))).all()
         )
         records = {
             row["symbol"]: row

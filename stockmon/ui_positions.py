@@ -8,8 +8,19 @@ import streamlit as st
 
 from stockmon import ui
 from stockmon.positions import Holdings, holdings
+from stockmon.presentation import with_dashes
 
-MONEY = "%,.2f"
+MONEY = "{:,.2f}"
+GAIN = "{:+,.2f}"
+POSITION_FORMATS = {
+    "quantity": "{:g}",
+    "cost": MONEY,
+    "price": MONEY,
+    "market_value": MONEY,
+    "day_gain": GAIN,
+    "total_gain": GAIN,
+    "total_gain_percent": "{:+.2f}%",
+}
 
 
 def holdings_of(lots: pd.DataFrame) -> Holdings:
@@ -34,18 +45,18 @@ def show_holdings(held: Holdings) -> None:
         )
         column.caption(f"Total gain {total.total_gain:+,.2f}{percent} on {total.cost:,.2f} paid")
     st.dataframe(
-        held.positions,
+        with_dashes(held.positions, POSITION_FORMATS),
         hide_index=True,
         width="stretch",
         column_config={
             "symbol": st.column_config.TextColumn("Symbol", pinned=True),
             "currency": "Currency",
-            "quantity": st.column_config.NumberColumn("Quantity", format="%g"),
-            "cost": st.column_config.NumberColumn("Cost", format=MONEY),
-            "price": st.column_config.NumberColumn("Price", format=MONEY),
-            "market_value": st.column_config.NumberColumn("Market value", format=MONEY),
-            "day_gain": st.column_config.NumberColumn("Day's gain", format="%+,.2f"),
-            "total_gain": st.column_config.NumberColumn("Total gain", format="%+,.2f"),
-            "total_gain_percent": st.column_config.NumberColumn("Total gain %", format="%+.2f%%"),
+            "quantity": st.column_config.NumberColumn("Quantity"),
+            "cost": st.column_config.NumberColumn("Cost"),
+            "price": st.column_config.NumberColumn("Price"),
+            "market_value": st.column_config.NumberColumn("Market value"),
+            "day_gain": st.column_config.NumberColumn("Day's gain"),
+            "total_gain": st.column_config.NumberColumn("Total gain"),
+            "total_gain_percent": st.column_config.NumberColumn("Total gain %"),
         },
     )

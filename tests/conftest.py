@@ -180,9 +180,8 @@ def quote_arrives(engine: Engine, symbol: str, price: float, change_percent: flo
 
 
 def subprocess_environment(**settings: str) -> dict[str, str]:
-    """This process's environment without any stockmon or Alpha Vantage variable, plus
-    ``settings``: a process started with it can never reach the real API."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("STOCKMON_", "ALPHA_VANTAGE_"))
-    }
+    """This process's environment without any stockmon, Alpha Vantage or Finnhub variable,
+    plus ``settings``: a process started with it can never reach a real API."""
+    providers = ("STOCKMON_", "ALPHA_VANTAGE_", "FINNHUB_")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(providers)}
     return environment | settings

@@ -2,14 +2,16 @@
 
 import logging
 import socket
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from stockmon.config import Entitlement
 from stockmon.data_class import DataClass
 from stockmon.providers import (
     AlphaVantageProvider,
     BatchRefused,
+    Paused,
     ProviderError,
     ProviderUnavailable,
     QuoteData,
@@ -17,6 +19,7 @@ from stockmon.providers import (
     SymbolRejected,
 )
 from stockmon.redaction import add_secret, redact
+from tests.fake_alphavantage import global_quote
 
 
 def make(fake, **kwargs) -> AlphaVantageProvider:
@@ -164,3 +167,82 @@ def test_redact_hides_key_and_query_value():
     assert redact("GET /query?symbol=X&apikey=abc123 failed abc123") == (
         "GET /query?symbol=X&apikey=*** failed ***"
     )
+
+
+@pytest.mark.parametrize(
+    ("entitlement", "data_class"),
+    [
+        (Entitlement.NONE, DataClass.END_OF_DAY),
+        (Entitlement.REALTIME, DataClass.REAL_TIME),
+        (Entitlement.DELAYED, DataClass.DELAYED),
+    ],
+)
+def test_every_quote_request_carries_the_entitlement_and_says_what_it_is(
+    fake_av, entitlement, data_class
+):
+    provider = make(fake_av, entitlement=entitlement)
+    quote = provider.fetch(["MSFT"])["MSFT"]
+    assert isinstance(quote, QuoteData)
+    assert quote.data_class is data_class and provider.data_class is data_class
+    assert quote.market_time is None  # GLOBAL_QUOTE gives the trading day, no time
+    bulk = make(fake_av, entitlement=entitlement, bulk=True)
+    assert bulk.fetch(["AAPL", "IBM"])["IBM"].data_class is data_class
+    quote_requests = [r for r in fake_av.received if r.function != "SYMBOL_SEARCH"]
+    assert [r.function for r in quote_requests] == ["GLOBAL_QUOTE", "REALTIME_BULK_QUOTES"]
+    assert {r.entitlement for r in quote_requests} == {entitlement.value}
+    bulk.search("asml")
+    assert "entitlement" not in fake_av.requests[-1]  # only quote requests carry it
+
+
+def test_the_delayed_answer_is_parsed_under_its_decorated_key(fake_av):
+    provider = make(fake_av, entitlement=Entitlement.DELAYED)
+    quote = provider.fetch(["AAPL"])["AAPL"]
+    assert fake_av.received[-1].entitlement == "delayed"
+    assert isinstance(quote, QuoteData) and quote.price == 112.13
+    assert quote.data_class is DataClass.DELAYED
+
+
+@pytest.mark.parametrize(
+    ("key", "entitlement", "data_class"),
+    [
+        ("Global Quote", Entitlement.REALTIME, DataClass.REAL_TIME),
+        ("Global Quote - DATA DELAYED BY 15 MINUTES", Entitlement.DELAYED, DataClass.DELAYED),
+        ("Global Quote - DATA DELAYED BY 15 MINUTES", Entitlement.REALTIME, DataClass.DELAYED),
+        ("Global Quote - DATA DELAYED BY 15 MINUTES", Entitlement.NONE, DataClass.DELAYED),
+        ("Global Quote - REALTIME", Entitlement.REALTIME, DataClass.REAL_TIME),
+        ("Global Quote - anything new", Entitlement.NONE, DataClass.END_OF_DAY),
+    ],
+)
+def test_any_decoration_of_the_quote_key_is_parsed_and_the_answer_wins(
+    fake_av, key, entitlement, data_class
+):
+    fake_av.bodies["MSFT"] = {key: global_quote("MSFT", 250.0)["Global Quote"]}
+    quote = make(fake_av, entitlement=entitlement).fetch(["MSFT"])["MSFT"]
+    assert isinstance(quote, QuoteData) and quote.price == 250.0
+    assert quote.data_class is data_class
+
+
+def test_a_bulk_row_gives_its_market_time(fake_av):
+    quote = make(fake_av, bulk=True, entitlement=Entitlement.REALTIME).fetch(["AAPL"])["AAPL"]
+    # "2024-10-18 19:59:55.291" in New York, where it was summer time (UTC-4)
+    assert quote.market_time == datetime(2024, 10, 18, 23, 59, 55, 291000, tzinfo=UTC)
+    assert quote.data_class is DataClass.REAL_TIME
+    assert quote.latest_trading_day == date(2024, 10, 18)
+
+
+def test_the_plan_is_named_from_the_entitlement_and_the_daily_cap(fake_av):
+    assert make(fake_av).plan == "free plan"
+    assert make(fake_av, entitlement=Entitlement.DELAYED).plan == "premium plan"
+    assert make(fake_av, daily_cap=False).plan == "premium plan"
+
+
+def test_a_burst_answer_fails_its_request_and_pauses_the_next(fake_av):
+    waits: list[float] = []
+    clock = [100.0]
+    provider = make(fake_av, sleep=waits.append, monotonic=lambda: clock[0])
+    fake_av.script["AAPL"] = "burst"
+    result = provider.fetch(["AAPL"])["AAPL"]
+    assert isinstance(result, Paused) and "slow down" in str(result)
+    assert waits == []
+    assert isinstance(provider.fetch(["MSFT"])["MSFT"], QuoteData)  # the next symbol's turn
+    assert waits == [pytest.approx(2.0)]  # after the pause

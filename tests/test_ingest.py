@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from stockmon.budget import Limits
+from stockmon.config import Entitlement
 from stockmon.ingest import Refresher
 from stockmon.models import FetchStatus, PriceHistory, Quote, SchedulerState, User
 from stockmon.providers import DemoProvider
 from stockmon.tracking import DEMO_SYMBOLS, tracked_symbols
 from stockmon.watchlists import save_picks
-from tests.conftest import av_refresher
+from tests.conftest import add_user, av_refresher
 
 
 def quotes(engine) -> dict[str, Quote]:
@@ -177,3 +178,58 @@ def test_history_points_follow_fetch_times(engine, fake_av, clock):
         ).all()
     assert [p.price for p in points] == [100.0, 101.0, 99.5]
     assert points[-1].ts - points[0].ts == timedelta(minutes=2)
+
+
+def test_a_fresh_database_with_a_key_and_no_picks_sends_nothing(engine, fake_av, clock, caplog):
+    caplog.set_level(logging.INFO)
+    refresher = av_refresher(engine, fake_av, clock, [])
+    for _ in range(3):
+        summary = refresher.run_cycle()
+        clock.advance(minutes=1)
+    assert fake_av.received == []
+    assert summary.tracked == 0 and "nothing to track" in summary.log_line()
+    assert caplog.text.count("nothing to track") == 1  # said once, not every cycle
+    with Session(engine) as session:
+        assert session.get(SchedulerState, "scheduler.tracked").value == "0"
+    save_picks(engine, add_user(engine), ["NVDA"])
+    assert refresher.run_cycle().fetched == 1
+    assert [r.symbol for r in fake_av.received] == ["NVDA"]
+
+
+def test_each_stored_quote_says_what_it_is(engine, fake_av, clock):
+    av_refresher(engine, fake_av, clock, ["AAPL"], entitlement=Entitlement.DELAYED).run_cycle()
+    Refresher(engine, DemoProvider(seed=3, now=clock), None, ["DEMO"], now=clock).run_cycle()
+    stored = quotes(engine)
+    assert stored["AAPL"].data_class == "15-min delayed" and stored["AAPL"].market_time is None
+    assert stored["DEMO"].data_class == "simulated"
+    assert stored["DEMO"].market_time == clock.current
+
+
+def test_bulk_quotes_on_a_free_plan_fall_back_to_single_quotes_in_the_same_cycle(
+    engine, fake_av, clock, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    fake_av.default = "premium_sample"  # what a free key gets for REALTIME_BULK_QUOTES
+    symbols = [f"S{n:03d}" for n in range(150)]
+    refresher = av_refresher(engine, fake_av, clock, symbols, Limits(5, 0), bulk=True)
+    summary = refresher.run_cycle(pace=False)
+    assert [r.function for r in fake_av.received] == ["REALTIME_BULK_QUOTES"] + 4 * [
+        "GLOBAL_QUOTE"
+    ]  # the bulk request took one of the minute's five
+    assert (summary.fetched, summary.failed) == (4, 0)  # single quotes are on every plan
+    assert "Traceback" not in caplog.text and "ValueError" not in caplog.text
+    fake_av.default = "ok"
+    clock.advance(minutes=2)
+    summary = refresher.run_cycle(pace=False)
+    assert (summary.fetched, summary.failed) == (5, 0)
+    assert {r.function for r in fake_av.received[5:]} == {"GLOBAL_QUOTE"}
+
+
+def test_a_rejection_is_kept_with_its_reason_and_cleared_by_a_quote(engine, fake_av, clock):
+    fake_av.script["NOPE"] = ["empty", "ok"]
+    refresher = av_refresher(engine, fake_av, clock, ["NOPE"])
+    refresher.run_cycle(pace=False)
+    assert status(engine, "NOPE").rejection == "unknown symbol"
+    clock.advance(hours=1)
+    refresher.run_cycle(pace=False)
+    assert status(engine, "NOPE").rejection is None

@@ -64,7 +64,7 @@ def test_once_against_an_alpha_vantage_compatible_server(tmp_path, database_url,
     done = run_scheduler(tmp_path, env, "--once", "--log-level", "DEBUG")
     assert done.returncode == 0, done.stderr
     assert "2 fetched, 1 failed" in done.stderr
-    assert "budget left 2" in done.stderr
+    assert "requests left: 2 in this minute, 22 in the last 24 h" in done.stderr
     assert fake_av.api_key not in done.stderr + done.stdout
     assert quote_count(database_url) == 2
 

@@ -28,7 +28,7 @@ def test_the_report_shows_what_the_scheduler_spent_and_published(engine, fake_av
     refresher.run_cycle(pace=False)
     sent = len(fake_av.received)  # retries of the failing symbol included
 
-    report = status_report(engine, clock())
+    report = status_report(engine, clock(), [], budgeted=True)
     assert report.status.version == __version__
     assert (report.status.per_minute, report.status.per_day) == (5, 25)
     assert report.spending is not None
@@ -57,7 +57,7 @@ def test_the_demo_market_has_no_spending_and_a_round_time(engine, user_id):
     save_picks(engine, user_id, ["AAPL", "KO"])
     Refresher(engine, DemoProvider(), None, [], cycle=timedelta(seconds=60)).run_cycle()
     now = utcnow()
-    report = status_report(engine, now)
+    report = status_report(engine, now, [], budgeted=False)
     assert report.spending is None and report.status.per_minute is None
     assert report.status.provider == "demo"
     assert report.waiting == 0
@@ -112,3 +112,37 @@ def wait_for_cycle(engine, after, seconds: float = 60):
             return last
         time.sleep(0.2)
     raise AssertionError("no new cycle")
+
+
+def test_a_rejected_symbol_is_not_called_waiting(engine, fake_av, clock, user_id):
+    save_picks(engine, user_id, ["AAPL", "NVDA", "TSLA", "MSFT"])
+    fake_av.script.update({"NVDA": "empty", "MSFT": "http500"})
+    refresher = av_refresher(engine, fake_av, clock, [], Limits(per_minute=4, per_day=25))
+    refresher.run_cycle(pace=False)  # MSFT's retry takes the minute's last request from TSLA
+    report = status_report(engine, clock(), [], budgeted=True)
+    assert (report.rejected, report.waiting) == (1, 2)
+    shown = symbol_table(report.symbols, clock(), ZoneInfo("UTC")).set_index("Symbol")
+    assert shown.at["NVDA", "State"] == "rejected: unknown symbol"
+    assert shown.at["TSLA", "State"] == "waiting for first quote"
+    assert shown.at["MSFT", "State"] == "waiting for first quote"
+    assert shown.at["AAPL", "State"] == "quoted"
+    assert "None" not in shown.to_string() and "nan" not in shown.to_string()
+    assert "requests left: 0 in this minute, 21 in the last 24 h" in (
+        report.status.last_cycle_summary
+    )
+
+
+def test_the_status_page_lists_what_the_scheduler_tracks(engine, fake_av, clock, user_id):
+    """The same rule on both sides: configured symbols and picks; nothing with neither."""
+    refresher = av_refresher(engine, fake_av, clock, ["IBM"])
+    refresher.run_cycle()
+    assert status_report(engine, clock(), ["IBM"], budgeted=True).symbols["symbol"].tolist() == [
+        "IBM"
+    ]
+    empty = av_refresher(engine, fake_av, clock, [])
+    clock.advance(minutes=1)
+    assert empty.run_cycle().tracked == 0
+    assert status_report(engine, clock(), [], budgeted=True).symbols.empty
+    save_picks(engine, user_id, ["KO"])
+    assert empty.tracked() == ["KO"]
+    assert status_report(engine, clock(), [], budgeted=True).symbols["symbol"].tolist() == ["KO"]

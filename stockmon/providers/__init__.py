@@ -7,6 +7,7 @@ from stockmon.providers.alphavantage import AlphaVantageProvider
 from stockmon.providers.base import (
     BatchRefused,
     FetchResult,
+    Paused,
     ProviderError,
     ProviderUnavailable,
     QuoteData,
@@ -23,6 +24,7 @@ __all__ = [
     "BatchRefused",
     "DemoProvider",
     "FetchResult",
+    "Paused",
     "ProviderError",
     "ProviderUnavailable",
     "QuoteData",
