@@ -29,17 +29,49 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
+MISSING = -math.inf  # a missing number in a shown table: sorts below every number
+
+
 def with_dashes(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Styler:
-    """``frame`` as a table shows it: ``formats`` ("{:,.2f}") per column and "—" in every
-    empty cell, never "None" or "nan"."""
-    styler = frame.style.format(na_rep=EMPTY)
-    if formats:
-        styler = styler.format(dict(formats), subset=list(formats), na_rep=EMPTY)
+    """``frame`` as a table shows it: ``formats`` ("{:,.2f}") per number column and "—" in
+    every empty cell, never "None" or "nan".
+
+    Streamlit's grid draws "None" for any empty cell whatever the styler says, so an empty
+    text cell holds "—" and an empty number in ``formats`` holds ``MISSING``, which its
+    format shows as "—". Empty cells of other columns (progress bars, sparklines) stay empty:
+    the grid draws them blank."""
+    formats = dict(formats or {})
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in formats:
+            shown[column] = shown[column].astype("float64").fillna(MISSING)
+        elif not pd.api.types.is_numeric_dtype(shown[column]) and not _holds_lists(shown[column]):
+            shown[column] = shown[column].map(_text_or_dash)
+    styler = shown.style
+    for column, pattern in formats.items():
+        styler = styler.format(_number_or_dash(pattern), subset=[column])
     return styler
 
 
+def _holds_lists(column: pd.Series) -> bool:
+    return any(isinstance(value, list | tuple) for value in column)
+
+
+def _text_or_dash(value: object) -> object:
+    if value is None or value == "" or (not isinstance(value, str) and pd.isna(value)):
+        return EMPTY
+    return value
+
+
+def _number_or_dash(pattern: str):
+    def shown(value: float) -> str:
+        return EMPTY if value == MISSING or pd.isna(value) else pattern.format(value)
+
+    return shown
+
+
 def direction(change: float | None) -> str:
-    if change is None or (isinstance(change, float) and math.isnan(change)) or change == 0:
+    if change is None or not math.isfinite(change) or change == 0:  # NaN, MISSING
         return "flat"
     return "up" if change > 0 else "down"
 

@@ -184,4 +184,6 @@ def subprocess_environment(**settings: str) -> dict[str, str]:
     plus ``settings``: a process started with it can never reach a real API."""
     providers = ("STOCKMON_", "ALPHA_VANTAGE_", "FINNHUB_")
     environment = {k: v for k, v in os.environ.items() if not k.startswith(providers)}
-    return environment | settings
+    # blank, not absent: a key in a .env file where the process starts is not read either
+    keys = {"ALPHA_VANTAGE_API_KEY": "", "FINNHUB_API_KEY": ""}
+    return environment | keys | settings

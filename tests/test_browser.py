@@ -313,7 +313,7 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     # the status page: what the scheduler published
     page.get_by_role("link", name="Status").click()
     expect(page.get_by_role("heading", name="Status", exact=True)).to_be_visible()
-    expect(page.get_by_text("Demo market (simulated)").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Demo market · prices simulated")).first).to_be_visible()
     expect(page.get_by_text("Last cycle", exact=True)).to_be_visible()
     expect(
         page.get_by_text(re.compile(r"All \d+ tracked symbols refreshed once more"))
