@@ -5,6 +5,7 @@ and no cell reads "None"."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,7 @@ from tests.test_browser import (  # noqa: F401 (fixtures)
 )
 
 pytestmark = pytest.mark.skipif(
-    not __import__("pathlib").Path(CHROMIUM).exists(),
+    not Path(CHROMIUM).exists(),
     reason=f"browser test needs Chromium at {CHROMIUM} (apt-get install chromium)",
 )
 PICKS = ["AAPL", "NVDA", "MSFT"]
@@ -59,7 +60,13 @@ def rows_in_view(page) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(("width", "height", "name"), [(1440, 900, "desktop"), (390, 844, "phone")])
-def test_a_rejected_pick_says_why_in_the_first_columns(free_key_app, browser, width, height, name):
+def test_a_rejected_pick_says_why_in_the_first_columns(
+    free_key_app,
+    browser,  # noqa: F811 (the fixture)
+    width,
+    height,
+    name,
+):
     from playwright.sync_api import expect
 
     username = f"free{width}"
