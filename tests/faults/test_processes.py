@@ -10,6 +10,7 @@ import itertools
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,3 +230,35 @@ def assert_consistent(engine) -> None:
     for symbol, fetched_at in quotes:
         assert statuses[symbol] == fetched_at
         assert (symbol, fetched_at) in stamps
+
+
+def test_a_symbol_drawing_the_burst_notice_holds_back_no_other(
+    schedulers, database_url, fake_av, tmp_path
+):
+    """A real scheduler, premium limits (30 a minute, no daily cap): AAA, first in line, draws
+    the per-second burst answer every time. Each healthy symbol is fetched again and again,
+    and AAA takes no more requests than any healthy symbol."""
+    healthy = ["BBB", "CCC", "DDD", "EEE"]
+    fake_av.script["AAA"] = "burst"
+    environment = scheduler_env(
+        database_url,
+        fake_av,
+        fake_av.api_key,
+        STOCKMON_SYMBOLS=",".join(["AAA", *healthy]),
+        ALPHA_VANTAGE_REQUESTS_PER_MINUTE="30",
+    )
+    process = schedulers.start(environment)
+
+    def each_healthy_symbol_fetched_three_times() -> bool:
+        sent = Counter(r.symbol for r in fake_av.received)
+        return all(sent[symbol] >= 3 for symbol in healthy)
+
+    # five symbols at 30 a minute: each is due every 10 s, so three rounds take ~30 s
+    wait_for(each_healthy_symbol_fetched_three_times, timeout=120)
+    sent = Counter(r.symbol for r in fake_av.received)
+    assert 1 <= sent["AAA"] <= min(sent[symbol] for symbol in healthy), sent
+    assert fake_av.over_limits(per_minute=30) == 0
+    process.terminate()
+    process.wait(timeout=30)
+    log = (tmp_path / "scheduler-0.log").read_text()
+    assert "Traceback" not in log and "slow down" in log
