@@ -5,7 +5,7 @@ import streamlit as st
 
 from stockmon import alert_inbox, notify, ui, ui_login
 from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
-from stockmon.presentation import escape_markdown
+from stockmon.presentation import escape_markdown, with_dashes
 from stockmon.queries import catalog
 from stockmon.watchlists import get_picks
 
@@ -55,7 +55,7 @@ if rules.empty:
     st.info("No alerts yet: create one above.")
 else:
     picked = st.dataframe(
-        rules.drop(columns=["id"]),
+        with_dashes(rules.drop(columns=["id"]), {"price": "{:,.2f}", "distance": "{:+,.2f}"}),
         hide_index=True,
         width="stretch",
         on_select="rerun",
@@ -65,9 +65,9 @@ else:
             "condition": "Condition",
             "note": st.column_config.TextColumn("Note"),
             "state": "State",
-            "price": st.column_config.NumberColumn("Price", format="%.2f"),
+            "price": st.column_config.NumberColumn("Price"),
             "distance": st.column_config.NumberColumn(
-                "Distance", format="%.2f", help="% of the threshold, or points of day change"
+                "Distance", help="% of the threshold, or points of day change"
             ),
             "one_shot": st.column_config.CheckboxColumn("Once"),
         },
@@ -106,7 +106,7 @@ if history.empty:
     st.caption("Nothing has fired yet.")
 else:
     st.dataframe(
-        history.drop(columns=["id"]),
+        with_dashes(history.drop(columns=["id"]), {"price": "{:,.2f}"}),
         hide_index=True,
         width="stretch",
         column_config={
@@ -115,7 +115,7 @@ else:
             ),
             "symbol": "Symbol",
             "condition": "Condition",
-            "price": st.column_config.NumberColumn("Price", format="%.2f"),
+            "price": st.column_config.NumberColumn("Price"),
             "note": st.column_config.TextColumn("Note"),
             "seen": st.column_config.CheckboxColumn("Read"),
             "delivery": "Delivery",

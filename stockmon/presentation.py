@@ -45,7 +45,7 @@ def with_dashes(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -
     for column in shown.columns:
         if column in formats:
             shown[column] = shown[column].astype("float64").fillna(MISSING)
-        elif not pd.api.types.is_numeric_dtype(shown[column]) and not _holds_lists(shown[column]):
+        elif _holds_text(shown[column]):
             shown[column] = shown[column].map(_text_or_dash)
     styler = shown.style
     for column, pattern in formats.items():
@@ -53,8 +53,12 @@ def with_dashes(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -
     return styler
 
 
-def _holds_lists(column: pd.Series) -> bool:
-    return any(isinstance(value, list | tuple) for value in column)
+def _holds_text(column: pd.Series) -> bool:
+    """Text, not numbers, times, flags or lists (sparklines)."""
+    kinds = pd.api.types
+    if kinds.is_numeric_dtype(column) or kinds.is_datetime64_any_dtype(column):
+        return False
+    return not any(isinstance(value, list | tuple) for value in column)
 
 
 def _text_or_dash(value: object) -> object:

@@ -52,18 +52,21 @@ def serving(settings: dict[str, str], logs: Path) -> Iterator[str]:
     assert "'stockmon_auth'" not in app_output  # logging out prints nothing
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> Iterator[AppURL]:
-    data = tmp_path_factory.mktemp("browser")
-    settings = {
-        "STOCKMON_DATA_DIR": str(data),
-        "STOCKMON_PROVIDER": "demo",
-        "STOCKMON_REFRESH_SECONDS": "2",
-        "STOCKMON_DASHBOARD_REFRESH_SECONDS": "2",
-    }
-    with serving(settings, data / "logs") as address:
+@contextmanager
+def app_on(data: Path, **settings: str) -> Iterator[AppURL]:
+    """The product on ``settings``, its data and logs in ``data``, the scheduler and the
+    dashboard every 2 s; yields its address."""
+    every_two_seconds = {"STOCKMON_REFRESH_SECONDS": "2", "STOCKMON_DASHBOARD_REFRESH_SECONDS": "2"}
+    environment = {"STOCKMON_DATA_DIR": str(data), **every_two_seconds, **settings}
+    with serving(environment, data / "logs") as address:
         url = AppURL(address)
         url.data_dir = str(data)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[AppURL]:
+    with app_on(tmp_path_factory.mktemp("browser"), STOCKMON_PROVIDER="demo") as url:
         yield url
 
 

@@ -14,9 +14,9 @@ from tests.test_browser import (  # noqa: F401 (fixtures)
     CHROMIUM,
     AppURL,
     add_account,
+    app_on,
     browser,
     patient_expectations,
-    serving,
     shoot,
     submit_login,
 )
@@ -31,20 +31,16 @@ PICKS = ["AAPL", "NVDA", "MSFT"]
 @pytest.fixture(scope="module")
 def free_key_app(tmp_path_factory) -> Iterator[AppURL]:
     """The product on a free key: NVDA unknown to the provider, the others quoted."""
-    data = tmp_path_factory.mktemp("free-key")
-    with serve(FakeAlphaVantage(script={"NVDA": "empty"})) as fake:
-        settings = {
-            "STOCKMON_DATA_DIR": str(data),
-            "ALPHA_VANTAGE_API_KEY": fake.api_key,
-            "ALPHA_VANTAGE_BASE_URL": fake.url,
-            "ALPHA_VANTAGE_MIN_REQUEST_INTERVAL": "0",
-            "STOCKMON_REFRESH_SECONDS": "2",
-            "STOCKMON_DASHBOARD_REFRESH_SECONDS": "2",
-        }
-        with serving(settings, data / "logs") as address:
-            url = AppURL(address)
-            url.data_dir = str(data)
-            yield url
+    with (
+        serve(FakeAlphaVantage(script={"NVDA": "empty"})) as fake,
+        app_on(
+            tmp_path_factory.mktemp("free-key"),
+            ALPHA_VANTAGE_API_KEY=fake.api_key,
+            ALPHA_VANTAGE_BASE_URL=fake.url,
+            ALPHA_VANTAGE_MIN_REQUEST_INTERVAL="0",
+        ) as url,
+    ):
+        yield url
 
 
 def rows_in_view(page) -> dict[str, list[str]]:

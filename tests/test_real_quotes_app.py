@@ -128,3 +128,15 @@ def test_a_first_start_with_a_key_says_nothing_is_tracked(engine, ann, fake_av):
     assert summary.tracked == 0 and fake_av.received == []
     at = logged_in_app("pages/status.py")
     assert any("Nothing is tracked" in i.value for i in at.info)
+
+
+def test_charts_and_alerts_read_well_without_prices(real_quotes, ann):  # noqa: F811
+    from stockmon.alerts import create_rule
+
+    create_rule(real_quotes, ann.id, "NVDA", "above", 150.0)
+    create_rule(real_quotes, ann.id, "AAPL", "below", 100.0)
+    for page in ("pages/charts.py", "pages/alerts.py"):
+        at = logged_in_app(page)
+        assert not at.exception, page
+        for index in range(len(at.dataframe)):
+            no_none_anywhere(shown_cells(at, index))
