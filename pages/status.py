@@ -119,8 +119,10 @@ def draw_status() -> None:
     if report.waiting:
         st.info(f"{report.waiting} of {tracked} tracked symbols wait for their first quote.")
     elif tracked and (left := report.until_all_refreshed(now)) is not None:
+        quoted = tracked - report.rejected
+        every = f"All {quoted} tracked" if not report.rejected else f"The {quoted} quoted"
         st.caption(
-            f"All {tracked} tracked symbols refreshed once more within {duration_text(left)}"
+            f"{every} symbols refreshed once more within {duration_text(left)}"
             + (" of trading time" if status.market_hours else "")
             + "."
         )
