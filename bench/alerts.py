@@ -25,6 +25,7 @@ from sqlalchemy import Engine, TextClause, insert, select, text, update
 from bench.common import each_database
 from stockmon import notify
 from stockmon.alerts import create_rule, evaluate
+from stockmon.config import load_settings
 from stockmon.db import upsert
 from stockmon.models import AlertEvent, AlertRule, NotificationChannel, Quote, User
 from stockmon.watchlists import save_picks
@@ -179,10 +180,12 @@ def latency(name: str, database_url: str, engine: Engine) -> None:
     environment = subprocess_environment(
         STOCKMON_DATABASE_URL=database_url,
         STOCKMON_PROVIDER="demo",
+        STOCKMON_NOTIFY_ALLOW_PRIVATE="true",  # the receivers are on 127.0.0.1
         STOCKMON_REFRESH_SECONDS="1",
     )
     waits = []
     with tempfile.TemporaryDirectory() as folder, receiving() as receiver:
+        notify.configure(load_settings(notify_allow_private=True))  # the receiver: 127.0.0.1
         notify.add_channel(engine, user_id, receiver.json_url())
         with open(Path(folder) / "scheduler.log", "w") as log:
             process = start_scheduler(environment, log, cwd=Path(folder))

@@ -115,6 +115,17 @@ class Settings(BaseSettings):
         (), alias="STOCKMON_REGISTRATION_ALLOWLIST"
     )
     data_dir: Path = Field(Path("data"), alias="STOCKMON_DATA_DIR")
+    notify_allow_private: bool = Field(
+        False,
+        alias="STOCKMON_NOTIFY_ALLOW_PRIVATE",
+        description="true: notifications may go to loopback, private and link-local addresses",
+    )
+    notify_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), alias="STOCKMON_NOTIFY_ALLOWED_HOSTS", description="host names or CIDR networks"
+    )
+    notify_schemes: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), alias="STOCKMON_NOTIFY_SCHEMES", description="Apprise schemes allowed besides"
+    )
 
     @field_validator("symbols", mode="before")
     @classmethod
@@ -122,6 +133,16 @@ class Settings(BaseSettings):
         parts = value.split(",") if isinstance(value, str) else list(value or ())
         symbols = [normalize_symbol(part) for part in parts if str(part).strip()]
         return tuple(dict.fromkeys(symbols))
+
+    @field_validator("notify_allowed_hosts", "notify_schemes", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> tuple[str, ...]:
+        parts = value.split(",") if isinstance(value, str) else list(value or ())
+        words = [str(part).strip().lower() for part in parts if str(part).strip()]
+        for word in words:
+            if not re.fullmatch(r"[a-z0-9.:/\-_\[\]]+", word):
+                raise ValueError(f"{word!r} is not a host name, network or scheme")
+        return tuple(dict.fromkeys(words))
 
     @field_validator("registration_allowlist", mode="before")
     @classmethod

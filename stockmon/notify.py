@@ -1,7 +1,9 @@
 """Notification channels through Apprise: each person's notification URLs, and one send.
 
 Notification URLs carry secrets: only their masked form is ever shown or logged, and error
-messages never quote them. Sending alerts from the outbox is ``delivery``'s job.
+messages never quote them. Every send obeys the outbound guard (``outbound``): the process's
+policy, set once from the settings with ``configure``. Sending alerts from the outbox is
+``delivery``'s job.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from sqlalchemy import Engine, Row, delete, func, insert, select
 
 from stockmon import redaction
 from stockmon.alert_inbox import describe
+from stockmon.config import Settings
 from stockmon.models import (
     AlertEvent,
     NotificationChannel,
     utcnow,
 )
+from stockmon.outbound import OutboundPolicy, guarded, refusal_before_sending
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +33,50 @@ class ChannelError(ValueError):
     """A notification URL that cannot be used; the message never repeats the URL."""
 
 
+_policy = OutboundPolicy()  # until ``configure``: public addresses, network schemes only
+
+
+def configure(settings: Settings) -> None:
+    """Set this process's outbound policy from the admin's settings."""
+    global _policy
+    _policy = OutboundPolicy.from_lists(
+        settings.notify_allow_private, settings.notify_allowed_hosts, settings.notify_schemes
+    )
+
+
+def _refused(kind: str) -> ChannelError:
+    log.warning("a notification to %s was refused", kind)  # never the URL
+    return ChannelError(
+        f"stockmon does not send notifications to {kind}; an admin may allow it with "
+        "STOCKMON_NOTIFY_ALLOW_PRIVATE or STOCKMON_NOTIFY_ALLOWED_HOSTS."
+    )
+
+
 def _plugin(url: str, timeout: float):
+    """The one Apprise service ``url`` names, checked against the policy's schemes and, by
+    what its host resolves to now, its addresses."""
+    scheme = url.strip().partition("://")[0].lower()
+    if scheme not in _policy.schemes:
+        log.warning("a notification URL with a refused scheme was refused")
+        raise ChannelError(
+            "stockmon sends notifications only to network services (ntfy, e-mail, Slack, "
+            "Discord, Telegram, webhooks, ...); an admin may allow others with "
+            "STOCKMON_NOTIFY_SCHEMES."
+        )
+    redaction.add_secret(url.strip())  # before Apprise logs it as it parses it
     notifier = apprise.Apprise()
     if not notifier.add(url.strip()):
         raise ChannelError(
             "Apprise does not understand that URL (see its list of services, e.g. "
             "ntfy://topic, mailto://user:pass@host, json://host/path)."
         )
+    if len(notifier) != 1:
+        raise ChannelError("One notification URL per field: add each service on its own.")
     plugin = notifier[0]
-    for secret in (url.strip(), getattr(plugin, "password", None)):
-        if secret:  # Apprise's own log lines must not carry them either
-            redaction.add_secret(secret)
+    if kind := refusal_before_sending(_policy, _host(plugin), getattr(plugin, "port", None)):
+        raise _refused(kind)
+    if password := getattr(plugin, "password", None):  # nor Apprise's own log lines
+        redaction.add_secret(password)
     plugin.socket_connect_timeout = plugin.socket_read_timeout = timeout
     return notifier, plugin
 
@@ -86,10 +123,20 @@ def remove_channel(engine: Engine, user_id: int, channel_id: int) -> None:
         )
 
 
+def _host(plugin) -> str:
+    """The host a service connects to, as a resolver takes it ("::1", not "[::1]")."""
+    return str(getattr(plugin, "host", "") or "").strip("[]")
+
+
 def send(url: str, title: str, body: str, timeout: float = SEND_TIMEOUT) -> None:
-    """Send one notification; raises ``ChannelError`` (without the URL) when it fails."""
-    notifier, _ = _plugin(url, timeout)
-    if not notifier.notify(title=title, body=body):
+    """Send one notification, in this thread and under the outbound guard; raises
+    ``ChannelError`` (without the URL) when it is refused or fails."""
+    _, plugin = _plugin(url, timeout)
+    with guarded(_policy, _host(plugin)) as verdict:
+        accepted = plugin.notify(title=title, body=body)
+    if verdict.refused:
+        raise _refused(verdict.refused)
+    if not accepted:
         raise ChannelError("the service did not accept the notification")
 
 

@@ -20,7 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import sessions
+from stockmon import notify, sessions
 from stockmon.backfill import Backfill, record_todays_bars
 from stockmon.budget import Limits, RequestBudget
 from stockmon.config import ProviderChoice, Settings
@@ -81,6 +81,7 @@ class Worker:
 
 
 def build_worker(settings: Settings) -> Worker:
+    notify.configure(settings)
     lease_ttl = timedelta(seconds=settings.leader_lease_seconds)
     engine = make_engine(settings.database_url, idle_transaction_seconds=lease_ttl.total_seconds())
     prepare_database(engine)

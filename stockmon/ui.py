@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from stockmon import notify
 from stockmon.accounts import Account
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.dashboard import scheduler_is_late
@@ -50,7 +51,9 @@ PAGES = {
 
 @st.cache_resource(show_spinner=False)
 def _settings() -> Settings:
-    return load_settings()
+    settings = load_settings()
+    notify.configure(settings)  # the page's test sends obey the outbound guard
+    return settings
 
 
 def settings() -> Settings:

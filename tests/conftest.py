@@ -187,3 +187,15 @@ def subprocess_environment(**settings: str) -> dict[str, str]:
     # blank, not absent: a key in a .env file where the process starts is not read either
     keys = {"ALPHA_VANTAGE_API_KEY": "", "FINNHUB_API_KEY": ""}
     return environment | keys | settings
+
+
+@pytest.fixture
+def local_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notifications may reach the tests' receivers on 127.0.0.1, as an admin's
+    ``STOCKMON_NOTIFY_ALLOW_PRIVATE=true`` allows: in this process, and in an app or scheduler
+    this test builds from the environment."""
+    from stockmon import notify
+    from stockmon.outbound import OutboundPolicy
+
+    monkeypatch.setenv("STOCKMON_NOTIFY_ALLOW_PRIVATE", "true")
+    monkeypatch.setattr(notify, "_policy", OutboundPolicy(allow_private=True))

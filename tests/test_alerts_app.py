@@ -1,10 +1,14 @@
 """The Alerts page and the dashboard's alert toasts, through Streamlit's AppTest."""
 
+import pytest
+
 from stockmon import alert_inbox
 from stockmon.alerts import create_rule
 from stockmon.watchlists import save_picks
 from tests.conftest import quote_arrives
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("local_receivers_allowed")  # 127.0.0.1 receivers
 
 
 def test_a_person_creates_a_rule_and_sees_its_state(engine, ann):  # noqa: F811

@@ -66,7 +66,11 @@ def app_on(data: Path, **settings: str) -> Iterator[AppURL]:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> Iterator[AppURL]:
-    with app_on(tmp_path_factory.mktemp("browser"), STOCKMON_PROVIDER="demo") as url:
+    with app_on(
+        tmp_path_factory.mktemp("browser"),
+        STOCKMON_PROVIDER="demo",
+        STOCKMON_NOTIFY_ALLOW_PRIVATE="true",  # the webhook is on 127.0.0.1
+    ) as url:
         yield url
 
 

@@ -13,6 +13,8 @@ from stockmon.models import AlertDelivery
 from tests.conftest import quote_arrives
 from tests.receivers import Receiver, mailbox, receiving
 
+pytestmark = pytest.mark.usefixtures("local_receivers_allowed")  # 127.0.0.1 receivers
+
 
 def fire(engine, user_id, note: str = "") -> None:
     create_rule(engine, user_id, "AAPL", "above", 200, note=note)

@@ -4,6 +4,7 @@ them delivers each event exactly once after a restart."""
 
 import itertools
 
+import pytest
 from sqlalchemy import select
 
 from stockmon import notify
@@ -20,11 +21,14 @@ from tests.faults.test_processes import (  # noqa: F401
 )
 from tests.receivers import Receiver, receiving
 
+pytestmark = pytest.mark.usefixtures("local_receivers_allowed")  # 127.0.0.1 receivers
+
 
 def demo_env(database_url: str) -> dict[str, str]:
     return subprocess_environment(
         STOCKMON_DATABASE_URL=database_url,
         STOCKMON_PROVIDER="demo",
+        STOCKMON_NOTIFY_ALLOW_PRIVATE="true",  # the receivers are on 127.0.0.1
         STOCKMON_REFRESH_SECONDS="1",
         STOCKMON_LEADER_LEASE_SECONDS="3",
     )
