@@ -51,9 +51,7 @@ def test_a_loopback_url_reaches_nothing(strict, caplog, host, kind):
      ("224.0.0.1", "a multicast address"), ("0.0.0.0", "a reserved address"),
      ("100.64.0.1", "a reserved address")],
 )  # fmt: skip
-def test_internal_addresses_are_refused_before_any_connection(
-    strict, monkeypatch, address, kind
-):
+def test_internal_addresses_are_refused_before_any_connection(strict, monkeypatch, address, kind):
     attempts = []
     monkeypatch.setattr(socket.socket, "connect", lambda *args: attempts.append(args))
     with pytest.raises(notify.ChannelError, match=f"to {kind};"):
