@@ -8,6 +8,7 @@ from datetime import tzinfo
 import pandas as pd
 import plotly.graph_objects as go
 
+from stockmon.export import csv_text
 from stockmon.presentation import FLAT, GAIN, LOSS, change_color
 
 # Comparison lines: distinct hues that are neither the gain green nor the loss red.
@@ -85,13 +86,15 @@ def comparison_figure(history: pd.DataFrame, zone: tzinfo) -> go.Figure:
 
 def history_csv(history: pd.DataFrame, zone: tzinfo) -> str:
     """The prices charted, as a CSV file: symbol, time (ISO 8601 in ``zone``), price."""
-    return pd.DataFrame(
-        {
-            "symbol": history["symbol"],
-            "time": _local(history["ts"], zone).map(lambda moment: moment.isoformat()),
-            "price": history["price"],
-        }
-    ).to_csv(index=False)
+    return csv_text(
+        pd.DataFrame(
+            {
+                "symbol": history["symbol"],
+                "time": _local(history["ts"], zone).map(lambda moment: moment.isoformat()),
+                "price": history["price"],
+            }
+        )
+    )
 
 
 def spending_figure(buckets: pd.DataFrame, zone: tzinfo) -> go.Figure:

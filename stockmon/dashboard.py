@@ -13,6 +13,7 @@ from pandas.io.formats.style import Styler
 from stockmon.calendar import DEFAULT_MARKET, market
 from stockmon.daily import YearRange
 from stockmon.data_class import PRICES_PHRASE
+from stockmon.export import csv_text
 from stockmon.presentation import (
     change_color,
     clock_time,
@@ -178,7 +179,7 @@ class DashboardData:
     def table_csv(self, zone: tzinfo) -> str:
         """The table as a CSV file: every column but the sparkline, numbers unrounded, empty
         cells empty."""
-        return self.table(zone).drop(columns=["Trend"]).to_csv(index=False)
+        return csv_text(self.table(zone).drop(columns=["Trend"]))
 
     def prices(self) -> dict[str, float]:
         """Each quoted symbol's price, to compare with at the next refresh."""

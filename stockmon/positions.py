@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select
 
 from stockmon.config import normalize_symbol
+from stockmon.export import csv_text
 from stockmon.models import Lot, Watchlist, WatchlistItem, utcnow
 
 MAX_LOTS = 1_000  # per person
@@ -115,7 +116,7 @@ class Holdings:
 
     def csv(self) -> str:
         """The positions as a CSV file, amounts unrounded, each with its currency."""
-        return self.positions.to_csv(index=False)
+        return csv_text(self.positions)
 
 
 def holdings(lots: pd.DataFrame, quotes: pd.DataFrame, currencies: dict[str, str]) -> Holdings:
