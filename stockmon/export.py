@@ -2,7 +2,8 @@
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is run as a
 formula by spreadsheets, so every such text cell gets a leading ``'`` (OWASP's rule for CSV
-injection); numbers, including negative ones and numbers written as text ("+1"), are left as they are.
+injection); numbers, negative ones and numbers written as text ("+1") included, are left as
+they are.
 """
 
 from __future__ import annotations
