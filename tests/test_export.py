@@ -56,8 +56,6 @@ def test_the_dashboard_positions_and_prices_downloads_are_inert(engine, user_id)
     add_lot(engine, user_id, "EVIL", date(2026, 1, 5), 2, 9.0)
     held = holdings(lots_of(engine, user_id), snapshot.quotes.reset_index(), {"EVIL": "=1+1"})
     assert rows(held.csv())[0]["currency"] == "'=1+1"
-    history = pd.DataFrame(
-        {"symbol": ["=EVIL"], "ts": [pd.Timestamp(utcnow())], "price": [-1.0]}
-    )
+    history = pd.DataFrame({"symbol": ["=EVIL"], "ts": [pd.Timestamp(utcnow())], "price": [-1.0]})
     prices = rows(history_csv(history, UTC))[0]
     assert prices["symbol"] == "'=EVIL" and prices["price"] == "-1.0"
