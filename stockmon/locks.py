@@ -1,6 +1,7 @@
-"""A named lock shared by every stockmon process on one database: it serializes schema
-migrations. On PostgreSQL a session-level advisory lock (the server releases it if its holder
-dies); on SQLite a ``filelock`` beside the database file (the OS releases it likewise).
+"""Named locks shared by every stockmon process on one database. ``exclusive_lock``
+serializes schema migrations: on PostgreSQL a session-level advisory lock (the server releases
+it if its holder dies); on SQLite a ``filelock`` beside the database file (the OS releases it
+likewise). ``transaction_lock`` makes one transaction's read-then-write a single step.
 """
 
 from __future__ import annotations
@@ -46,3 +47,21 @@ def _unlock(conn: Connection, key: int) -> None:
         conn.commit()
     except SQLAlchemyError as error:
         log.warning("could not release a lock (%s); its session's end releases it", error)
+
+
+@contextmanager
+def transaction_lock(conn: Connection, name: str, sqlite_name: str) -> Iterator[None]:
+    """Hold the lock ``name`` until ``conn``'s transaction ends: on PostgreSQL a transaction
+    advisory lock; on SQLite, whose writers are serial anyway, the file lock ``sqlite_name``
+    (one name for many keys, so a stranger's words never make lock files)."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"stockmon.{name}".encode())
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        yield
+        return
+    database = conn.engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with FileLock(f"{database}.{sqlite_name}.lock"):
+        yield

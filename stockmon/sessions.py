@@ -22,6 +22,7 @@ from stockmon.accounts import (
     AccountError,
     normalize_username,
 )
+from stockmon.locks import transaction_lock
 from stockmon.models import LoginFailure, User, utcnow
 
 LOCK_AFTER = 5
@@ -84,26 +85,29 @@ def _account(row) -> Account:
 
 def log_in(engine: Engine, username: str, password: str, now: datetime | None = None) -> Account:
     """The account, when ``password`` is right and the username is not cooling down; else
-    ``LoginRefused`` saying why in words that reveal nothing about the username."""
+    ``LoginRefused`` saying why in words that reveal nothing about the username.
+
+    Every attempt is counted before its password is checked, in one step with the check of
+    the count: however many arrive at once, at most ``LOCK_AFTER`` passwords are checked per
+    window. A right password takes its attempt back, with the earlier failures."""
     now = now or utcnow()
     username = normalize_username(username)[:64]
-    with engine.connect() as conn:
-        recent = conn.execute(
+    with engine.begin() as conn, transaction_lock(conn, f"login.{username}", "login"):
+        failures, last_failure = conn.execute(
             select(func.count(), func.max(LoginFailure.at)).where(
                 LoginFailure.username == username, LoginFailure.at > now - LOCK_WINDOW
             )
         ).one()
+        if failures >= LOCK_AFTER and last_failure + COOL_DOWN > now:
+            minutes = math.ceil((last_failure + COOL_DOWN - now).total_seconds() / 60)
+            raise LoginRefused(
+                f"Too many failed attempts: logging in as this user is paused for {minutes} "
+                f"minute{'s' * (minutes != 1)}."
+            )
+        conn.execute(insert(LoginFailure).values(username=username, at=now))
+    with engine.connect() as conn:
         row = conn.execute(select(*_user_columns()).where(User.username == username)).first()
-    failures, last_failure = recent
-    if failures >= LOCK_AFTER and last_failure + COOL_DOWN > now:
-        minutes = math.ceil((last_failure + COOL_DOWN - now).total_seconds() / 60)
-        raise LoginRefused(
-            f"Too many failed attempts: logging in as this user is paused for {minutes} "
-            f"minute{'s' * (minutes != 1)}."
-        )
     if not _password_matches(row.password_hash if row else _NOBODY, password) or row is None:
-        with engine.begin() as conn:
-            conn.execute(insert(LoginFailure).values(username=username, at=now))
         raise LoginRefused(WRONG)
     with engine.begin() as conn:
         conn.execute(delete(LoginFailure).where(LoginFailure.username == username))

@@ -113,3 +113,37 @@ def test_a_login_token_reads_back_as_its_username_and_login_moment():
 )  # fmt: skip
 def test_a_forged_expired_or_garbled_login_token_reads_as_none(value):
     assert sessions.read_login_token(value, KEY) is None
+
+
+def test_parallel_wrong_passwords_check_at_most_the_limit(engine, bea, monkeypatch):
+    """24 tabs send a wrong password at once: counting and recording an attempt is one step,
+    so at most ``LOCK_AFTER`` passwords are checked."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier, Lock
+
+    checked, lock = [], Lock()
+    real = sessions._password_matches
+
+    def counted(stored: str, password: str) -> bool:
+        with lock:
+            checked.append(password)
+        return real(stored, password)
+
+    monkeypatch.setattr(sessions, "_password_matches", counted)
+    start = Barrier(24)
+
+    def attempt(n: int) -> str:
+        start.wait(timeout=60)
+        try:
+            sessions.log_in(engine, "bea", f"wrong-{n}")
+        except LoginRefused as refusal:
+            return str(refusal)
+        return "logged in"
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        answers = list(pool.map(attempt, range(24)))
+    assert len(checked) <= LOCK_AFTER, len(checked)
+    assert answers.count("Wrong username or password.") == len(checked)
+    assert all(a.startswith(("Wrong", "Too many failed attempts")) for a in answers)
+    with pytest.raises(LoginRefused, match="Too many"):
+        sessions.log_in(engine, "bea", "right-password")
