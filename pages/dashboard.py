@@ -37,7 +37,7 @@ except WatchlistError:  # deleted in another tab since the lists were read
     st.rerun()
 lots = lots_of(ui.engine(), account.id, picks)  # read per page load, not per refresh
 if not picks:
-    st.info(f"{shown.name} is empty.")
+    st.info(f"{escape_markdown(shown.name)} is empty.")
     st.page_link(ui.PAGES["picker"], label="Add stocks to it", icon=":material/playlist_add:")
     st.stop()
 

@@ -53,12 +53,14 @@ def change_lists(action, *args, done: str, show: str | None = None) -> None:
 
 def add_list() -> None:
     name = " ".join(st.session_state["new_list"].split())
-    change_lists(create_list, name, done=f"Created {name}.", show=name)
+    change_lists(create_list, name, done=f"Created {escape_markdown(name)}.", show=name)
 
 
 def rename_shown() -> None:
     name = " ".join(st.session_state[f"list_name_{shown.id}"].split())
-    change_lists(rename_list, shown.id, name, done=f"Renamed to {name}.", show=name)
+    change_lists(
+        rename_list, shown.id, name, done=f"Renamed to {escape_markdown(name)}.", show=name
+    )
 
 
 with st.popover("Manage lists", icon=":material/list:"):
@@ -68,7 +70,10 @@ with st.popover("Manage lists", icon=":material/list:"):
     st.divider()
     with st.form("rename_list_form", border=False):
         st.text_input(
-            f"Rename {shown.name}", value=shown.name, max_chars=40, key=f"list_name_{shown.id}"
+            f"Rename {escape_markdown(shown.name)}",
+            value=shown.name,
+            max_chars=40,
+            key=f"list_name_{shown.id}",
         )
         st.form_submit_button("Rename", icon=":material/edit:", on_click=rename_shown)
     earlier, later = st.columns(2)
@@ -82,20 +87,20 @@ with st.popover("Manage lists", icon=":material/list:"):
             disabled=shown.id == blocked.id,
             on_click=change_lists,
             args=(move_list, shown.id, steps),
-            kwargs={"done": f"Moved {shown.name}.", "show": shown.name},
+            kwargs={"done": f"Moved {escape_markdown(shown.name)}.", "show": shown.name},
         )
     st.divider()
-    sure = st.checkbox(f"Yes, delete {shown.name} and its {shown.size} symbols")
+    sure = st.checkbox(f"Yes, delete {escape_markdown(shown.name)} and its {shown.size} symbols")
     st.button(
         "Delete list",
         icon=":material/delete:",
         disabled=not sure,
         on_click=change_lists,
         args=(delete_list, shown.id),
-        kwargs={"done": f"Deleted {shown.name}."},
+        kwargs={"done": f"Deleted {escape_markdown(shown.name)}."},
     )
 if error := st.session_state.pop("lists_error", None):
-    st.error(error)
+    st.error(escape_markdown(error))
 
 symbols = catalog(engine)
 labels = {
@@ -116,7 +121,7 @@ def save() -> None:
         st.session_state["picks_error"] = str(error)
     else:
         st.toast(
-            f"Saved {len(saved)} symbol{'s' * (len(saved) != 1)} on {shown.name}.",
+            f"Saved {len(saved)} symbol{'s' * (len(saved) != 1)} on {escape_markdown(shown.name)}.",
             icon=":material/check:",
         )
 
@@ -124,7 +129,7 @@ def save() -> None:
 if picks_key not in st.session_state:  # the widget's state, also set when a search adds
     st.session_state[picks_key] = [s for s in current if s in labels]
 st.multiselect(
-    f"Stocks on {shown.name}",
+    f"Stocks on {escape_markdown(shown.name)}",
     options=list(labels),
     format_func=labels.get,
     max_selections=current_limits(engine).per_user,
@@ -134,7 +139,7 @@ st.multiselect(
     on_change=save,
 )
 if error := st.session_state.pop("picks_error", None):
-    st.error(error)
+    st.error(escape_markdown(error))
 
 
 def add_found(symbol: str) -> None:
@@ -149,7 +154,7 @@ def waiting_for(search_id: int) -> None:
     state = search_state(engine, search_id)
     if state is None or state.answered:
         st.rerun()
-    st.caption(f"Searching every listing for “{state.keywords}”…")
+    st.caption(f"Searching every listing for “{escape_markdown(state.keywords)}”…")
 
 
 def show_search(search_id: int) -> None:
@@ -160,11 +165,11 @@ def show_search(search_id: int) -> None:
         waiting_for(search_id)
         return
     if state.error:
-        st.warning(state.error, icon=":material/travel_explore:")
+        st.warning(escape_markdown(state.error), icon=":material/travel_explore:")
         return
     found = find_listings(engine, state.keywords)
     if found.empty:
-        st.info(f"No listing matches “{state.keywords}”.")
+        st.info(f"No listing matches “{escape_markdown(state.keywords)}”.")
         return
     chosen = set(st.session_state.get(picks_key, current))
     for listing in found.itertuples():
@@ -196,7 +201,7 @@ with st.expander(
             try:
                 st.session_state["search_id"] = request_search(engine, words, utcnow()).id
             except SearchError as error:
-                st.error(str(error))
+                st.error(escape_markdown(str(error)))
     st.caption(
         "The scheduler asks the quote provider (one request from the shared budget) and adds "
         "what it finds for everyone; the same words again within a week cost nothing."

@@ -76,6 +76,8 @@ def _check_registration(username: str, name: str, email: str) -> None:
 def _check_profile(name: str, email: str) -> None:
     if not name.strip() or len(name) > 100:
         raise AccountError("Please give a name of at most 100 characters.")
+    if not name.isprintable():
+        raise AccountError("A name cannot hold control characters (tabs, escapes, new lines).")
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
         raise AccountError("Please give a valid email address.")
 
@@ -138,6 +140,16 @@ def create_user(
 def timezones() -> list[str]:
     """The IANA time zone names a person can choose from."""
     return sorted(available_timezones())
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def known_timezone(name: object) -> str | None:
+    """``name`` when it is an IANA time zone name, else None (a browser may report anything)."""
+    return name if isinstance(name, str) and name in _known_zones() else None
 
 
 def _account(user: User) -> Account:

@@ -93,6 +93,8 @@ def validate(symbol: str, kind: str, threshold: float, note: str = "") -> NewRul
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise AlertError(f"A note has at most {MAX_NOTE} characters.")
+    if not note.isprintable():
+        raise AlertError("A note cannot hold control characters (tabs, escapes, new lines).")
     return NewRule(symbol, rule_kind, value, note)
 
 

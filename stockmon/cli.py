@@ -58,10 +58,17 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``), so nothing
+    stored can steer an admin's terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _user_list(_args: argparse.Namespace) -> int:
     for account in accounts.list_accounts(_engine()):
         role = "admin" if account.is_admin else "user"
-        print(f"{account.username}\t{account.name}\t{account.email}\t{role}")
+        fields = (account.username, account.name, account.email, role)
+        print("\t".join(map(terminal_safe, fields)))
     return 0
 
 

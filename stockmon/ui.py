@@ -24,12 +24,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from stockmon import notify
-from stockmon.accounts import Account
+from stockmon.accounts import Account, known_timezone
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
 from stockmon.dashboard import scheduler_is_late
 from stockmon.db import make_engine
 from stockmon.models import utcnow
-from stockmon.presentation import age_text, provider_label
+from stockmon.presentation import age_text, escape_markdown, provider_label
 from stockmon.queries import SchedulerStatus, catalog
 from stockmon.schema import prepare_database
 from stockmon.snapshot import MarketSnapshot, take_snapshot
@@ -264,9 +264,9 @@ if (window.matchMedia("(max-width: 640px)").matches) {{
 
 def timezone(account: Account) -> tzinfo:
     """The zone times are shown in: the person's choice, else their browser's, else UTC."""
-    for name in (account.timezone, st.context.timezone):
+    for name in (account.timezone, known_timezone(st.context.timezone)):
         if name:
-            with suppress(ZoneInfoNotFoundError, ValueError):
+            with suppress(ZoneInfoNotFoundError, ValueError, OSError):
                 return ZoneInfo(name)
     return UTC
 
@@ -282,6 +282,7 @@ def list_switcher(lists: Sequence[ListInfo]) -> ListInfo:
     chosen = st.segmented_control(
         "List",
         names,
+        format_func=escape_markdown,  # a name is text, never markdown (nor an image)
         required=True,
         key="list",
         label_visibility="collapsed" if len(names) == 1 else "visible",

@@ -21,6 +21,7 @@ from stockmon.models import (
     WatchlistItem,
     utcnow,
 )
+from stockmon.presentation import MISSING
 from stockmon.schema import prepare_database
 from stockmon.watchlists import get_picks, save_picks
 
@@ -225,7 +226,8 @@ def test_the_picker_shows_the_current_prices_of_the_picks(engine, ann):
     at = logged_in_app("pages/picker.py")
     prices = at.dataframe[0].value
     assert list(prices["symbol"]) == ["AAPL", "MSFT"]
-    assert prices.iloc[0]["price"] == 190.0 and prices.isna().iloc[1]["price"]
+    assert prices.iloc[0]["price"] == 190.0
+    assert prices.iloc[1]["price"] == MISSING  # drawn "—", never "None"
 
 
 def test_nobody_sees_another_persons_picks(engine, ann):

@@ -19,7 +19,7 @@ import pytest
 from stockmon import accounts
 from stockmon.db import make_engine
 from stockmon.schema import prepare_database
-from stockmon.watchlists import save_picks
+from stockmon.watchlists import create_list, save_picks
 from tests.receivers import Receiver, receiving
 from tests.running import running_product
 
@@ -122,15 +122,23 @@ def submit_login(page, username: str, password: str, wait: bool = True) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def add_account(app_url: AppURL, username: str, password: str, picks: Sequence[str] = ()) -> None:
-    """An account with ``picks`` in the app's database, migrated first if the app has not yet
-    got to it."""
+def add_account(
+    app_url: AppURL,
+    username: str,
+    password: str,
+    picks: Sequence[str] = (),
+    more_lists: Sequence[str] = (),
+) -> None:
+    """An account with ``picks`` (and empty lists named ``more_lists``) in the app's database,
+    migrated first if the app has not yet got to it."""
     engine = make_engine(f"sqlite:///{Path(app_url.data_dir) / 'stockmon.db'}")
     prepare_database(engine)
     account = accounts.create_user(
         engine, username, username.title(), f"{username}@example.com", password
     )
     save_picks(engine, account.id, list(picks))
+    for name in more_lists:
+        create_list(engine, account.id, name)
     engine.dispose()
 
 
@@ -363,10 +371,12 @@ PHONE_PICKS = ["AAPL", "NVDA", "TSLA", "MSFT", "AMZN", "GOOGL", "META", "NFLX"]
 def test_every_page_at_phone_width(app_url, browser):
     """Every page at 390 x 844: the ticker shows every pick within one loop, the watchlist's
     key columns fit without sideways scrolling, choosing a page closes the navigation, no
-    request leaves for another host and the console stays quiet."""
+    request leaves for another host (a hostile list name included) and the console stays
+    quiet."""
     from playwright.sync_api import expect
 
-    add_account(app_url, "pat", "pat-s3cret", PHONE_PICKS)
+    # a list name that markdown would draw as an image fetched from another host
+    add_account(app_url, "pat", "pat-s3cret", PHONE_PICKS, ["![p](http://attacker.invalid/l.png)"])
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
