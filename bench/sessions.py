@@ -121,7 +121,7 @@ def people(url: str, count: int) -> None:
     engine.dispose()
 
 
-def run(name: str, url: str, folder: Path, tabs: Callable[[str], Tabs]) -> None:
+def run(name: str, url: str, folder: Path, tabs: Callable[[str, str], Tabs]) -> None:
     people(url, max(SESSIONS))
     settings = {
         "STOCKMON_DATABASE_URL": url,
@@ -134,7 +134,7 @@ def run(name: str, url: str, folder: Path, tabs: Callable[[str], Tabs]) -> None:
     }
     with running_product(settings, folder / "logs") as product:
         log_path = product.logs / "app.log"
-        load = tabs(product.url)
+        load = tabs(product.url, url)
         try:
             for sessions in SESSIONS:
                 while load.opened < sessions:
@@ -167,24 +167,26 @@ class ClientTabs:
     """Tabs that speak Streamlit's protocol and draw nothing: the load costs what it costs
     the server. Each holds the login cookie the app gives at login."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, database_url: str) -> None:
         self.tabs = ProtocolTabs(address)
+        self.engine = make_engine(database_url)  # where each tab's login is recorded
         self.opened = 0
 
     def open(self, username: str) -> None:
-        session = self.tabs.open(login_cookie(username, COOKIE_KEY))
+        session = self.tabs.open(login_cookie(self.engine, username, COOKIE_KEY))
         if not session.fragments or not any("stockmon-ticker" in b for b in session.drawn):
             raise RuntimeError(f"{username}'s tab shows no dashboard")
         self.opened += 1
 
     def close(self) -> None:
         self.tabs.close()
+        self.engine.dispose()
 
 
 class BrowserTabs:
     """Headless Chromium pages logging in through the form, on the app's own cores."""
 
-    def __init__(self, playwright: Playwright, address: str) -> None:
+    def __init__(self, playwright: Playwright, address: str, _database_url: str) -> None:
         self.address = address
         self.browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

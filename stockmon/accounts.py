@@ -120,13 +120,15 @@ def create_user(
         if taken is not None:
             what = "username" if taken.username.lower() == username else "email address"
             raise AccountError(f"That {what} is already registered.")
+        created = utcnow()
         user = User(
             username=username,
             name=name,
             email=email,
             password_hash=hash_password(password),
-            created_at=utcnow(),
+            created_at=created,
             is_admin=admin,
+            sessions_valid_after=created,  # no cookie from before it (a namesake's) opens it
         )
         session.add(user)
         try:

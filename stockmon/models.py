@@ -223,6 +223,20 @@ class User(SQLModel, table=True):
     )
 
 
+class Login(SQLModel, table=True):
+    """One login (a browser's login cookie names it): "Log out" deletes it, so a copied cookie
+    stops working on every replica at its next run."""
+
+    __tablename__ = "logins"
+    __table_args__ = (Index("ix_logins_user_id", "user_id"),)
+
+    id: str = Field(primary_key=True, max_length=43, description="random, URL-safe")
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    started_at: datetime
+
+
 class LoginFailure(SQLModel, table=True):
     """One failed login for a username (existing or not): the throttle counts these, in the
     database, so it holds across app replicas."""

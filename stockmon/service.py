@@ -172,6 +172,7 @@ def housekeeping(worker: Worker) -> None:
         if worker.refresher.budget is not None:
             worker.refresher.budget.prune()
         sessions.forget_failures_before(worker.engine, utcnow() - sessions.LOCK_WINDOW)
+        sessions.forget_logins_before(worker.engine, utcnow())
     except SQLAlchemyError as error:
         log.error("housekeeping failed, database unavailable: %s", type(error).__name__)
         return

@@ -2,14 +2,18 @@
 
 Both live in the database, so they hold across app replicas. After ``LOCK_AFTER`` failed
 attempts for a username within ``LOCK_WINDOW``, every attempt is refused for ``COOL_DOWN``,
-the right password too, with the same words whether the username exists or not. A session
-started before its account's ``sessions_valid_after`` (set by a password change, an admin's
-reset or "log out everywhere") ends at its next rerun or reload.
+the right password too, with the same words whether the username exists or not. Each login
+is a row in ``logins`` that its cookie names: "Log out" deletes it, and a session whose row is
+gone, or that started before its account's ``sessions_valid_after`` (set at the account's
+creation, by a password change, an admin's reset or "log out everywhere"), ends at its next
+rerun or reload.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -23,7 +27,7 @@ from stockmon.accounts import (
     normalize_username,
 )
 from stockmon.locks import transaction_lock
-from stockmon.models import LoginFailure, User, utcnow
+from stockmon.models import Login, LoginFailure, User, utcnow
 
 LOCK_AFTER = 5
 LOCK_WINDOW = timedelta(minutes=15)
@@ -38,24 +42,39 @@ class LoginRefused(AccountError):
     """A login that did not succeed; the message never tells whether the username exists."""
 
 
-def login_token(username: str, key: str, issued: datetime) -> str:
-    """The login cookie's value for a login at ``issued``: streamlit-authenticator's token
-    (the username and its expiry, ``LOGIN_LIFETIME`` later), signed with the cookie ``key``."""
-    claims = {"username": username, "exp_date": (issued + LOGIN_LIFETIME).timestamp()}
+@dataclass(frozen=True)
+class LoginToken:
+    """What a login cookie says: who, which login, begun when."""
+
+    username: str
+    login: str  # the ``logins`` row
+    started: datetime
+
+
+def login_token(username: str, login: str, key: str, issued: datetime) -> str:
+    """The login cookie's value for the login ``login`` at ``issued``: streamlit-authenticator's
+    token (the username and its expiry, ``LOGIN_LIFETIME`` later) and the login's id, signed
+    with the cookie ``key``."""
+    claims = {
+        "username": username,
+        "login": login,
+        "exp_date": (issued + LOGIN_LIFETIME).timestamp(),
+    }
     return jwt.encode(claims, key, algorithm="HS256")
 
 
-def read_login_token(
-    value: str, key: str, now: datetime | None = None
-) -> tuple[str, datetime] | None:
-    """(username, moment of the login) of a login cookie's value signed with ``key`` and not
-    expired; None for anything else (forged, expired, garbled or hostile), never an error."""
+def read_login_token(value: str, key: str, now: datetime | None = None) -> LoginToken | None:
+    """What a login cookie's value signed with ``key`` and not expired says; None for
+    anything else (forged, expired, garbled, hostile, or from before logins had ids), never
+    an error."""
     try:
         claims = jwt.decode(value, key, algorithms=["HS256"])
     except jwt.PyJWTError:
         return None
-    username, expires = claims.get("username"), claims.get("exp_date")
-    if not isinstance(username, str) or type(expires) not in (int, float):
+    username, login, expires = claims.get("username"), claims.get("login"), claims.get("exp_date")
+    if not isinstance(username, str) or not isinstance(login, str):
+        return None
+    if type(expires) not in (int, float):
         return None
     try:
         expires_at = datetime.fromtimestamp(expires, UTC)
@@ -63,7 +82,7 @@ def read_login_token(
         return None
     if expires_at <= (now or utcnow()):
         return None
-    return username, expires_at - LOGIN_LIFETIME
+    return LoginToken(username, login, expires_at - LOGIN_LIFETIME)
 
 
 def _user_columns():
@@ -119,12 +138,29 @@ def _password_matches(stored: str, password: str) -> bool:
     return len(encoded) <= MAX_PASSWORD_BYTES and bcrypt.checkpw(encoded, stored.encode())
 
 
-def valid_session(engine: Engine, username: str, started: datetime) -> Account | None:
-    """The account of a session that began at ``started``, or None when the account is gone
-    or its sessions were ended since. One indexed query: cheap enough for every rerun."""
+def start_login(engine: Engine, account: Account, now: datetime | None = None) -> str:
+    """A new login of ``account``: the id its cookie carries."""
+    login = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(insert(Login).values(id=login, user_id=account.id, started_at=now or utcnow()))
+    return login
+
+
+def end_login(engine: Engine, login: str) -> None:
+    """Log out: the login's cookie opens nothing any more, wherever it was copied."""
+    with engine.begin() as conn:
+        conn.execute(delete(Login).where(Login.id == login))
+
+
+def valid_session(engine: Engine, username: str, login: str, started: datetime) -> Account | None:
+    """The account of the login ``login`` that began at ``started``, or None when the account
+    or the login is gone or the account's sessions were ended since. One indexed query: cheap
+    enough for every rerun."""
     with engine.connect() as conn:
         row = conn.execute(
-            select(*_user_columns()).where(User.username == normalize_username(username))
+            select(*_user_columns())
+            .join(Login, Login.user_id == User.id)
+            .where(User.username == normalize_username(username), Login.id == login)
         ).first()
     if row is None or (row.sessions_valid_after and started < row.sessions_valid_after):
         return None
@@ -148,3 +184,11 @@ def forget_failures_before(engine: Engine, moment: datetime) -> int:
     """Housekeeping: failed logins too old to count."""
     with engine.begin() as conn:
         return conn.execute(delete(LoginFailure).where(LoginFailure.at < moment)).rowcount
+
+
+def forget_logins_before(engine: Engine, moment: datetime) -> int:
+    """Housekeeping: logins whose cookies have expired (begun a ``LOGIN_LIFETIME`` ago)."""
+    with engine.begin() as conn:
+        return conn.execute(
+            delete(Login).where(Login.started_at < moment - LOGIN_LIFETIME)
+        ).rowcount

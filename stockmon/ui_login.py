@@ -21,6 +21,7 @@ from stockmon.ui import PAGES, engine, settings
 
 COOKIE_NAME = "stockmon_auth"
 SESSION_STARTED = "stockmon_session_started"
+SESSION_LOGIN = "stockmon_login"  # the ``logins`` row this session's cookie names
 COOKIE_DUE = "stockmon_cookie_due"
 
 
@@ -46,7 +47,7 @@ def init_login_state() -> None:
     _login_state()
 
 
-def _start_session(account: Account, started: datetime) -> None:
+def _start_session(account: Account, login: str, started: datetime) -> None:
     st.session_state.update(
         {
             "authentication_status": True,
@@ -55,32 +56,34 @@ def _start_session(account: Account, started: datetime) -> None:
             "email": account.email,
             "logout": False,
             SESSION_STARTED: started,
+            SESSION_LOGIN: login,
         }
     )
 
 
 def restore_login() -> None:
-    """Log the person in from their login cookie while the account exists and its sessions
-    have not been ended since the cookie was issued; else have the cookie forgotten."""
+    """Log the person in from their login cookie while its login and account exist and the
+    account's sessions have not been ended since the cookie was issued; else have the cookie
+    forgotten."""
     if st.session_state.get("authentication_status") or st.session_state.get("logout"):
         return
     value = st.context.cookies.get(COOKIE_NAME)
     token = sessions.read_login_token(value, _cookie_key()) if value else None
     if token is None:
         return
-    username, issued = token
-    account = sessions.valid_session(engine(), username, issued)
+    account = sessions.valid_session(engine(), token.username, token.login, token.started)
     if account is None:
         st.session_state["logout"] = True  # forget_login_cookie drops it
         return
-    _start_session(account, issued)
+    _start_session(account, token.login, token.started)
 
 
 def log_in(username: str, password: str) -> None:
     """Check the password (``sessions.LoginRefused`` if wrong or throttled) and start the
     session; the next run, already the dashboard, gives the browser its cookie."""
     account = sessions.log_in(engine(), username, password)
-    _start_session(account, utcnow())
+    now = utcnow()
+    _start_session(account, sessions.start_login(engine(), account, now), now)
     st.session_state[COOKIE_DUE] = True
 
 
@@ -97,7 +100,8 @@ def _write_cookie(value: str, max_age: int) -> None:
 
 def _give_cookie() -> None:
     """The token ``restore_login`` reads back."""
-    token = sessions.login_token(st.session_state["username"], _cookie_key(), utcnow())
+    state = st.session_state
+    token = sessions.login_token(state["username"], state[SESSION_LOGIN], _cookie_key(), utcnow())
     _write_cookie(token, int(sessions.LOGIN_LIFETIME.total_seconds()))
 
 
@@ -121,8 +125,11 @@ def forget_login_cookie() -> None:
 
 
 def log_out() -> None:
-    """End this session's login; the run that finds it logged out has the cookie forgotten
+    """End this session's login, on the server too (its cookie, wherever copied, opens
+    nothing any more); the run that finds it logged out has the cookie forgotten
     (``forget_login_cookie``)."""
+    if login := st.session_state.pop(SESSION_LOGIN, None):
+        sessions.end_login(engine(), login)
     _login_state().logout()
     st.session_state.pop(SESSION_STARTED, None)
 
@@ -133,10 +140,10 @@ def current_account() -> Account | None:
     if not st.session_state.get("authentication_status"):
         return None
     started = st.session_state.get(SESSION_STARTED)
+    login = st.session_state.get(SESSION_LOGIN)
+    username = st.session_state.get("username") or ""
     account = (
-        sessions.valid_session(engine(), st.session_state.get("username") or "", started)
-        if started
-        else None
+        sessions.valid_session(engine(), username, login, started) if started and login else None
     )
     if account is None:
         log_out()

@@ -20,19 +20,28 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import UTC, datetime
 
 import websockets
+from sqlalchemy import Engine
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from stockmon.sessions import login_token
+from stockmon.accounts import get_account
+from stockmon.sessions import login_token, start_login
 from stockmon.ui_login import COOKIE_NAME
 
 BROWSER = ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US")
 
 
-def login_cookie(username: str, key: str, issued: datetime | None = None) -> dict[str, str]:
-    """stockmon's login cookie as the app sets it at a login at ``issued`` (now)."""
-    return {COOKIE_NAME: login_token(username, key, issued or datetime.now(UTC))}
+def login_cookie(
+    engine: Engine, username: str, key: str, issued: datetime | None = None
+) -> dict[str, str]:
+    """stockmon's login cookie as the app sets it at a login of ``username`` at ``issued``
+    (now): the login's row in the database, and the token naming it."""
+    issued = issued or datetime.now(UTC)
+    account = get_account(engine, username)
+    assert account is not None, username
+    login = start_login(engine, account, issued)
+    return {COOKIE_NAME: login_token(username, login, key, issued)}
 
 
 class ProtocolSession:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import streamlit as st
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from stockmon import accounts
+from stockmon import accounts, sessions
 from stockmon.db import make_engine
 from stockmon.models import (
     LoginFailure,
@@ -23,6 +24,7 @@ from stockmon.models import (
 )
 from stockmon.presentation import MISSING
 from stockmon.schema import prepare_database
+from stockmon.ui_login import SESSION_LOGIN, SESSION_STARTED
 from stockmon.watchlists import get_picks, save_picks
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -109,9 +111,15 @@ def logged_in_app(
     login state is put in place before that first run.
     """
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    database = make_engine(os.environ["STOCKMON_DATABASE_URL"])
+    account = accounts.get_account(database, username)
+    started = utcnow()
+    login = sessions.start_login(database, account, started) if account else "no such login"
+    database.dispose()
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
-    at.session_state["stockmon_session_started"] = utcnow()
+    at.session_state[SESSION_STARTED] = started
+    at.session_state[SESSION_LOGIN] = login
     for name, value in (query or {}).items():
         at.query_params[name] = value
     at.run()

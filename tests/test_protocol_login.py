@@ -10,9 +10,9 @@ import pytest
 
 from stockmon import accounts
 from stockmon.db import make_engine
-from stockmon.models import utcnow
+from stockmon.models import Login, utcnow
 from stockmon.schema import prepare_database
-from stockmon.sessions import end_sessions
+from stockmon.sessions import end_login, end_sessions, read_login_token, valid_session
 from stockmon.ui_login import COOKIE_NAME
 from stockmon.watchlists import save_picks
 from tests.running import running_product
@@ -54,8 +54,8 @@ def shows_login(tab: ProtocolSession) -> bool:
 
 
 def test_a_signed_cookie_opens_the_live_dashboard(server):
-    _engine, tabs = server
-    tab = tabs.open(login_cookie("ann", COOKIE_KEY))
+    engine, tabs = server
+    tab = tabs.open(login_cookie(engine, "ann", COOKIE_KEY))
     assert shows_dashboard(tab)
     assert tab.fragments  # the table and the sidebar refresh on their own
     assert not tab.components and not tab.errors
@@ -88,8 +88,8 @@ def test_a_garbled_or_hostile_cookie_opens_only_the_login_without_an_error(serve
 
 
 def test_a_cookie_signed_with_another_key_opens_only_the_login(server):
-    _engine, tabs = server
-    tab = tabs.open(login_cookie("ann", "some-other-key-0123456789-0123456789-0123"))
+    engine, tabs = server
+    tab = tabs.open(login_cookie(engine, "ann", "some-other-key-0123456789-0123456789-0123"))
     assert not shows_dashboard(tab)
     assert not tab.fragments
     assert shows_login(tab)
@@ -99,6 +99,43 @@ def test_a_cookie_from_before_sessions_ended_opens_only_the_login(server):
     engine, tabs = server
     issued = utcnow() - timedelta(hours=1)
     end_sessions(engine, "ann")
-    tab = tabs.open(login_cookie("ann", COOKIE_KEY, issued=issued))
+    tab = tabs.open(login_cookie(engine, "ann", COOKIE_KEY, issued=issued))
     assert not shows_dashboard(tab)
-    assert shows_dashboard(tabs.open(login_cookie("ann", COOKIE_KEY)))  # a new login's cookie
+    assert shows_dashboard(
+        tabs.open(login_cookie(engine, "ann", COOKIE_KEY))
+    )  # a new login's cookie
+
+
+def test_a_logged_out_cookie_opens_nothing_even_copied(server):
+    """ "Log out" ends the login on the server: the same cookie, kept or copied elsewhere,
+    opens only the login page from then on."""
+    engine, tabs = server
+    cookie = login_cookie(engine, "ann", COOKIE_KEY)
+    assert shows_dashboard(tabs.open(cookie))
+    token = read_login_token(cookie[COOKIE_NAME], COOKIE_KEY)
+    assert token is not None
+    end_login(engine, token.login)  # what the Log out button does
+    tab = tabs.open(cookie)
+    assert shows_login(tab) and not shows_dashboard(tab) and not tab.errors
+
+
+def test_a_cookie_of_a_removed_account_does_not_open_its_namesake(server):
+    """frank's cookie, frank removed, someone registers frank again: the old cookie opens
+    only the login page, not the new person's account."""
+    engine, tabs = server
+    accounts.create_user(engine, "frank", "Frank One", "f1@example.com", "sup3rsecret")
+    old = login_cookie(engine, "frank", COOKIE_KEY, issued=utcnow() - timedelta(minutes=5))
+    token = read_login_token(old[COOKIE_NAME], COOKIE_KEY)
+    assert token is not None
+    accounts.remove_user(engine, "frank")
+    again = accounts.create_user(engine, "frank", "Frank Two", "f2@example.com", "sup3rsecret")
+    save_picks(engine, again.id, ["AAPL"])
+    # the same login id, made to look current: the account's sessions start at its creation
+    with engine.begin() as conn:
+        conn.execute(
+            Login.__table__.insert(),
+            {"id": token.login, "user_id": again.id, "started_at": token.started},
+        )
+    assert valid_session(engine, "frank", token.login, token.started) is None
+    tab = tabs.open(old)
+    assert shows_login(tab) and not shows_dashboard(tab)

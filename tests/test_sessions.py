@@ -61,11 +61,38 @@ def test_failures_outside_the_window_do_not_count(engine, bea):
 
 def test_a_password_change_ends_sessions_begun_before_it(engine, bea):
     before = utcnow()
-    assert sessions.valid_session(engine, "bea", before) is not None
+    login = sessions.start_login(engine, bea, before)
+    assert sessions.valid_session(engine, "bea", login, before) is not None
     changed_at = accounts.set_password(engine, "bea", "new-password-1")
-    assert sessions.valid_session(engine, "bea", before) is None
-    assert sessions.valid_session(engine, "bea", changed_at) is not None
-    assert sessions.valid_session(engine, "nobody", before) is None
+    assert sessions.valid_session(engine, "bea", login, before) is None
+    assert sessions.valid_session(engine, "bea", login, changed_at) is not None
+    assert sessions.valid_session(engine, "nobody", login, before) is None
+
+
+def test_log_out_ends_the_login_on_the_server(engine, bea):
+    now = utcnow()
+    kept, ended = sessions.start_login(engine, bea, now), sessions.start_login(engine, bea, now)
+    sessions.end_login(engine, ended)
+    assert sessions.valid_session(engine, "bea", ended, now) is None
+    assert sessions.valid_session(engine, "bea", kept, now) is not None  # another browser's
+    assert sessions.valid_session(engine, "bea", "made-up", now) is None
+
+
+def test_a_new_account_opens_to_no_session_from_before_it(engine):
+    born = accounts.create_user(engine, "cal", "Cal", "cal@example.com", "right-password")
+    login = sessions.start_login(engine, born)
+    earlier = utcnow() - timedelta(minutes=1)
+    assert sessions.valid_session(engine, "cal", login, earlier) is None
+    assert sessions.valid_session(engine, "cal", login, utcnow()) is not None
+
+
+def test_expired_logins_are_forgotten(engine, bea):
+    now = utcnow()
+    old = sessions.start_login(engine, bea, now - sessions.LOGIN_LIFETIME - timedelta(hours=1))
+    fresh = sessions.start_login(engine, bea, now)
+    assert sessions.forget_logins_before(engine, now) == 1
+    assert sessions.valid_session(engine, "bea", fresh, now) is not None
+    assert sessions.valid_session(engine, "bea", old, now) is None
 
 
 def test_failures_too_old_to_count_are_forgotten(engine, bea):
@@ -83,24 +110,25 @@ def signed(claims: dict, key: str = KEY, algorithm: str = "HS256") -> str:
     return jwt.encode(claims, key if algorithm != "none" else None, algorithm=algorithm)
 
 
-def test_a_login_token_reads_back_as_its_username_and_login_moment():
+def test_a_login_token_reads_back_as_its_username_login_and_moment():
     issued = utcnow().replace(microsecond=0)
-    assert sessions.read_login_token(sessions.login_token("bea", KEY, issued), KEY) == (
-        "bea",
-        issued,
-    )
+    token = sessions.login_token("bea", "login-id", KEY, issued)
+    assert sessions.read_login_token(token, KEY) == sessions.LoginToken("bea", "login-id", issued)
 
 
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(sessions.login_token("bea", "another-key-0123456789-0123456789", utcnow()),
-                     id="signed-with-another-key"),
-        pytest.param(sessions.login_token("bea", KEY, utcnow() - sessions.LOGIN_LIFETIME
+        pytest.param(sessions.login_token("bea", "x", "another-key-0123456789-0123456789",
+                                          utcnow()), id="signed-with-another-key"),
+        pytest.param(sessions.login_token("bea", "x", KEY, utcnow() - sessions.LOGIN_LIFETIME
                                           - timedelta(minutes=1)), id="expired"),
+        pytest.param(signed({"username": "bea", "exp_date": 4e9}), id="no-login-id"),
+        pytest.param(signed({"username": "bea", "login": 7, "exp_date": 4e9}),
+                     id="login-id-not-text"),
         pytest.param(signed({"username": "bea", "exp_date": 4e9}, algorithm="none"),
                      id="unsigned"),
-        pytest.param(signed({"username": "bea"}), id="no-expiry"),
+        pytest.param(signed({"username": "bea", "login": "x"}), id="no-expiry"),
         pytest.param(signed({"exp_date": 4e9}), id="no-username"),
         pytest.param(signed({"username": ["bea"], "exp_date": 4e9}), id="username-not-text"),
         pytest.param(signed({"username": "bea", "exp_date": "4e9"}), id="expiry-not-a-number"),
