@@ -1,5 +1,6 @@
 """Alert delivery through Apprise to local receivers, on SQLite and PostgreSQL."""
 
+import contextlib
 import logging
 import time
 
@@ -105,3 +106,64 @@ def test_urls_apprise_cannot_use_are_refused_without_repeating_them(engine, user
     with pytest.raises(notify.ChannelError) as refused:
         notify.add_channel(engine, user_id, "nonsense://secret-token@x")
     assert "secret-token" not in str(refused.value)
+
+
+def test_one_persons_dead_channels_hold_back_nobody_else(engine, user_id):
+    """ann has ten channels on a host that never answers and twenty alerts firing (two
+    hundred deliveries); bob's one alert to a healthy webhook is started at the first look,
+    beside at most ``PER_PERSON`` of ann's sends."""
+    from tests.conftest import add_user
+
+    bob = add_user(engine, "bob")
+    hanging = [Receiver(plan=["hang"], hang_seconds=30) for _ in range(notify.MAX_CHANNELS)]
+    with contextlib.ExitStack() as stack:
+        dead = [stack.enter_context(receiving(receiver)) for receiver in hanging]
+        healthy = stack.enter_context(receiving())
+        for receiver in dead:
+            notify.add_channel(engine, user_id, receiver.json_url())
+        notify.add_channel(engine, bob, healthy.json_url())
+        for step in range(20):
+            create_rule(engine, user_id, "AAPL", "above", 100 + step)
+        create_rule(engine, bob, "AAPL", "above", 50)
+        assert quote_arrives(engine, "AAPL", 150.0) == 21
+        assert len(deliveries(engine)) == 201
+        deliverer = delivery.Deliverer(engine, timeout=20.0)
+        try:
+            started = deliverer.start_due()
+            assert len(started) == delivery.PER_PERSON + 1  # ann's share, and bob's
+            wait_until(lambda: healthy.received, timeout=30)
+            assert sum(receiver.attempts for receiver in dead) <= delivery.PER_PERSON
+            assert deliverer.start_due() == []  # ann's share is busy: the rest wait their turn
+        finally:
+            deliverer.close()
+
+
+def test_a_channel_failing_again_and_again_rests(engine, user_id):
+    clock = [0.0]
+    with receiving(Receiver(plan=[500])) as failing, receiving() as healthy:
+        notify.add_channel(engine, user_id, failing.json_url())
+        for step in range(delivery.BREAKER_FAILURES + 2):
+            create_rule(engine, user_id, "AAPL", "above", 100 + step)
+        assert quote_arrives(engine, "AAPL", 150.0) == delivery.BREAKER_FAILURES + 2
+        deliverer = delivery.Deliverer(engine, timeout=5.0, clock=lambda: clock[0])
+        try:
+            for _ in range(delivery.BREAKER_FAILURES):
+                (future,) = deliverer.start_due()
+                assert future.result(timeout=30) is False
+            assert failing.attempts == delivery.BREAKER_FAILURES
+            assert deliverer.start_due() == []  # resting, though more are due
+            notify.add_channel(engine, user_id, healthy.json_url())  # others are not held
+            create_rule(engine, user_id, "MSFT", "above", 1)
+            assert quote_arrives(engine, "MSFT", 2.0) == 1
+            assert [f.result(timeout=30) for f in deliverer.start_due()] == [True]
+            clock[0] += delivery.BREAKER_REST
+            assert len(deliverer.start_due()) == 1  # rested: tried again
+        finally:
+            deliverer.close()
+
+
+def wait_until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        time.sleep(0.05)

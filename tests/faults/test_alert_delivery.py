@@ -2,12 +2,13 @@
 never hold up quote fetching, and a scheduler killed between storing events and delivering
 them delivers each event exactly once after a restart."""
 
+import contextlib
 import itertools
 
 import pytest
 from sqlalchemy import select
 
-from stockmon import notify
+from stockmon import delivery, notify
 from stockmon.alerts import create_rule
 from stockmon.db import make_engine
 from stockmon.models import AlertDelivery, AlertEvent, PriceHistory, utcnow
@@ -107,4 +108,38 @@ def test_events_stored_before_a_crash_are_delivered_once_after_it(
         wait_for(all_delivered, timeout=90)
         titles = sorted(message["title"] for message in receiver.received)
     assert titles == ["stockmon: AAPL price above 1.00", "stockmon: MSFT price above 1.00"]
+    engine.dispose()
+
+
+def test_ten_dead_channels_of_one_person_hold_back_no_one_else(
+    database_url,
+    schedulers,  # noqa: F811
+):
+    """ann: ten channels on hosts that never answer and twenty rules firing at the first quote
+    (two hundred deliveries); bob: one healthy webhook. bob's alert arrives while ann's first
+    sends still hang (none of them has reached its timeout yet), and ann never holds more
+    than her share of the scheduler's senders."""
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    ann, bob = add_user(engine, "ann"), add_user(engine, "bob")
+    save_picks(engine, ann, ["AAPL"])
+    save_picks(engine, bob, ["AAPL"])
+    dead = [Receiver(plan=["hang"], hang_seconds=120) for _ in range(notify.MAX_CHANNELS)]
+    with contextlib.ExitStack() as stack:
+        for receiver in dead:
+            stack.enter_context(receiving(receiver))
+            notify.add_channel(engine, ann, receiver.json_url())
+        healthy = stack.enter_context(receiving())
+        notify.add_channel(engine, bob, healthy.json_url())
+        for threshold in range(1, 21):  # every demo quote of AAPL is above these
+            create_rule(engine, ann, "AAPL", "above", threshold)
+        create_rule(engine, bob, "AAPL", "above", 1)
+        schedulers.start(demo_env(database_url))
+        wait_for(lambda: healthy.received, timeout=120)
+        with engine.connect() as conn:
+            tried = conn.execute(
+                select(AlertDelivery.attempts).where(AlertDelivery.attempts > 0)
+            ).all()
+        assert tried == [(1,)]  # bob's, delivered; none of ann's sends has given up yet
+        assert sum(receiver.attempts for receiver in dead) <= delivery.PER_PERSON
     engine.dispose()
