@@ -200,8 +200,8 @@ with st.expander(
         if st.form_submit_button("Search", icon=":material/search:"):
             try:
                 st.session_state["search_id"] = request_search(engine, words, utcnow()).id
-            except SearchError as error:
-                st.error(escape_markdown(str(error)))
+            except SearchError as error:  # our own words, never the person's
+                st.error(str(error))
     st.caption(
         "The scheduler asks the quote provider (one request from the shared budget) and adds "
         "what it finds for everyone; the same words again within a week cost nothing."

@@ -98,7 +98,8 @@ def year_range_select(
     short = bars.c.days < FULL_YEAR_BARS
     low = case((short & (listing.year_low < bars.c.low), listing.year_low), else_=bars.c.low)
     high = case((short & (listing.year_high > bars.c.high), listing.year_high), else_=bars.c.high)
-    known = status.history_loaded_at.is_not(None) | listing.year_low.is_not(None) | ~short
+    provider_range = listing.year_low.is_not(None) | listing.year_high.is_not(None)
+    known = status.history_loaded_at.is_not(None) | provider_range | ~short
     return (
         select(bars.c.symbol, low.label("year_low"), high.label("year_high"), bars.c.days)
         .outerjoin_from(bars, Symbol, listing.symbol == bars.c.symbol)

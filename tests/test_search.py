@@ -67,7 +67,7 @@ def test_the_same_words_again_cost_no_request(engine, fake_av, clock):
     [
         ("note", "refuses requests for now"),
         ("information_key", "refuses requests for now"),
-        ("burst", "refuses requests for now"),
+        ("burst", "asked to slow down for a moment"),
         ("badkey", "refuses requests for now"),
         ("http500", "The search failed: HTTP 500"),
         ("http429", "refuses requests for now"),
