@@ -7,7 +7,6 @@ stored as bcrypt hashes only (the format streamlit-authenticator checks against)
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from stockmon.config import Registration
+from stockmon.keys import COOKIE_KEY_FILE, kept_key
 from stockmon.models import User, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit
-COOKIE_KEY_FILE = "cookie_key"
 
 
 class AccountError(ValueError):
@@ -255,17 +254,4 @@ def change_password(engine: Engine, username: str, current: str, new: str, repea
 
 def cookie_key(configured: str | None, data_dir: Path) -> str:
     """The key signing login cookies: the configured one, else one generated once and kept."""
-    if configured:
-        return configured
-    path = data_dir / COOKIE_KEY_FILE
-    if path.exists() and (key := path.read_text().strip()):
-        return key
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:  # exclusive create: when two replicas start at once, the first key wins
-        with open(path, "x") as handle:
-            handle.write(key)
-        path.chmod(0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    return key
+    return kept_key(configured, data_dir, COOKIE_KEY_FILE)

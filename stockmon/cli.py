@@ -7,6 +7,7 @@ python -m stockmon user remove USERNAME
 python -m stockmon user set-password USERNAME   (ends the user's sessions)
 python -m stockmon user promote USERNAME        (or demote: admin or not)
 python -m stockmon limits [--per-user N] [--total N]   (caps on tracked symbols)
+python -m stockmon secret-key rotate   (re-encrypts notification URLs with a new key)
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import secrets
 import sys
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import accounts
+from stockmon import accounts, notify
 from stockmon.accounts import AccountError
 from stockmon.config import ConfigError, load_settings
 from stockmon.db import make_engine
+from stockmon.keys import SECRET_KEY_FILE, replace_kept_key
 from stockmon.limits import MAX_PICKS, current_limits, set_tracking_limits
 from stockmon.schema import prepare_database
+from stockmon.vault import Vault
 
 
 def _engine() -> Engine:
@@ -107,6 +111,38 @@ def _limits(args: argparse.Namespace) -> int:
     return 0
 
 
+NEW_SECRET_KEY = "STOCKMON_NEW_SECRET_KEY"
+
+
+def _rotate_secret_key(_args: argparse.Namespace) -> int:
+    """Re-encrypt every stored notification URL with a new key. A kept key (data/secret_key)
+    is replaced by a new random one; a configured ``STOCKMON_SECRET_KEY`` by the key given in
+    ``STOCKMON_NEW_SECRET_KEY`` (never on the command line, where other users can read it)."""
+    settings = load_settings()
+    new_key = os.environ.get(NEW_SECRET_KEY, "")
+    if settings.secret_key is not None and not new_key:
+        print(
+            f"stockmon: STOCKMON_SECRET_KEY is set: give the new key in {NEW_SECRET_KEY}, "
+            "then set STOCKMON_SECRET_KEY to it everywhere",
+            file=sys.stderr,
+        )
+        return 2
+    if new_key and len(new_key) < 32:
+        print(f"stockmon: {NEW_SECRET_KEY} must be at least 32 characters", file=sys.stderr)
+        return 2
+    new_key = new_key or secrets.token_urlsafe(48)
+    engine = _engine()
+    count = notify.rotate_secret_key(engine, Vault([notify.secret_key(settings)]), Vault([new_key]))
+    if settings.secret_key is None:
+        replace_kept_key(settings.data_dir, SECRET_KEY_FILE, new_key)
+        where = f"kept in {settings.data_dir / SECRET_KEY_FILE}"
+    else:
+        where = "now set STOCKMON_SECRET_KEY to it for every app and scheduler"
+    print(f"re-encrypted {count} notification URL{'s' * (count != 1)}; the new key is {where}")
+    print("restart the app and the scheduler so they use it")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m stockmon",
@@ -142,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--per-user", type=int, help=f"symbols one person may pick (1-{MAX_PICKS})")
     limits.add_argument("--total", type=int, help="symbols everyone's picks may span (0: no cap)")
     limits.set_defaults(handler=_limits)
+    key = commands.add_parser("secret-key", help="the key notification URLs are encrypted with")
+    key.add_subparsers(required=True).add_parser(
+        "rotate", help="re-encrypt every notification URL with a new key"
+    ).set_defaults(handler=_rotate_secret_key)
     return parser
 
 

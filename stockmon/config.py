@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(5, ge=1, le=100, alias="STOCKMON_DB_POOL_SIZE")
     app_log_level: str = Field("WARNING", alias="STOCKMON_APP_LOG_LEVEL")
     cookie_key: SecretStr | None = Field(None, alias="STOCKMON_COOKIE_KEY")
+    secret_key: SecretStr | None = Field(
+        None, alias="STOCKMON_SECRET_KEY", description="encrypts notification URLs"
+    )
     registration: Registration = Field(Registration.OPEN, alias="STOCKMON_REGISTRATION")
     registration_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
         (), alias="STOCKMON_REGISTRATION_ALLOWLIST"
@@ -161,7 +164,7 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
 
-    @field_validator("alpha_vantage_api_key", "cookie_key", mode="before")
+    @field_validator("alpha_vantage_api_key", "cookie_key", "secret_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -171,11 +174,11 @@ class Settings(BaseSettings):
     def _entitlement_words(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("cookie_key")
+    @field_validator("cookie_key", "secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError("must be at least 32 characters (it signs login cookies)")
+            raise ValueError("must be at least 32 characters")
         return value
 
     @field_validator("alpha_vantage_base_url")
@@ -224,7 +227,7 @@ class Settings(BaseSettings):
         return self.provider
 
 
-_SECRET_FIELDS = {"ALPHA_VANTAGE_API_KEY", "STOCKMON_COOKIE_KEY"}
+_SECRET_FIELDS = {"ALPHA_VANTAGE_API_KEY", "STOCKMON_COOKIE_KEY", "STOCKMON_SECRET_KEY"}
 
 
 def _describe(error: ValidationError) -> str:

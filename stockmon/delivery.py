@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, func, insert, literal, select, update
 
 from stockmon.models import AlertDelivery, AlertEvent, NotificationChannel, utcnow
-from stockmon.notify import SEND_TIMEOUT, ChannelError, message, send
+from stockmon.notify import SEND_TIMEOUT, ChannelError, message, send, vault
+from stockmon.vault import VaultError
 
 log = logging.getLogger(__name__)
 
@@ -141,15 +142,17 @@ class Deliverer:
                 BREAKER_REST,
             )
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def close(self, wait: bool = False) -> None:
+        """Start nothing more; ``wait`` for the sends under way to end."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _deliver(self, item: _Due) -> bool:
         arrived = False
         try:
-            self._sender(item.url, item.title, item.body, self.timeout)
+            self._sender(vault().open(item.url), item.title, item.body, self.timeout)
         except Exception as error:  # any failure of a third-party service
-            reason = str(error) if isinstance(error, ChannelError) else type(error).__name__
+            ours = isinstance(error, ChannelError | VaultError)
+            reason = str(error) if ours else type(error).__name__
             _failed(self.engine, item, reason, self._now())
         else:
             arrived = True

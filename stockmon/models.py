@@ -360,8 +360,8 @@ class AlertEvent(SQLModel, table=True):
 class NotificationChannel(SQLModel, table=True):
     """Where one person's alerts are sent: an Apprise URL (ntfy://, mailto://, json://, ...).
 
-    ``url`` holds secrets (tokens, passwords): it is read only to send, and shown as ``shown``,
-    Apprise's privacy-masked form.
+    ``url`` holds secrets (tokens, passwords): it is stored encrypted (``vault``), read only
+    to send, and shown as ``shown``: scheme, host and a fingerprint, nothing more.
     """
 
     __tablename__ = "notification_channels"
@@ -370,7 +370,7 @@ class NotificationChannel(SQLModel, table=True):
     user_id: int = Field(
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
-    url: str = Field(max_length=1000)
+    url: str = Field(max_length=2200, description="encrypted: enc:v1: and a Fernet token")
     shown: str = Field(max_length=300)
     created_at: datetime
 

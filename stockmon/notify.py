@@ -1,32 +1,39 @@
 """Notification channels through Apprise: each person's notification URLs, and one send.
 
-Notification URLs carry secrets: only their masked form is ever shown or logged, and error
-messages never quote them. Every send obeys the outbound guard (``outbound``): the process's
-policy, set once from the settings with ``configure``. Sending alerts from the outbox is
-``delivery``'s job.
+Notification URLs carry secrets: they are stored encrypted (``vault``), shown only as their
+scheme, host and a fingerprint, never logged (other libraries' log lines made while one is
+parsed or sent are withheld), and error messages never quote them. Every send obeys the
+outbound guard (``outbound``). The process's policy and key are set once from the settings
+with ``configure``. Sending alerts from the outbox is ``delivery``'s job.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import apprise
-from sqlalchemy import Engine, Row, delete, func, insert, select
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
 
 from stockmon import redaction
 from stockmon.alert_inbox import describe
-from stockmon.config import Settings
+from stockmon.config import Settings, load_settings
+from stockmon.keys import SECRET_KEY_FILE, kept_key
 from stockmon.models import (
     AlertEvent,
     NotificationChannel,
     utcnow,
 )
 from stockmon.outbound import OutboundPolicy, guarded, refusal_before_sending
+from stockmon.vault import Vault, fingerprint, is_sealed
 
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 10.0  # seconds one send may take
 MAX_CHANNELS = 10
+MAX_URL_LENGTH = 1000
 
 
 class ChannelError(ValueError):
@@ -34,14 +41,36 @@ class ChannelError(ValueError):
 
 
 _policy = OutboundPolicy()  # until ``configure``: public addresses, network schemes only
+_vault: Vault | None = None  # until ``configure``: from the settings, at first use
+
+
+def secret_key(settings: Settings) -> str:
+    """The key notification URLs are encrypted with: ``STOCKMON_SECRET_KEY``, else the kept one."""
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return kept_key(configured, settings.data_dir, SECRET_KEY_FILE)
 
 
 def configure(settings: Settings) -> None:
-    """Set this process's outbound policy from the admin's settings."""
-    global _policy
+    """Set this process's outbound policy and secret key from the admin's settings."""
+    global _policy, _vault
     _policy = OutboundPolicy.from_lists(
         settings.notify_allow_private, settings.notify_allowed_hosts, settings.notify_schemes
     )
+    _vault = Vault([secret_key(settings)])
+
+
+def vault() -> Vault:
+    if _vault is None:
+        configure(load_settings())
+    assert _vault is not None
+    return _vault
+
+
+@contextmanager
+def _withheld() -> Iterator[None]:
+    """While a URL is parsed or sent: other libraries' log lines, which quote it, withheld."""
+    with redaction.foreign_records_withheld():
+        yield
 
 
 def _refused(kind: str) -> ChannelError:
@@ -54,7 +83,9 @@ def _refused(kind: str) -> ChannelError:
 
 def _plugin(url: str, timeout: float):
     """The one Apprise service ``url`` names, checked against the policy's schemes and, by
-    what its host resolves to now, its addresses."""
+    what its host resolves to now, its addresses (call it inside ``_withheld``)."""
+    if len(url.strip()) > MAX_URL_LENGTH:
+        raise ChannelError(f"A notification URL has at most {MAX_URL_LENGTH} characters.")
     scheme = url.strip().partition("://")[0].lower()
     if scheme not in _policy.schemes:
         log.warning("a notification URL with a refused scheme was refused")
@@ -63,7 +94,6 @@ def _plugin(url: str, timeout: float):
             "Discord, Telegram, webhooks, ...); an admin may allow others with "
             "STOCKMON_NOTIFY_SCHEMES."
         )
-    redaction.add_secret(url.strip())  # before Apprise logs it as it parses it
     notifier = apprise.Apprise()
     if not notifier.add(url.strip()):
         raise ChannelError(
@@ -75,16 +105,23 @@ def _plugin(url: str, timeout: float):
     plugin = notifier[0]
     if kind := refusal_before_sending(_policy, _host(plugin), getattr(plugin, "port", None)):
         raise _refused(kind)
-    if password := getattr(plugin, "password", None):  # nor Apprise's own log lines
-        redaction.add_secret(password)
     plugin.socket_connect_timeout = plugin.socket_read_timeout = timeout
     return notifier, plugin
 
 
+def masked(plugin, url: str) -> str:
+    """How a channel is shown: scheme and host as Apprise's privacy form has them (a token in
+    the host place is masked there), and a fingerprint of the whole URL."""
+    parts = urlsplit(plugin.url(privacy=True))
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}"[:200] + f" · #{fingerprint(url.strip())}"
+
+
 def add_channel(engine: Engine, user_id: int, url: str) -> str:
-    """Store a notification URL for ``user_id``; returns its masked form."""
-    _, plugin = _plugin(url, SEND_TIMEOUT)
-    shown = plugin.url(privacy=True)[:300]
+    """Store a notification URL for ``user_id``, encrypted; returns its masked form."""
+    with _withheld():
+        _, plugin = _plugin(url, SEND_TIMEOUT)
+        shown = masked(plugin, url)
     with engine.begin() as conn:
         count = conn.execute(
             select(func.count())
@@ -95,7 +132,7 @@ def add_channel(engine: Engine, user_id: int, url: str) -> str:
             raise ChannelError(f"You have {MAX_CHANNELS} notification URLs; remove one first.")
         conn.execute(
             insert(NotificationChannel).values(
-                user_id=user_id, url=url.strip(), shown=shown, created_at=utcnow()
+                user_id=user_id, url=vault().seal(url.strip()), shown=shown, created_at=utcnow()
             )
         )
     return shown
@@ -131,9 +168,10 @@ def _host(plugin) -> str:
 def send(url: str, title: str, body: str, timeout: float = SEND_TIMEOUT) -> None:
     """Send one notification, in this thread and under the outbound guard; raises
     ``ChannelError`` (without the URL) when it is refused or fails."""
-    _, plugin = _plugin(url, timeout)
-    with guarded(_policy, _host(plugin)) as verdict:
-        accepted = plugin.notify(title=title, body=body)
+    with _withheld():
+        _, plugin = _plugin(url, timeout)
+        with guarded(_policy, _host(plugin)) as verdict:
+            accepted = plugin.notify(title=title, body=body)
     if verdict.refused:
         raise _refused(verdict.refused)
     if not accepted:
@@ -149,7 +187,47 @@ def send_test(engine: Engine, user_id: int, channel_id: int) -> None:
         ).scalar_one_or_none()
     if url is None:
         raise ChannelError("No such notification URL.")
-    send(url, "stockmon test", "Alerts will arrive here.")
+    send(vault().open(url), "stockmon test", "Alerts will arrive here.")
+
+
+def seal_stored(engine: Engine) -> int:
+    """Start-up: encrypt the URLs stored before encryption, and show each as it is shown now;
+    how many were sealed."""
+    with engine.connect() as conn:
+        plain = conn.execute(select(NotificationChannel.id, NotificationChannel.url)).all()
+    sealed = 0
+    for channel_id, url in plain:
+        if is_sealed(url):
+            continue
+        try:
+            with _withheld():
+                shown = masked(_plugin(url, SEND_TIMEOUT)[1], url)
+        except ChannelError:
+            shown = f"unusable URL · #{fingerprint(url.strip())}"
+        with engine.begin() as conn:
+            sealed += conn.execute(
+                update(NotificationChannel)
+                .where(NotificationChannel.id == channel_id, NotificationChannel.url == url)
+                .values(url=vault().seal(url), shown=shown)
+            ).rowcount
+    if sealed:
+        log.info(
+            "encrypted %d notification URL%s stored before encryption", sealed, "s" * (sealed != 1)
+        )
+    return sealed
+
+
+def rotate_secret_key(engine: Engine, old: Vault, new: Vault) -> int:
+    """Encrypt every stored URL with ``new``'s key, in one transaction; how many."""
+    with engine.begin() as conn:
+        rows = conn.execute(select(NotificationChannel.id, NotificationChannel.url)).all()
+        for channel_id, url in rows:
+            conn.execute(
+                update(NotificationChannel)
+                .where(NotificationChannel.id == channel_id)
+                .values(url=new.seal(old.open(url)))
+            )
+    return len(rows)
 
 
 def message(event: AlertEvent | Row) -> tuple[str, str]:

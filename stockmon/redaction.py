@@ -2,7 +2,10 @@
 
 ``redact`` scrubs one text; ``install`` wraps the logging record factory once, so messages,
 their arguments and the tracebacks attached to them never carry a registered secret or an
-``apikey=`` query value, whichever handler writes them.
+``apikey=`` query value, whichever handler writes them. Inside ``foreign_records_withheld``
+(a notification being parsed or sent), a thread's records from other libraries' loggers say
+only that they were withheld: Apprise, requests and urllib3 log the URL, its host and its
+headers, any part of which may be a person's secret.
 """
 
 from __future__ import annotations
@@ -10,11 +13,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _APIKEY_IN_URL = re.compile(r"(apikey=)[^&\s'\"]+", re.IGNORECASE)
 _secrets: set[str] = set()
 _lock = threading.Lock()
 _installed = False
+_withholding = threading.local()
+OWN_LOGGERS = "stockmon"
 
 
 def add_secret(secret: str) -> None:
@@ -34,9 +41,27 @@ def redact(text: str) -> str:
 _formatter = logging.Formatter()
 
 
+@contextmanager
+def foreign_records_withheld() -> Iterator[None]:
+    """Within the block, this thread's records from loggers outside stockmon's are withheld."""
+    _withholding.on = True
+    try:
+        yield
+    finally:
+        _withholding.on = False
+
+
+def _withhold(record: logging.LogRecord) -> logging.LogRecord:
+    record.msg = f"(a line of {record.name} withheld: it may quote a notification URL)"
+    record.args = record.exc_info = record.exc_text = record.stack_info = None
+    return record
+
+
 def _redacted_record(factory):
     def make(*args, **kwargs) -> logging.LogRecord:
         record = factory(*args, **kwargs)
+        if getattr(_withholding, "on", False) and not record.name.startswith(OWN_LOGGERS):
+            return _withhold(record)
         try:
             message = record.getMessage()
         except Exception:  # a malformed format string: keep the raw parts, redacted

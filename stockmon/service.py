@@ -85,6 +85,7 @@ def build_worker(settings: Settings) -> Worker:
     lease_ttl = timedelta(seconds=settings.leader_lease_seconds)
     engine = make_engine(settings.database_url, idle_transaction_seconds=lease_ttl.total_seconds())
     prepare_database(engine)
+    notify.seal_stored(engine)
     lease = Lease(engine, lease_ttl)
     budget = None
     if settings.effective_provider is ProviderChoice.ALPHAVANTAGE:

@@ -105,6 +105,7 @@ def engine():
     config = settings()
     migrating = make_engine(config.database_url)
     prepare_database(migrating)
+    notify.seal_stored(migrating)
     migrating.dispose()
     _app_logging()
     database = make_engine(

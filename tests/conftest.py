@@ -20,6 +20,7 @@ from stockmon.schema import prepare_database
 from tests.fake_alphavantage import FakeAlphaVantage, serve
 
 GENEROUS = Limits(per_minute=1000, per_day=0)
+TEST_SECRET_KEY = "test-secret-key-0123456789-0123456789-0123456789"
 
 POSTGRES_URL = os.environ.get(
     "STOCKMON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -186,7 +187,19 @@ def subprocess_environment(**settings: str) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(providers)}
     # blank, not absent: a key in a .env file where the process starts is not read either
     keys = {"ALPHA_VANTAGE_API_KEY": "", "FINNHUB_API_KEY": ""}
-    return environment | keys | settings
+    # the test process and every process it starts open each other's notification URLs
+    shared = {"STOCKMON_SECRET_KEY": TEST_SECRET_KEY}
+    return environment | keys | shared | settings
+
+
+@pytest.fixture(autouse=True)
+def one_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test, and the app an AppTest builds, encrypts notification URLs with one key."""
+    from stockmon import notify
+    from stockmon.vault import Vault
+
+    monkeypatch.setenv("STOCKMON_SECRET_KEY", TEST_SECRET_KEY)
+    monkeypatch.setattr(notify, "_vault", Vault([TEST_SECRET_KEY]))
 
 
 @pytest.fixture

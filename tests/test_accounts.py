@@ -78,8 +78,10 @@ def test_cookie_key_is_generated_once_and_kept(tmp_path):
     assert accounts.cookie_key("configured", tmp_path) == "configured"
 
 
-def cli(database_url: str, *args: str, password: str | None = None):
-    env = subprocess_environment(STOCKMON_DATABASE_URL=database_url)
+def cli(
+    database_url: str, *args: str, password: str | None = None, env: dict[str, str] | None = None
+):
+    env = subprocess_environment(STOCKMON_DATABASE_URL=database_url, **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "stockmon", *args], cwd=ROOT, env=env, input=password,
         capture_output=True, text=True, timeout=60,
