@@ -12,6 +12,7 @@ from stockmon.dashboard import (
     pace_line,
     quotes_are_stale,
     scheduler_is_late,
+    why_late,
 )
 from stockmon.models import utcnow
 from stockmon.positions import lots_of
@@ -98,7 +99,7 @@ def draw_quotes() -> None:
     if scheduler_is_late(status, now, cycle) and status.last_cycle_at is not None:
         st.warning(
             f"The scheduler last ran {age_text(status.last_cycle_at, now)}: quotes are not "
-            "being refreshed. Is it running?",
+            f"being refreshed. {why_late(status, ui.database_trouble())}",
             icon=":material/schedule:",
         )
     elif waiting.all() and data.rejections:

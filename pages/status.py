@@ -8,7 +8,7 @@ import streamlit as st
 from stockmon import ui, ui_login
 from stockmon.charts import PLOTLY_CONFIG, spending_figure
 from stockmon.config import ProviderChoice
-from stockmon.dashboard import scheduler_is_late
+from stockmon.dashboard import scheduler_is_late, why_late
 from stockmon.models import utcnow
 from stockmon.presentation import (
     age_text,
@@ -49,7 +49,8 @@ def draw_status() -> None:
         st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
     elif scheduler_is_late(status, now, timedelta(seconds=settings.refresh_seconds)):
         st.warning(
-            f"The scheduler last ran {age_text(status.last_cycle_at, now)}: is it running?",
+            f"The scheduler last ran {age_text(status.last_cycle_at, now)}. "
+            f"{why_late(status, ui.database_trouble())}",
             icon=":material/schedule:",
         )
 

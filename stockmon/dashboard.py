@@ -13,6 +13,7 @@ from pandas.io.formats.style import Styler
 from stockmon.calendar import DEFAULT_MARKET, market
 from stockmon.daily import YearRange
 from stockmon.data_class import PRICES_PHRASE
+from stockmon.db_trouble import SENTENCES, Trouble
 from stockmon.export import csv_text
 from stockmon.presentation import (
     change_color,
@@ -40,6 +41,21 @@ def scheduler_is_late(status: SchedulerStatus, now: datetime, cycle: timedelta) 
     """No cycle for ``MISSED_INTERVALS`` of the scheduler's cycles: it is down or stuck."""
     last = status.last_cycle_at
     return last is None or now - last > MISSED_INTERVALS * cycle
+
+
+def why_late(status: SchedulerStatus, seen: Trouble | None) -> str:
+    """Why the scheduler has not run lately, as far as the app can tell: what a look at the
+    database ``seen`` shows, else the trouble the scheduler wrote down since its last cycle,
+    else the question whether it runs at all."""
+    written = status.trouble_at
+    since_last_cycle = written is not None and (
+        status.last_cycle_at is None or written > status.last_cycle_at
+    )
+    trouble = seen or (status.trouble if since_last_cycle else None)
+    if trouble is None:
+        return "Is it running?"
+    words = SENTENCES[trouble]
+    return f"{words[0].upper()}{words[1:]}."
 
 
 def quotes_are_stale(

@@ -27,6 +27,7 @@ from stockmon.models import (
     PROVIDER_PLAN,
     REFRESH_INTERVAL_SECONDS,
     TRACKED,
+    TROUBLE,
     VERSION,
     FetchStatus,
     SchedulerState,
@@ -313,6 +314,7 @@ class Refresher:
             NEXT_SYMBOL: summary.next_symbol or "",
             NEXT_AT: summary.next_at.isoformat() if summary.next_at else "",
             TRACKED: str(summary.tracked),
+            TROUBLE: "",  # a cycle stored: whatever troubled the database is over
         }
         rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
         with self.engine.begin() as conn:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from stockmon import db_trouble
 from stockmon.models import LeaderLease, utcnow
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class Lease:
                     select(table.c.token).where(table.c.name == self.name)
                 ).scalar_one()
         except OperationalError as error:  # the database is away: we cannot know, so we do not lead
-            self._step_down(f"cannot reach the database ({type(error.orig).__name__})")
+            self._step_down(f"{db_trouble.sentence(error)} ({type(error.orig).__name__})")
             return False
         if self.token != token:
             log.info("leading the refresh cycles (%s, lease token %s)", self.holder, token)

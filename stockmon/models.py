@@ -202,6 +202,8 @@ DATA_CLASS = "scheduler.data_class"  # what the plan's quotes are (stockmon.data
 NEXT_SYMBOL = "scheduler.next_symbol"  # the symbol the next paced request goes to; "" none
 NEXT_AT = "scheduler.next_at"  # about when (ISO 8601, UTC); "" unknown
 TRACKED = "scheduler.tracked"  # how many symbols the last cycle tracked
+TROUBLE = "scheduler.database_trouble"  # what failed the scheduler's last write (db_trouble); ""
+TROUBLE_AT = "scheduler.database_trouble_at"  # when (ISO 8601, UTC)
 # written by the app for an admin: the leading scheduler runs a cycle at once when it sees a
 # request newer than its last one
 CYCLE_REQUESTED_AT = "app.cycle_requested_at"

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.data_class import DataClass, data_class_of
+from stockmon.db_trouble import Trouble
 from stockmon.models import (
     DATA_CLASS,
     LAST_CYCLE_AT,
@@ -31,6 +32,8 @@ from stockmon.models import (
     PROVIDER_PLAN,
     REFRESH_INTERVAL_SECONDS,
     TRACKED,
+    TROUBLE,
+    TROUBLE_AT,
     VERSION,
     FetchStatus,
     PriceHistory,
@@ -226,12 +229,14 @@ class SchedulerStatus:
     next_symbol: str | None = None  # the symbol the next paced request goes to
     next_at: datetime | None = None  # about when
     tracked: int | None = None  # symbols the last cycle tracked
+    trouble: Trouble | None = None  # what failed the scheduler's last database write
+    trouble_at: datetime | None = None
 
 
 _STATUS_KEYS = [
     LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS,
     LEADER, VERSION, LIMIT_PER_MINUTE, LIMIT_PER_DAY, PROVIDER_PLAN, DATA_CLASS, NEXT_SYMBOL,
-    NEXT_AT, TRACKED,
+    NEXT_AT, TRACKED, TROUBLE, TROUBLE_AT,
 ]  # fmt: skip
 
 
@@ -272,7 +277,16 @@ def scheduler_status(engine: Engine) -> SchedulerStatus:
         next_symbol=values.get(NEXT_SYMBOL) or None,
         next_at=_moment(values.get(NEXT_AT)),
         tracked=_count(values.get(TRACKED)),
+        trouble=_trouble(values.get(TROUBLE)),
+        trouble_at=_moment(values.get(TROUBLE_AT)),
     )
+
+
+def _trouble(value: str | None) -> Trouble | None:
+    try:
+        return Trouble(value) if value else None
+    except ValueError:
+        return None
 
 
 def catalog(engine: Engine) -> pd.DataFrame:

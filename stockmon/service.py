@@ -20,7 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import notify, sessions
+from stockmon import db_trouble, notify, sessions
 from stockmon.backfill import Backfill, record_todays_bars
 from stockmon.budget import Limits, RequestBudget
 from stockmon.config import ProviderChoice, Settings
@@ -29,7 +29,14 @@ from stockmon.delivery import Deliverer
 from stockmon.discovery import answer_searches
 from stockmon.ingest import Refresher
 from stockmon.leadership import LeadershipLost, Lease
-from stockmon.models import CYCLE_REQUESTED_AT, LEADER, SchedulerState, utcnow
+from stockmon.models import (
+    CYCLE_REQUESTED_AT,
+    LEADER,
+    TROUBLE,
+    TROUBLE_AT,
+    SchedulerState,
+    utcnow,
+)
 from stockmon.providers import (
     AlphaVantageProvider,
     DemoProvider,
@@ -119,6 +126,22 @@ def cycle_request(engine: Engine) -> str | None:
         ).scalar()
 
 
+def database_trouble(worker: Worker, what: str, error: SQLAlchemyError) -> None:
+    """Log what the database's trouble is, in words, and write it down for the pages when the
+    database still takes a small write (a busy one does; a full or read-only one will not,
+    and the pages then look for themselves)."""
+    trouble = db_trouble.trouble_of(error)
+    log.error("%s: %s (%s)", what, db_trouble.SENTENCES[trouble], type(error).__name__)
+    now = utcnow()
+    rows = [
+        {"key": TROUBLE, "value": trouble.value, "updated_at": now},
+        {"key": TROUBLE_AT, "value": now.isoformat(), "updated_at": now},
+    ]
+    with contextlib.suppress(SQLAlchemyError, LeadershipLost), worker.engine.begin() as conn:
+        worker.lease.fence(conn)
+        upsert(conn, SchedulerState.__table__, rows, keys=["key"])
+
+
 def keep_lease(worker: Worker) -> bool:
     """Renew or take the lease; write down who leads. True while this process leads."""
     was_leading = worker.lease.leading
@@ -147,7 +170,7 @@ def run_cycle(worker: Worker, pace: bool) -> None:
         log.warning("cycle stopped: %s", lost)
         return
     except SQLAlchemyError as error:
-        log.error("cycle failed, database unavailable: %s", type(error).__name__)
+        database_trouble(worker, "cycle failed", error)
         return
     except Exception:  # the process must outlive any one cycle
         log.exception("cycle failed")
@@ -175,7 +198,7 @@ def housekeeping(worker: Worker) -> None:
         sessions.forget_failures_before(worker.engine, utcnow() - sessions.LOCK_WINDOW)
         sessions.forget_logins_before(worker.engine, utcnow())
     except SQLAlchemyError as error:
-        log.error("housekeeping failed, database unavailable: %s", type(error).__name__)
+        database_trouble(worker, "housekeeping failed", error)
         return
     if removed:
         log.info("rolled up %d old history points", removed)
@@ -190,7 +213,7 @@ def backfill_history(worker: Worker) -> None:
     except LeadershipLost as lost:
         log.warning("history backfill stopped: %s", lost)
     except SQLAlchemyError as error:
-        log.error("history backfill paused, database unavailable: %s", type(error).__name__)
+        database_trouble(worker, "history backfill paused", error)
 
 
 def deliver_alerts(worker: Worker) -> None:
@@ -200,7 +223,7 @@ def deliver_alerts(worker: Worker) -> None:
     try:
         worker.deliverer.start_due()
     except SQLAlchemyError as error:
-        log.error("alert delivery paused, database unavailable: %s", type(error).__name__)
+        database_trouble(worker, "alert delivery paused", error)
 
 
 def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
@@ -215,7 +238,7 @@ def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
         log.warning("requests left unanswered: %s", lost)
         return
     except SQLAlchemyError as error:
-        log.error("cannot read requests, database unavailable: %s", type(error).__name__)
+        database_trouble(worker, "requests left unanswered", error)
         return
     if requested is not None and requested != worker.answered_request:
         worker.answered_request = requested

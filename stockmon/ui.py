@@ -23,10 +23,10 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from stockmon import notify
+from stockmon import db_trouble, notify
 from stockmon.accounts import Account, known_timezone
 from stockmon.config import ConfigError, ProviderChoice, Settings, load_settings
-from stockmon.dashboard import scheduler_is_late
+from stockmon.dashboard import scheduler_is_late, why_late
 from stockmon.db import make_engine
 from stockmon.models import utcnow
 from stockmon.presentation import age_text, escape_markdown, provider_label
@@ -125,12 +125,25 @@ def showing_database_trouble() -> Iterator[None]:
     in place of the page (or of the part that refreshes), never a hung page or a traceback."""
     try:
         yield
-    except (OperationalError, PoolTimeoutError):
+    except (OperationalError, PoolTimeoutError) as error:
+        trouble = db_trouble.trouble_of(error)
+        what = (
+            "The database did not answer in time"
+            if trouble in (db_trouble.Trouble.BUSY, db_trouble.Trouble.OTHER)
+            else f"The page cannot be read: {db_trouble.SENTENCES[trouble]}"
+        )
         st.warning(
-            "The database did not answer in time. This part of the page tries again at its "
-            "next refresh; if it lasts, tell whoever runs stockmon.",
+            f"{what}. This part of the page tries again at its next refresh; if it lasts, "
+            "tell whoever runs stockmon.",
             icon=":material/hourglass_disabled:",
         )
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def database_trouble() -> db_trouble.Trouble | None:
+    """What a look at the database shows is wrong for writers (a full disk, read-only), at
+    most every 5 s for the whole process; asked only when the scheduler is late."""
+    return db_trouble.probe(engine())
 
 
 @st.cache_data(ttl=60, max_entries=4, show_spinner=False)
@@ -237,7 +250,10 @@ def _scheduler_lines(status: SchedulerStatus) -> None:
     if status.last_cycle_at is None:
         st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
     elif scheduler_is_late(status, now, timedelta(seconds=settings().refresh_seconds)):
-        st.warning(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
+        st.warning(
+            f"Scheduler last ran {age_text(status.last_cycle_at, now)}. "
+            f"{why_late(status, database_trouble())}"
+        )
     else:
         st.caption(f"Scheduler last ran {age_text(status.last_cycle_at, now)}.")
 

@@ -212,3 +212,19 @@ def local_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("STOCKMON_NOTIFY_ALLOW_PRIVATE", "true")
     monkeypatch.setattr(notify, "_policy", OutboundPolicy(allow_private=True))
+
+
+@pytest.fixture(autouse=True)
+def stockmon_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app's logging setup (an AppTest's) sets stockmon's level and stops its records from
+    propagating; every test starts with them reaching the root logger, where ``caplog``
+    listens, at the level the test asks for."""
+    import logging
+
+    stockmon_log = logging.getLogger("stockmon")
+    monkeypatch.setattr(stockmon_log, "propagate", True)
+    monkeypatch.setattr(stockmon_log, "handlers", [])
+    level = stockmon_log.level
+    stockmon_log.setLevel(logging.NOTSET)  # setLevel, not the attribute: it clears the cache
+    yield
+    stockmon_log.setLevel(level)
