@@ -16,10 +16,11 @@ from datetime import UTC
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import redaction
+from stockmon import db_trouble, redaction
 from stockmon.config import ConfigError, load_settings
+from stockmon.db import make_engine
 from stockmon.delivery import deliver_due
-from stockmon.leadership import current_holder
+from stockmon.leadership import HELD_ELSEWHERE, current_holder
 from stockmon.service import (
     Worker,
     build_worker,
@@ -76,16 +77,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     try:
         settings = load_settings()
-        worker = build_worker(settings)
     except ConfigError as error:
         print(f"stockmon: {error}", file=sys.stderr)
         return 2
+    try:
+        worker = build_worker(settings)
     except SQLAlchemyError as error:
-        reason = redaction.redact(f"{type(error).__name__}: {error.orig or error}")
-        print(f"stockmon: cannot open the database: {reason}", file=sys.stderr)
+        reason = redaction.redact(f"{type(error).__name__}: {error.orig or error}")[:300]
+        words = db_trouble.sentence(error, make_engine(settings.database_url))
+        print(f"stockmon: {words} ({reason})", file=sys.stderr)
         return 1
     if args.once:
         if not keep_lease(worker):
+            reason = worker.lease.standing_by_because
+            if reason != HELD_ELSEWHERE:
+                print(f"stockmon: cannot lead: {reason}", file=sys.stderr)
+                return 1
             holder = current_holder(worker.engine)
             print(
                 f"stockmon: another stockmon process leads on this database "

@@ -80,8 +80,17 @@ def trouble_of(error: BaseException) -> Trouble:
     return Trouble.OTHER
 
 
-def sentence(error: BaseException) -> str:
-    return SENTENCES[trouble_of(error)]
+def explain(error: BaseException, engine: Engine) -> Trouble:
+    """The trouble of an error met on ``engine``: what the error says, or, when it says no
+    more than "failed" (SQLite's "disk I/O error" on a full disk), what a look shows."""
+    trouble = trouble_of(error)
+    if trouble is Trouble.OTHER:
+        return probe(engine) or trouble
+    return trouble
+
+
+def sentence(error: BaseException, engine: Engine) -> str:
+    return SENTENCES[explain(error, engine)]
 
 
 def probe(engine: Engine) -> Trouble | None:

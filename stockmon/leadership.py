@@ -27,6 +27,7 @@ from stockmon.models import LeaderLease, utcnow
 log = logging.getLogger(__name__)
 
 SCHEDULER = "scheduler"
+HELD_ELSEWHERE = "the lease is held by another scheduler"
 
 
 class LeadershipLost(Exception):
@@ -54,6 +55,7 @@ class Lease:
         self.holder = holder or holder_name()
         self._now = now
         self.token: int | None = None  # set while this process leads
+        self.standing_by_because: str | None = None  # why it does not, when it does not
         self._acquiring = threading.Lock()
 
     @property
@@ -97,17 +99,19 @@ class Lease:
                                 )
                             )
                     except IntegrityError:  # somebody holds it
-                        self._step_down("the lease is held by another scheduler")
+                        self._step_down(HELD_ELSEWHERE)
                         return False
                 token = conn.execute(
                     select(table.c.token).where(table.c.name == self.name)
                 ).scalar_one()
         except OperationalError as error:  # the database is away: we cannot know, so we do not lead
-            self._step_down(f"{db_trouble.sentence(error)} ({type(error.orig).__name__})")
+            trouble = db_trouble.sentence(error, self._engine)
+            self._step_down(f"{trouble} ({type(error.orig).__name__})")
             return False
         if self.token != token:
             log.info("leading the refresh cycles (%s, lease token %s)", self.holder, token)
         self.token = token
+        self.standing_by_because = None
         return True
 
     def fence(self, conn: Connection) -> int:
@@ -144,9 +148,13 @@ class Lease:
         return bool(conn.execute(renewal).rowcount)
 
     def _step_down(self, reason: str) -> None:
+        """Stand by, saying why when that is news (not leading is, the first time)."""
         if self.token is not None:
             log.warning("stepping down to standby: %s", reason)
+        elif reason != self.standing_by_because and reason != HELD_ELSEWHERE:
+            log.warning("standing by: %s", reason)
         self.token = None
+        self.standing_by_because = reason
 
 
 def _short_lock_wait(conn: Connection) -> None:

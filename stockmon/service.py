@@ -130,7 +130,7 @@ def database_trouble(worker: Worker, what: str, error: SQLAlchemyError) -> None:
     """Log what the database's trouble is, in words, and write it down for the pages when the
     database still takes a small write (a busy one does; a full or read-only one will not,
     and the pages then look for themselves)."""
-    trouble = db_trouble.trouble_of(error)
+    trouble = db_trouble.explain(error, worker.engine)
     log.error("%s: %s (%s)", what, db_trouble.SENTENCES[trouble], type(error).__name__)
     now = utcnow()
     rows = [

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from stockmon import db_trouble, notify
@@ -104,9 +104,14 @@ def engine():
     the schema is ready when it returns."""
     config = settings()
     migrating = make_engine(config.database_url)
-    prepare_database(migrating)
-    notify.seal_stored(migrating)
-    migrating.dispose()
+    try:
+        prepare_database(migrating)
+        notify.seal_stored(migrating)
+    except SQLAlchemyError as error:  # a full or read-only database still reads: show it
+        trouble = db_trouble.sentence(error, migrating)
+        log.error("the schema could not be checked at start-up: %s", trouble)
+    finally:
+        migrating.dispose()
     _app_logging()
     database = make_engine(
         config.database_url,
