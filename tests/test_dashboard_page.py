@@ -60,7 +60,7 @@ def test_a_late_scheduler_is_one_verdict_in_banner_and_sidebar(engine, ann):  # 
     heartbeat(engine, 12)
     at = logged_in_app()
     assert "The scheduler last ran 12 min ago" in at.main.warning[0].value
-    assert at.sidebar.warning[0].value == "Scheduler last ran 12 min ago."
+    assert at.sidebar.warning[0].value == "Scheduler last ran 12 min ago. Is it running?"
 
 
 def test_a_running_scheduler_is_not_called_late(engine, ann):  # noqa: F811
