@@ -66,18 +66,19 @@ def trouble_of(error: BaseException) -> Trouble:
     """The trouble a database error is, from the driver's code, else its wording."""
     cause = getattr(error, "orig", None) or error
     sqlstate = str(getattr(cause, "sqlstate", "") or "")
-    for prefix, trouble in _SQLSTATES:
-        if sqlstate.startswith(prefix):
-            return trouble
     name = str(getattr(cause, "sqlite_errorname", "") or "")
-    for prefix, trouble in _SQLITE_NAMES:
-        if name.startswith(prefix):
-            return trouble
     words = str(cause).lower()
-    for wording, trouble in _WORDING:
-        if wording in words:
-            return trouble
-    return Trouble.OTHER
+    return (
+        _first(_SQLSTATES, sqlstate.startswith)
+        or _first(_SQLITE_NAMES, name.startswith)
+        or _first(_WORDING, words.__contains__)
+        or Trouble.OTHER
+    )
+
+
+def _first(table: tuple[tuple[str, Trouble], ...], matches) -> Trouble | None:
+    """The trouble of ``table``'s first key that ``matches``."""
+    return next((trouble for key, trouble in table if matches(key)), None)
 
 
 def explain(error: BaseException, engine: Engine) -> Trouble:

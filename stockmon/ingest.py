@@ -233,10 +233,7 @@ class Refresher:
         states = {s: _status_of(row) for s, row in statuses.items()}
         pacer = Pacer(self.budget.limits, self._provider.batch_size)
         due = pacer.plan(symbols, markets, states, now, 0).due
-        resting = sorted(  # nothing due (markets closed): the stalest comes first when they open
-            (s for s in symbols if not states.get(s, SymbolStatus()).backing_off(now)),
-            key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s),
-        )
+        resting = _stalest_first(symbols, states, now)  # nothing due: first when markets open
         upcoming = [s for s in due if s not in fetched] or due or resting
         if not upcoming:
             return
@@ -258,9 +255,8 @@ class Refresher:
         """
         states = {s: _status_of(row) for s, row in statuses.items()}
         if self.budget is None or markets is None:
-            due = [s for s in symbols if not states.get(s, SymbolStatus()).backing_off(now)]
+            due = _stalest_first(symbols, states, now)
             summary.backing_off = len(symbols) - len(due)
-            due.sort(key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s))
             if self.budget is None:
                 return due
             allowed = self.budget.remaining() * self._provider.batch_size
@@ -329,6 +325,16 @@ class Refresher:
         with self.engine.connect() as conn:
             rows = conn.execute(select(table).where(table.c.symbol.in_(symbols)))
             return {row.symbol: row for row in rows}
+
+
+def _stalest_first(
+    symbols: Sequence[str], states: Mapping[str, SymbolStatus], now: datetime
+) -> list[str]:
+    """The symbols not backing off, the oldest good quote first (none at all before any)."""
+    ready = [s for s in symbols if not states.get(s, SymbolStatus()).backing_off(now)]
+    return sorted(
+        ready, key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s)
+    )
 
 
 def _status_of(row: Row) -> SymbolStatus:
