@@ -16,12 +16,12 @@ from datetime import UTC
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import db_trouble, redaction
-from stockmon.config import ConfigError, load_settings
-from stockmon.db import make_engine
-from stockmon.delivery import deliver_due
-from stockmon.leadership import HELD_ELSEWHERE, current_holder
-from stockmon.service import (
+from stockmon.domain import db_trouble, redaction
+from stockmon.domain.config import ConfigError, load_settings
+from stockmon.domain.db import make_engine
+from stockmon.scheduler.delivery import deliver_due
+from stockmon.scheduler.leadership import HELD_ELSEWHERE, current_holder
+from stockmon.scheduler.service import (
     Worker,
     build_worker,
     keep_lease,

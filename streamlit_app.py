@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from stockmon import ui, ui_login
-from stockmon.presentation import escape_markdown
+from stockmon.app import embedded, ui, ui_login
+from stockmon.app.presentation import escape_markdown
 
 # pandas stores strings in Arrow arrays by default. Streamlit draws a styled table (the
 # dashboard's, at every refresh of every open dashboard) by writing its display strings into a
@@ -14,7 +14,7 @@ pd.set_option("mode.string_storage", "python")
 # The icon ships with the app: no request leaves for an icon host when a page loads.
 st.set_page_config(page_title="stockmon", page_icon=str(ui.ICON), layout="wide")
 st.html(ui.APP_CSS)
-ui.run_embedded_scheduler()
+embedded.run_embedded_scheduler()
 
 ui_login.init_login_state()
 ui_login.restore_login()

@@ -23,12 +23,13 @@ from pathlib import Path
 from sqlalchemy import Engine, TextClause, insert, select, text, update
 
 from bench.common import each_database
-from stockmon import notify
-from stockmon.alerts import create_rule, evaluate
-from stockmon.config import load_settings
-from stockmon.db import upsert
-from stockmon.models import AlertEvent, AlertRule, NotificationChannel, Quote, User
-from stockmon.watchlists import save_picks
+from stockmon.domain import notify
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.config import load_settings
+from stockmon.domain.db import upsert
+from stockmon.domain.models import AlertEvent, AlertRule, NotificationChannel, Quote, User
+from stockmon.domain.watchlists import save_picks
+from stockmon.scheduler.alert_evaluation import evaluate
 from tests.conftest import add_user, subprocess_environment
 from tests.receivers import receiving
 from tests.running import start_scheduler

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from stockmon.db import make_engine
-from stockmon.schema import prepare_database
+from stockmon.domain.db import make_engine
+from stockmon.domain.schema import prepare_database
 
 POSTGRES_URL = os.environ.get(
     "STOCKMON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -21,12 +21,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 
 from bench.common import each_database
-from stockmon.accounts import get_account
-from stockmon.catalog import load_catalog
-from stockmon.dashboard import SPARKLINE_POINTS, SPARKLINE_WINDOW
-from stockmon.queries import latest_quotes, sparklines
-from stockmon.sessions import start_login, valid_session
-from stockmon.snapshot import take_snapshot
+from stockmon.app.dashboard import SPARKLINE_POINTS, SPARKLINE_WINDOW
+from stockmon.app.queries import latest_quotes, sparklines
+from stockmon.app.snapshot import take_snapshot
+from stockmon.domain.accounts import get_account
+from stockmon.domain.catalog import load_catalog
+from stockmon.domain.sessions import start_login, valid_session
 
 DAYS = 30
 ROUNDS = 15

@@ -28,11 +28,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 
 from bench.common import each_database
-from stockmon.budget import Limits, RequestBudget
-from stockmon.calendar import market
-from stockmon.ingest import Refresher
-from stockmon.models import ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState
+from stockmon.domain.calendar import market
+from stockmon.domain.models import ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState
 from stockmon.providers import AlphaVantageProvider
+from stockmon.scheduler.budget import Limits, RequestBudget
+from stockmon.scheduler.ingest import Refresher
 from tests.fake_alphavantage import fails_at_random, serve
 
 SYMBOLS = [f"F{i:02d}" for i in range(10)]

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from bench.common import each_database
-from stockmon.data_class import DataClass
-from stockmon.ingest import Refresher
+from stockmon.domain.data_class import DataClass
 from stockmon.providers import QuoteData
-from stockmon.writer import ResultWriter
+from stockmon.scheduler.ingest import Refresher
+from stockmon.scheduler.writer import ResultWriter
 
 SYMBOLS = [f"B{i:03d}" for i in range(500)]
 ROUNDS = 15

@@ -37,11 +37,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.common import POSTGRES_URL
-from stockmon import accounts
-from stockmon.catalog import load_catalog
-from stockmon.db import make_engine
-from stockmon.schema import prepare_database
-from stockmon.watchlists import save_picks
+from stockmon.domain import accounts
+from stockmon.domain.catalog import load_catalog
+from stockmon.domain.db import make_engine
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.watchlists import save_picks
 from tests.running import running_product
 from tests.streamlit_client import ProtocolTabs, login_cookie
 from tests.test_browser import CHROMIUM, submit_login

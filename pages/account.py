@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from stockmon import accounts, sessions, ui, ui_login
-from stockmon.accounts import AccountError
-from stockmon.presentation import escape_markdown
-from stockmon.watchlists import get_picks
+from stockmon.app import ui, ui_login
+from stockmon.app.presentation import escape_markdown
+from stockmon.domain import accounts, sessions
+from stockmon.domain.accounts import AccountError
+from stockmon.domain.watchlists import get_picks
 
 BROWSER_ZONE = "As my browser"
 

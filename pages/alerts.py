@@ -3,11 +3,12 @@ what fired."""
 
 import streamlit as st
 
-from stockmon import alert_inbox, notify, ui, ui_login
-from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
-from stockmon.presentation import escape_markdown, with_dashes
-from stockmon.queries import catalog
-from stockmon.watchlists import get_picks
+from stockmon.app import ui, ui_login
+from stockmon.app.presentation import escape_markdown, with_dashes
+from stockmon.app.queries import catalog
+from stockmon.domain import alert_inbox, notify
+from stockmon.domain.alert_rules import AlertError, create_rule, delete_rule, set_paused
+from stockmon.domain.watchlists import get_picks
 
 account = ui_login.require_account()
 engine = ui.engine()

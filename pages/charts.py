@@ -7,8 +7,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from stockmon import ui, ui_login
-from stockmon.charts import (
+from stockmon.app import ui, ui_login
+from stockmon.app.charts import (
     PLOTLY_CONFIG,
     candle_figure,
     comparison_figure,
@@ -16,12 +16,12 @@ from stockmon.charts import (
     portfolio_figure,
     price_figure,
 )
-from stockmon.daily import bars_as_prices, daily_bars, history_loaded
-from stockmon.models import utcnow
-from stockmon.positions import lots_of, portfolio_history
-from stockmon.presentation import CHARTS_CSS, escape_markdown
-from stockmon.queries import latest_quotes, price_history
-from stockmon.watchlists import get_picks
+from stockmon.app.presentation import CHARTS_CSS, escape_markdown
+from stockmon.app.queries import latest_quotes, price_history
+from stockmon.domain.daily import bars_as_prices, daily_bars, history_loaded
+from stockmon.domain.models import utcnow
+from stockmon.domain.positions import lots_of, portfolio_history
+from stockmon.domain.watchlists import get_picks
 
 RANGES = {
     "1 day": timedelta(days=1),

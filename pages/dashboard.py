@@ -4,9 +4,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon import alert_inbox, ui, ui_login, ui_positions
-from stockmon.alerts import AlertError, create_rule
-from stockmon.dashboard import (
+from stockmon.app import ui, ui_login, ui_positions
+from stockmon.app.dashboard import (
     SPARKLINE_WINDOW,
     market_line,
     pace_line,
@@ -14,11 +13,19 @@ from stockmon.dashboard import (
     scheduler_is_late,
     why_late,
 )
-from stockmon.models import utcnow
-from stockmon.positions import lots_of
-from stockmon.presentation import DASHBOARD_CSS, age_text, clock_time, escape_markdown, ticker_html
-from stockmon.snapshot import AlertCounts
-from stockmon.watchlists import WatchlistError, list_symbols, lists_of
+from stockmon.app.presentation import (
+    DASHBOARD_CSS,
+    age_text,
+    clock_time,
+    escape_markdown,
+    ticker_html,
+)
+from stockmon.app.snapshot import AlertCounts
+from stockmon.domain import alert_inbox
+from stockmon.domain.alert_rules import AlertError, create_rule
+from stockmon.domain.models import utcnow
+from stockmon.domain.positions import lots_of
+from stockmon.domain.watchlists import WatchlistError, list_symbols, lists_of
 
 account = ui_login.require_account()
 settings = ui.settings()

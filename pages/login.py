@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from stockmon import accounts, ui, ui_login
-from stockmon.accounts import AccountError
-from stockmon.config import Registration
-from stockmon.presentation import escape_markdown
+from stockmon.app import ui, ui_login
+from stockmon.app.presentation import escape_markdown
+from stockmon.domain import accounts
+from stockmon.domain.accounts import AccountError
+from stockmon.domain.config import Registration
 
 left, middle, right = st.columns([1, 2, 1])
 with middle:

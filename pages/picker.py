@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon import ui, ui_login
-from stockmon.limits import current_limits
-from stockmon.models import utcnow
-from stockmon.presentation import escape_markdown, with_dashes
-from stockmon.queries import catalog, latest_quotes
-from stockmon.search import SearchError, find_listings, request_search, search_state
-from stockmon.watchlists import (
+from stockmon.app import ui, ui_login
+from stockmon.app.presentation import escape_markdown, with_dashes
+from stockmon.app.queries import catalog, latest_quotes
+from stockmon.domain.limits import current_limits
+from stockmon.domain.models import utcnow
+from stockmon.domain.search import SearchError, find_listings, request_search, search_state
+from stockmon.domain.watchlists import (
     FIRST_LIST_NAME,
     WatchlistError,
     create_list,

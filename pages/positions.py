@@ -4,10 +4,10 @@ from datetime import date
 
 import streamlit as st
 
-from stockmon import ui, ui_login, ui_positions
-from stockmon.models import utcnow
-from stockmon.positions import PositionError, add_lot, lots_of, remove_lot
-from stockmon.watchlists import get_picks
+from stockmon.app import ui, ui_login, ui_positions
+from stockmon.domain.models import utcnow
+from stockmon.domain.positions import PositionError, add_lot, lots_of, remove_lot
+from stockmon.domain.watchlists import get_picks
 
 account = ui_login.require_account()
 engine = ui.engine()

@@ -5,24 +5,24 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon import ui, ui_login
-from stockmon.charts import PLOTLY_CONFIG, spending_figure
-from stockmon.config import ProviderChoice
-from stockmon.dashboard import scheduler_is_late, why_late
-from stockmon.models import utcnow
-from stockmon.presentation import (
+from stockmon.app import ui, ui_login
+from stockmon.app.charts import PLOTLY_CONFIG, spending_figure
+from stockmon.app.dashboard import scheduler_is_late, why_late
+from stockmon.app.presentation import (
     age_text,
     clock_time,
     duration_text,
     escape_markdown,
     provider_label,
 )
-from stockmon.status import (
+from stockmon.app.status import (
     request_cycle,
     retry_symbol,
     status_report,
     symbol_table,
 )
+from stockmon.domain.config import ProviderChoice
+from stockmon.domain.models import utcnow
 
 account = ui_login.require_account()
 settings = ui.settings()

@@ -21,14 +21,14 @@ import sys
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockmon import accounts, notify
-from stockmon.accounts import AccountError
-from stockmon.config import ConfigError, load_settings
-from stockmon.db import make_engine
-from stockmon.keys import SECRET_KEY_FILE, replace_kept_key
-from stockmon.limits import MAX_PICKS, current_limits, set_tracking_limits
-from stockmon.schema import prepare_database
-from stockmon.vault import Vault
+from stockmon.domain import accounts, notify
+from stockmon.domain.accounts import AccountError
+from stockmon.domain.config import ConfigError, load_settings
+from stockmon.domain.db import make_engine
+from stockmon.domain.keys import SECRET_KEY_FILE, replace_kept_key
+from stockmon.domain.limits import MAX_PICKS, current_limits, set_tracking_limits
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.vault import Vault
 
 
 def _engine() -> Engine:

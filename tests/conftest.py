@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from stockmon.budget import Limits, RequestBudget
-from stockmon.db import make_engine
-from stockmon.ingest import Refresher
+from stockmon.domain.db import make_engine
+from stockmon.domain.schema import prepare_database
 from stockmon.providers import AlphaVantageProvider
-from stockmon.schema import prepare_database
+from stockmon.scheduler.budget import Limits, RequestBudget
+from stockmon.scheduler.ingest import Refresher
 from tests.fake_alphavantage import FakeAlphaVantage, serve
 
 GENEROUS = Limits(per_minute=1000, per_day=0)
@@ -63,7 +63,7 @@ def _postgres_schema() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'stockmon.db'}"
+        yield f"sqlite:///{tmp_path / 'stockmon.domain.db'}"
         return
     with _postgres_schema() as url:
         yield url
@@ -134,7 +134,7 @@ def av_refresher(
 
 def add_user(engine: Engine, username: str = "ann") -> int:
     """A user row (no usable password) for tests of per-person data; its id."""
-    from stockmon.models import User, utcnow
+    from stockmon.domain.models import User, utcnow
 
     with engine.begin() as conn:
         return conn.execute(
@@ -157,9 +157,9 @@ def user_id(engine: Engine) -> int:
 def quote_arrives(engine: Engine, symbol: str, price: float, change_percent: float = 0.0) -> int:
     """Store a new quote of ``symbol`` and evaluate the alert rules on it, as a cycle does;
     the number of alerts it fired."""
-    from stockmon.alerts import evaluate
-    from stockmon.db import upsert
-    from stockmon.models import Quote, utcnow
+    from stockmon.domain.db import upsert
+    from stockmon.domain.models import Quote, utcnow
+    from stockmon.scheduler.alert_evaluation import evaluate
 
     now = utcnow()
     row = {
@@ -195,8 +195,8 @@ def subprocess_environment(**settings: str) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def one_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test, and the app an AppTest builds, encrypts notification URLs with one key."""
-    from stockmon import notify
-    from stockmon.vault import Vault
+    from stockmon.domain import notify
+    from stockmon.domain.vault import Vault
 
     monkeypatch.setenv("STOCKMON_SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setattr(notify, "_vault", Vault([TEST_SECRET_KEY]))
@@ -207,8 +207,8 @@ def local_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Notifications may reach the tests' receivers on 127.0.0.1, as an admin's
     ``STOCKMON_NOTIFY_ALLOW_PRIVATE=true`` allows: in this process, and in an app or scheduler
     this test builds from the environment."""
-    from stockmon import notify
-    from stockmon.outbound import OutboundPolicy
+    from stockmon.domain import notify
+    from stockmon.domain.outbound import OutboundPolicy
 
     monkeypatch.setenv("STOCKMON_NOTIFY_ALLOW_PRIVATE", "true")
     monkeypatch.setattr(notify, "_policy", OutboundPolicy(allow_private=True))

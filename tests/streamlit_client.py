@@ -25,9 +25,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from stockmon.accounts import get_account
-from stockmon.sessions import login_token, start_login
-from stockmon.ui_login import COOKIE_NAME
+from stockmon.app.ui_login import COOKIE_NAME
+from stockmon.domain.accounts import get_account
+from stockmon.domain.sessions import login_token, start_login
 
 BROWSER = ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US")
 

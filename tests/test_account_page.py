@@ -2,10 +2,10 @@
 
 from sqlalchemy import func, select
 
-from stockmon import accounts
-from stockmon.alerts import create_rule
-from stockmon.models import AlertRule, WatchlistItem
-from stockmon.watchlists import save_picks
+from stockmon.domain import accounts
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.models import AlertRule, WatchlistItem
+from stockmon.domain.watchlists import save_picks
 from tests.test_app import ann, button, engine, logged_in_app, text_input  # noqa: F401
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from stockmon import accounts
-from stockmon.accounts import AccountError
-from stockmon.config import Registration
-from stockmon.models import User
-from stockmon.watchlists import WatchlistError, get_picks, save_picks
+from stockmon.domain import accounts
+from stockmon.domain.accounts import AccountError
+from stockmon.domain.config import Registration
+from stockmon.domain.models import User
+from stockmon.domain.watchlists import WatchlistError, get_picks, save_picks
 from tests.conftest import subprocess_environment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from stockmon.alerts import AlertError, create_rule, delete_rule, set_paused
-from stockmon.data_class import DataClass
-from stockmon.ingest import Refresher
-from stockmon.models import AlertEvent, AlertRule, utcnow
+from stockmon.domain.alert_rules import AlertError, create_rule, delete_rule, set_paused
+from stockmon.domain.data_class import DataClass
+from stockmon.domain.models import AlertEvent, AlertRule, utcnow
 from stockmon.providers import ProviderError, QuoteData
+from stockmon.scheduler.ingest import Refresher
 from tests.conftest import av_refresher
 
 
@@ -198,7 +198,7 @@ def test_a_price_path_from_alpha_vantage_fires_exactly_the_crossings(
 
 def history_arrived(engine, symbol: str) -> None:
     """Mark ``symbol``'s daily history as fetched, as the scheduler's backfill does."""
-    from stockmon.models import FetchStatus
+    from stockmon.domain.models import FetchStatus
 
     with engine.begin() as conn:
         conn.execute(
@@ -208,8 +208,8 @@ def history_arrived(engine, symbol: str) -> None:
 
 
 def test_52_week_rules_fire_near_the_high_and_low_of_the_daily_history(engine, user_id):
-    from stockmon.db import upsert
-    from stockmon.models import DailyBar
+    from stockmon.domain.db import upsert
+    from stockmon.domain.models import DailyBar
     from tests.conftest import quote_arrives
 
     today = utcnow().date()

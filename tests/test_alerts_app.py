@@ -2,9 +2,9 @@
 
 import pytest
 
-from stockmon import alert_inbox
-from stockmon.alerts import create_rule
-from stockmon.watchlists import save_picks
+from stockmon.domain import alert_inbox
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.watchlists import save_picks
 from tests.conftest import quote_arrives
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 

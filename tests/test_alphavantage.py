@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from stockmon.config import Entitlement
-from stockmon.data_class import DataClass
+from stockmon.domain.config import Entitlement
+from stockmon.domain.data_class import DataClass
+from stockmon.domain.redaction import add_secret, redact
 from stockmon.providers import (
     AlphaVantageProvider,
     BatchRefused,
@@ -18,7 +19,6 @@ from stockmon.providers import (
     RateLimited,
     SymbolRejected,
 )
-from stockmon.redaction import add_secret, redact
 from tests.fake_alphavantage import global_quote
 
 

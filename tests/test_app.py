@@ -11,9 +11,11 @@ import streamlit as st
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from stockmon import accounts, sessions
-from stockmon.db import make_engine
-from stockmon.models import (
+from stockmon.app.presentation import MISSING
+from stockmon.app.ui_login import SESSION_LOGIN, SESSION_STARTED
+from stockmon.domain import accounts, sessions
+from stockmon.domain.db import make_engine
+from stockmon.domain.models import (
     LoginFailure,
     PriceHistory,
     Quote,
@@ -22,10 +24,8 @@ from stockmon.models import (
     WatchlistItem,
     utcnow,
 )
-from stockmon.presentation import MISSING
-from stockmon.schema import prepare_database
-from stockmon.ui_login import SESSION_LOGIN, SESSION_STARTED
-from stockmon.watchlists import get_picks, save_picks
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.watchlists import get_picks, save_picks
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 30

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from stockmon import accounts
-from stockmon.db import make_engine
-from stockmon.schema import prepare_database
-from stockmon.watchlists import create_list, save_picks
+from stockmon.domain import accounts
+from stockmon.domain.db import make_engine
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.watchlists import create_list, save_picks
 from tests.receivers import Receiver, receiving
 from tests.running import running_product
 
@@ -131,7 +131,7 @@ def add_account(
 ) -> None:
     """An account with ``picks`` (and empty lists named ``more_lists``) in the app's database,
     migrated first if the app has not yet got to it."""
-    engine = make_engine(f"sqlite:///{Path(app_url.data_dir) / 'stockmon.db'}")
+    engine = make_engine(f"sqlite:///{Path(app_url.data_dir) / 'stockmon.domain.db'}")
     prepare_database(engine)
     account = accounts.create_user(
         engine, username, username.title(), f"{username}@example.com", password

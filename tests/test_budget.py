@@ -4,8 +4,8 @@ markets trade."""
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from stockmon.budget import Limits, RequestBudget
-from stockmon.queries import scheduler_status
+from stockmon.app.queries import scheduler_status
+from stockmon.scheduler.budget import Limits, RequestBudget
 from tests.conftest import av_refresher
 
 FREE = Limits(per_minute=5, per_day=25)

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from stockmon.budget import Limits
-from stockmon.calendar import ALWAYS_OPEN, market, market_of
-from stockmon.pacing import Pacer, SymbolStatus
+from stockmon.domain.calendar import ALWAYS_OPEN, market, market_of
+from stockmon.scheduler.budget import Limits
+from stockmon.scheduler.pacing import Pacer, SymbolStatus
 
 NYSE = market("XNYS")
 FREE = Limits(per_minute=5, per_day=25)
@@ -97,8 +97,8 @@ def test_around_the_clock_never_closes():
 
 
 def test_a_friday_close_is_not_stale_on_sunday():
-    from stockmon.dashboard import quotes_are_stale
-    from stockmon.queries import SchedulerStatus
+    from stockmon.app.dashboard import quotes_are_stale
+    from stockmon.app.queries import SchedulerStatus
 
     paced = SchedulerStatus(at(20, 21), "", "alphavantage", timedelta(minutes=156), True, None)
     friday_close = at(20, 21, 5)

@@ -9,11 +9,12 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from stockmon import delivery, notify
-from stockmon.alerts import create_rule
-from stockmon.db import make_engine
-from stockmon.models import NotificationChannel
-from stockmon.vault import Vault, VaultError
+from stockmon.domain import notify
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.db import make_engine
+from stockmon.domain.models import NotificationChannel
+from stockmon.domain.vault import Vault, VaultError
+from stockmon.scheduler import delivery
 from tests.conftest import TEST_SECRET_KEY, add_user, quote_arrives, subprocess_environment
 from tests.receivers import receiving
 
@@ -92,7 +93,7 @@ def test_another_key_opens_nothing(engine, user_id):
 
 
 def test_the_admin_rotates_the_key(tmp_path, database_url):
-    from stockmon.schema import prepare_database
+    from stockmon.domain.schema import prepare_database
     from tests.test_accounts import cli
 
     engine = make_engine(database_url)

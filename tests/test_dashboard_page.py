@@ -10,14 +10,14 @@ import streamlit as st
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from stockmon import ui
-from stockmon.charts import history_csv
-from stockmon.dashboard import CHANGED_ROW
-from stockmon.db import upsert
-from stockmon.models import LAST_CYCLE_AT, FetchStatus, Quote, SchedulerState, utcnow
-from stockmon.queries import price_history
-from stockmon.snapshot import take_snapshot
-from stockmon.watchlists import save_picks
+from stockmon.app import ui
+from stockmon.app.charts import history_csv
+from stockmon.app.dashboard import CHANGED_ROW
+from stockmon.app.queries import price_history
+from stockmon.app.snapshot import take_snapshot
+from stockmon.domain.db import upsert
+from stockmon.domain.models import LAST_CYCLE_AT, FetchStatus, Quote, SchedulerState, utcnow
+from stockmon.domain.watchlists import save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 
 

@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-from stockmon import accounts
-from stockmon.dashboard import why_late
-from stockmon.db import make_engine, upsert
-from stockmon.db_trouble import Trouble, probe, trouble_of
-from stockmon.models import LAST_CYCLE_AT, TROUBLE, TROUBLE_AT, SchedulerState, utcnow
-from stockmon.queries import scheduler_status
-from stockmon.schema import prepare_database
-from stockmon.watchlists import save_picks
+from stockmon.app.dashboard import why_late
+from stockmon.app.queries import scheduler_status
+from stockmon.domain import accounts
+from stockmon.domain.db import make_engine, upsert
+from stockmon.domain.db_trouble import Trouble, probe, trouble_of
+from stockmon.domain.models import LAST_CYCLE_AT, TROUBLE, TROUBLE_AT, SchedulerState, utcnow
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.watchlists import save_picks
 from tests.conftest import POSTGRES_URL, subprocess_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ def fill(folder: Path) -> None:
 
 
 def test_a_full_disk_is_named_by_the_scheduler_and_the_pages(full_disk):
-    url = f"sqlite:///{full_disk / 'stockmon.db'}"
+    url = f"sqlite:///{full_disk / 'stockmon.domain.db'}"
     engine = make_engine(url)
     prepare_database(engine)
     person = accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")
@@ -142,7 +142,7 @@ def test_the_dashboard_names_a_full_disk(full_disk, monkeypatch):
 
     from tests.test_app import logged_in_app
 
-    url = f"sqlite:///{full_disk / 'stockmon.db'}"
+    url = f"sqlite:///{full_disk / 'stockmon.domain.db'}"
     engine = make_engine(url)
     prepare_database(engine)
     person = accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from stockmon.catalog import load_catalog
-from stockmon.models import Quote
+from stockmon.domain.catalog import load_catalog
+from stockmon.domain.models import Quote
 from stockmon.providers import DemoProvider, QuoteData
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from stockmon import accounts
-from stockmon.db import make_engine
-from stockmon.queries import scheduler_status
-from stockmon.schema import prepare_database
-from stockmon.watchlists import save_picks
+from stockmon.app.queries import scheduler_status
+from stockmon.domain import accounts
+from stockmon.domain.db import make_engine
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.watchlists import save_picks
 from tests.running import running_product
 from tests.test_browser import CHROMIUM, submit_login
 
@@ -35,7 +35,7 @@ def log_in(browser, address: str, username: str, password: str):
 def test_one_refresh_thread_whatever_the_sessions(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    url = f"sqlite:///{tmp_path / 'stockmon.db'}"
+    url = f"sqlite:///{tmp_path / 'stockmon.domain.db'}"
     engine = make_engine(url)
     prepare_database(engine)
     for name in ("ann", "bob", "cat"):

@@ -9,13 +9,13 @@ from datetime import UTC, date
 
 import pandas as pd
 
-from stockmon.charts import history_csv
-from stockmon.db import upsert
-from stockmon.export import csv_text
-from stockmon.models import Symbol, utcnow
-from stockmon.positions import add_lot, holdings, lots_of
-from stockmon.snapshot import take_snapshot
-from stockmon.watchlists import save_picks
+from stockmon.app.charts import history_csv
+from stockmon.app.snapshot import take_snapshot
+from stockmon.domain.db import upsert
+from stockmon.domain.export import csv_text
+from stockmon.domain.models import Symbol, utcnow
+from stockmon.domain.positions import add_lot, holdings, lots_of
+from stockmon.domain.watchlists import save_picks
 from tests.conftest import quote_arrives
 
 HOSTILE_NAME = '=HYPERLINK("http://attacker.example/x","click")'

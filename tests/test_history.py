@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from stockmon.backfill import Backfill, record_todays_bars
-from stockmon.budget import Limits
-from stockmon.daily import daily_bars, history_loaded, year_ranges
-from stockmon.ingest import Refresher
-from stockmon.models import FetchStatus, utcnow
+from stockmon.app.queries import latest_quotes
+from stockmon.domain.daily import daily_bars, history_loaded, year_ranges
+from stockmon.domain.models import FetchStatus, utcnow
+from stockmon.domain.watchlists import save_picks
 from stockmon.providers import DemoProvider
-from stockmon.queries import latest_quotes
-from stockmon.watchlists import save_picks
+from stockmon.scheduler.backfill import Backfill, record_todays_bars
+from stockmon.scheduler.budget import Limits
+from stockmon.scheduler.ingest import Refresher
 from tests.conftest import Clock, av_provider
 from tests.running import scheduler_process
 
@@ -178,9 +178,9 @@ def test_a_year_of_demo_bars_needs_no_provider_range(engine, clock):
 def test_52_week_alerts_use_the_providers_range_while_history_is_short(engine, user_id):
     from sqlalchemy import update
 
-    from stockmon.alerts import create_rule
-    from stockmon.db import upsert
-    from stockmon.models import DailyBar, Symbol
+    from stockmon.domain.alert_rules import create_rule
+    from stockmon.domain.db import upsert
+    from stockmon.domain.models import DailyBar, Symbol
     from tests.conftest import quote_arrives
 
     today = utcnow().date()

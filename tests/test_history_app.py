@@ -1,10 +1,10 @@
 """Daily history through AppTest: long chart ranges from daily bars (with candlesticks), the
 backfill's progress, and the 52-week range on the dashboard."""
 
-from stockmon.backfill import Backfill
-from stockmon.models import utcnow
+from stockmon.domain.models import utcnow
+from stockmon.domain.watchlists import save_picks
 from stockmon.providers import DemoProvider
-from stockmon.watchlists import save_picks
+from stockmon.scheduler.backfill import Backfill
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 from tests.test_dashboard_page import heartbeat
 

@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from stockmon.budget import Limits
-from stockmon.config import Entitlement
-from stockmon.ingest import Refresher
-from stockmon.models import FetchStatus, PriceHistory, Quote, SchedulerState, User
+from stockmon.domain.config import Entitlement
+from stockmon.domain.models import FetchStatus, PriceHistory, Quote, SchedulerState, User
+from stockmon.domain.tracking import DEMO_SYMBOLS, tracked_symbols
+from stockmon.domain.watchlists import save_picks
 from stockmon.providers import DemoProvider
-from stockmon.tracking import DEMO_SYMBOLS, tracked_symbols
-from stockmon.watchlists import save_picks
+from stockmon.scheduler.budget import Limits
+from stockmon.scheduler.ingest import Refresher
 from tests.conftest import add_user, av_refresher
 
 

@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from stockmon.budget import Limits, RequestBudget
-from stockmon.db import make_engine
-from stockmon.leadership import LeadershipLost, Lease, current_holder
-from stockmon.locks import exclusive_lock
-from stockmon.models import ApiRequest
+from stockmon.domain.db import make_engine
+from stockmon.domain.locks import exclusive_lock
+from stockmon.domain.models import ApiRequest
 from stockmon.providers.base import BudgetExhausted
+from stockmon.scheduler.budget import Limits, RequestBudget
+from stockmon.scheduler.leadership import LeadershipLost, Lease, current_holder
 
 TTL = timedelta(seconds=30)
 

@@ -3,9 +3,9 @@ management on the picker, and what the status page shows people and admins."""
 
 from sqlalchemy import select
 
-from stockmon import accounts
-from stockmon.models import CYCLE_REQUESTED_AT, SchedulerState
-from stockmon.watchlists import create_list, lists_of, save_picks
+from stockmon.domain import accounts
+from stockmon.domain.models import CYCLE_REQUESTED_AT, SchedulerState
+from stockmon.domain.watchlists import create_list, lists_of, save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 from tests.test_dashboard_page import heartbeat
 

@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from stockmon.models import SQLModel
-from stockmon.schema import migrate, prepare_database
+from stockmon.domain.models import SQLModel
+from stockmon.domain.schema import migrate, prepare_database
 
 
 def test_migrations_match_the_models(engine):

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from stockmon import delivery, notify
-from stockmon.alerts import create_rule
-from stockmon.models import AlertDelivery
+from stockmon.domain import notify
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.models import AlertDelivery
+from stockmon.scheduler import delivery
 from tests.conftest import quote_arrives
 from tests.receivers import Receiver, mailbox, receiving
 

@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from stockmon import notify
-from stockmon.outbound import OutboundPolicy
+from stockmon.domain import notify
+from stockmon.domain.outbound import OutboundPolicy
 from tests.receivers import receiving
 from tests.test_app import ann, engine, logged_in_app  # noqa: F401 (fixtures)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from stockmon import accounts
-from stockmon.alerts import AlertError, validate
-from stockmon.models import User
-from stockmon.watchlists import create_list, save_picks
+from stockmon.domain import accounts
+from stockmon.domain.alert_rules import AlertError, validate
+from stockmon.domain.models import User
+from stockmon.domain.watchlists import create_list, save_picks
 from tests.test_accounts import cli
 from tests.test_app import ann, engine, logged_in_app  # noqa: F401 (fixtures)
 
@@ -43,7 +43,7 @@ def test_the_cli_escapes_what_it_prints(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert cli(url, "user", "add", "eve", "--name", "Eve", "--email", "e@example.com",
                password="sup3rsecret\nsup3rsecret\n").returncode == 0  # fmt: skip
-    from stockmon.db import make_engine
+    from stockmon.domain.db import make_engine
 
     database = make_engine(url)
     with database.begin() as conn:  # written behind the library's back

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from stockmon.catalog import CatalogEntry
-from stockmon.positions import (
+from stockmon.app.queries import catalog
+from stockmon.domain.catalog import CatalogEntry
+from stockmon.domain.positions import (
     PositionError,
     add_lot,
     holdings,
@@ -15,9 +16,8 @@ from stockmon.positions import (
     portfolio_history,
     remove_lot,
 )
-from stockmon.queries import catalog
-from stockmon.schema import seed_catalog
-from stockmon.watchlists import save_picks
+from stockmon.domain.schema import seed_catalog
+from stockmon.domain.watchlists import save_picks
 from tests.conftest import add_user
 
 QUOTES = pd.DataFrame(

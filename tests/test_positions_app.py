@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from stockmon.positions import add_lot, lots_of
-from stockmon.watchlists import save_picks
+from stockmon.domain.positions import add_lot, lots_of
+from stockmon.domain.watchlists import save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 from tests.test_dashboard_page import heartbeat
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from stockmon import accounts
-from stockmon.db import make_engine
-from stockmon.models import Login, utcnow
-from stockmon.schema import prepare_database
-from stockmon.sessions import end_login, end_sessions, read_login_token, valid_session
-from stockmon.ui_login import COOKIE_NAME
-from stockmon.watchlists import save_picks
+from stockmon.app.ui_login import COOKIE_NAME
+from stockmon.domain import accounts
+from stockmon.domain.db import make_engine
+from stockmon.domain.models import Login, utcnow
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.sessions import end_login, end_sessions, read_login_token, valid_session
+from stockmon.domain.watchlists import save_picks
 from tests.running import running_product
 from tests.streamlit_client import ProtocolSession, ProtocolTabs, login_cookie
 

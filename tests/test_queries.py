@@ -4,9 +4,18 @@ the snapshot every dashboard slices."""
 import math
 from datetime import timedelta
 
-from stockmon.alerts import create_rule
-from stockmon.db import upsert
-from stockmon.models import (
+from stockmon.app.queries import (
+    catalog,
+    fetch_problems,
+    latest_quotes,
+    price_history,
+    scheduler_status,
+    sparklines,
+)
+from stockmon.app.snapshot import take_snapshot
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.db import upsert
+from stockmon.domain.models import (
     LAST_CYCLE_AT,
     LAST_CYCLE_SUMMARY,
     LEADER,
@@ -18,15 +27,6 @@ from stockmon.models import (
     SchedulerState,
     utcnow,
 )
-from stockmon.queries import (
-    catalog,
-    fetch_problems,
-    latest_quotes,
-    price_history,
-    scheduler_status,
-    sparklines,
-)
-from stockmon.snapshot import take_snapshot
 from tests.conftest import add_user, quote_arrives
 
 

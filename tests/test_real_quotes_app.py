@@ -11,10 +11,10 @@ import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from stockmon.budget import Limits
-from stockmon.models import utcnow
-from stockmon.positions import add_lot
-from stockmon.watchlists import save_picks
+from stockmon.domain.models import utcnow
+from stockmon.domain.positions import add_lot
+from stockmon.domain.watchlists import save_picks
+from stockmon.scheduler.budget import Limits
 from tests.conftest import av_refresher
 from tests.test_app import ann, engine, logged_in_app  # noqa: F401 (fixtures)
 
@@ -88,7 +88,7 @@ def test_the_dashboard_says_what_the_data_allows(real_quotes):
 
 
 def test_the_csv_leaves_empty_cells_empty_and_says_what_each_price_is(real_quotes):
-    from stockmon.snapshot import take_snapshot
+    from stockmon.app.snapshot import take_snapshot
 
     csv = take_snapshot(real_quotes, utcnow()).for_picks(PICKS, {}).table_csv(UTC)
     rows = {line.split(",")[0]: line for line in csv.splitlines()[1:]}
@@ -131,7 +131,7 @@ def test_a_first_start_with_a_key_says_nothing_is_tracked(engine, ann, fake_av):
 
 
 def test_charts_and_alerts_read_well_without_prices(real_quotes, ann):  # noqa: F811
-    from stockmon.alerts import create_rule
+    from stockmon.domain.alert_rules import create_rule
 
     create_rule(real_quotes, ann.id, "NVDA", "above", 150.0)
     create_rule(real_quotes, ann.id, "AAPL", "below", 100.0)

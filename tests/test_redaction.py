@@ -3,7 +3,7 @@
 import io
 import logging
 
-from stockmon import redaction
+from stockmon.domain import redaction
 
 KEY = "SECRETKEY-9f8e7d"
 

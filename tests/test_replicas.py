@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 
-from stockmon.db import make_engine
-from stockmon.models import LoginFailure, Quote
-from stockmon.sessions import LOCK_AFTER
+from stockmon.domain.db import make_engine
+from stockmon.domain.models import LoginFailure, Quote
+from stockmon.domain.sessions import LOCK_AFTER
 from tests.faults.test_processes import wait_for
 from tests.test_browser import (  # noqa: F401 (browser: a fixture)
     CHROMIUM,

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from stockmon.db import insert_ignoring_duplicates, upsert
-from stockmon.models import FetchStatus, PriceHistory
-from stockmon.retention import roll_up
+from stockmon.domain.db import insert_ignoring_duplicates, upsert
+from stockmon.domain.models import FetchStatus, PriceHistory
+from stockmon.scheduler.retention import roll_up
 
 NOW = datetime(2026, 3, 12, 12, tzinfo=UTC)
 

@@ -6,20 +6,20 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from stockmon.budget import Limits
-from stockmon.discovery import answer_searches
-from stockmon.ingest import Refresher
-from stockmon.models import ApiRequest, Symbol, utcnow
-from stockmon.providers import DemoProvider
-from stockmon.providers.answers import parse_symbol_search
-from stockmon.search import (
+from stockmon.domain.models import ApiRequest, Symbol, utcnow
+from stockmon.domain.search import (
     SearchError,
     clean_keywords,
     find_listings,
     request_search,
     search_state,
 )
-from stockmon.watchlists import save_picks
+from stockmon.domain.watchlists import save_picks
+from stockmon.providers import DemoProvider
+from stockmon.providers.answers import parse_symbol_search
+from stockmon.scheduler.budget import Limits
+from stockmon.scheduler.discovery import answer_searches
+from stockmon.scheduler.ingest import Refresher
 from tests.conftest import av_provider
 from tests.running import scheduler_process
 
@@ -112,7 +112,7 @@ def test_the_demo_market_finds_listings_beyond_the_catalog_and_quotes_them(engin
     save_picks(engine, user_id, ["TSCO.LON", "RELIANCE.BSE", "SHOP.TRT"])  # pickable now
     summary = Refresher(engine, DemoProvider(seed=3), None, []).run_cycle()
     assert summary.fetched == 3 and not summary.errors
-    from stockmon.queries import latest_quotes
+    from stockmon.app.queries import latest_quotes
 
     quotes = latest_quotes(engine, ["TSCO.LON", "RELIANCE.BSE"]).set_index("symbol")
     assert quotes.at["TSCO.LON", "currency"] == "GBX"

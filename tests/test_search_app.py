@@ -1,10 +1,10 @@
 """Searching every listing from the picker, through AppTest: the scheduler's answer shows up
 without a click, and a found listing joins the list on screen."""
 
-from stockmon.discovery import answer_searches
-from stockmon.models import utcnow
+from stockmon.domain.models import utcnow
+from stockmon.domain.watchlists import get_picks, save_picks
 from stockmon.providers import DemoProvider
-from stockmon.watchlists import get_picks, save_picks
+from stockmon.scheduler.discovery import answer_searches
 from tests.test_app import ann, engine, logged_in_app  # noqa: F401 (fixtures)
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from stockmon import accounts, sessions
-from stockmon.models import utcnow
-from stockmon.sessions import COOL_DOWN, LOCK_AFTER, LoginRefused
+from stockmon.domain import accounts, sessions
+from stockmon.domain.models import utcnow
+from stockmon.domain.sessions import COOL_DOWN, LOCK_AFTER, LoginRefused
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from stockmon.sessions import LOCK_AFTER
+from stockmon.domain.sessions import LOCK_AFTER
 from tests.test_app import (  # noqa: F401 (fixtures)
     APP,
     TIMEOUT,

@@ -6,8 +6,9 @@ import re
 import streamlit as st
 from sqlalchemy import Engine, event
 
-from stockmon import accounts, ui
-from stockmon.watchlists import save_picks
+from stockmon.app import ui
+from stockmon.domain import accounts
+from stockmon.domain.watchlists import save_picks
 from tests.test_app import engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 
 PICKS = {

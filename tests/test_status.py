@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from stockmon import __version__
-from stockmon.budget import Limits
-from stockmon.models import FetchStatus, SchedulerState, utcnow
-from stockmon.queries import scheduler_status
-from stockmon.status import request_cycle, retry_symbol, status_report, symbol_table
-from stockmon.watchlists import save_picks
+from stockmon.app.queries import scheduler_status
+from stockmon.app.status import request_cycle, retry_symbol, status_report, symbol_table
+from stockmon.domain.models import FetchStatus, SchedulerState, utcnow
+from stockmon.domain.watchlists import save_picks
+from stockmon.scheduler.budget import Limits
 from tests.conftest import av_refresher
 from tests.running import scheduler_process
 
@@ -51,8 +51,8 @@ def test_the_report_shows_what_the_scheduler_spent_and_published(engine, fake_av
 
 
 def test_the_demo_market_has_no_spending_and_a_round_time(engine, user_id):
-    from stockmon.ingest import Refresher
     from stockmon.providers import DemoProvider
+    from stockmon.scheduler.ingest import Refresher
 
     save_picks(engine, user_id, ["AAPL", "KO"])
     Refresher(engine, DemoProvider(), None, [], cycle=timedelta(seconds=60)).run_cycle()

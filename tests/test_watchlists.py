@@ -7,11 +7,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from stockmon import accounts
-from stockmon.limits import set_tracking_limits
-from stockmon.schema import MIGRATIONS_DIR, migrate
-from stockmon.tracking import tracked_symbols
-from stockmon.watchlists import (
+from stockmon.domain import accounts
+from stockmon.domain.limits import set_tracking_limits
+from stockmon.domain.schema import MIGRATIONS_DIR, migrate
+from stockmon.domain.tracking import tracked_symbols
+from stockmon.domain.watchlists import (
     FIRST_LIST_NAME,
     MAX_LISTS,
     WatchlistError,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stockmon.config import ProviderChoice, Settings
+from stockmon.domain.config import ProviderChoice, Settings
 from stockmon.providers.alphavantage import AlphaVantageProvider
 from stockmon.providers.base import (
     BatchRefused,

@@ -20,9 +20,9 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from stockmon import redaction
-from stockmon.config import Entitlement
-from stockmon.data_class import DataClass
+from stockmon.domain import redaction
+from stockmon.domain.config import Entitlement
+from stockmon.domain.data_class import DataClass
 from stockmon.providers.answers import (
     BULK_FUNCTION,
     DAILY_FUNCTION,

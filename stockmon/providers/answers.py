@@ -16,8 +16,9 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stockmon.config import Entitlement, normalize_symbol
-from stockmon.data_class import DataClass
+from stockmon.domain.config import Entitlement, normalize_symbol
+from stockmon.domain.data_class import DataClass
+from stockmon.domain.redaction import redact
 from stockmon.providers.base import (
     Listing,
     Paused,
@@ -27,7 +28,6 @@ from stockmon.providers.base import (
     RateLimited,
     SymbolRejected,
 )
-from stockmon.redaction import redact
 
 
 class AnswerClass(StrEnum):

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from stockmon.catalog import Listing
-from stockmon.data_class import DataClass
+from stockmon.domain.catalog import Listing
+from stockmon.domain.data_class import DataClass
 
 
 @dataclass(frozen=True)

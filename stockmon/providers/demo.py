@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from stockmon.catalog import Listing, demo_listings, match_listings
-from stockmon.data_class import DataClass
+from stockmon.domain.catalog import Listing, demo_listings, match_listings
+from stockmon.domain.data_class import DataClass
 from stockmon.providers.base import DailyBarData, FetchResult, QuoteData, StoredQuote
 
 MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute

@@ -8,12 +8,13 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from stockmon import delivery, notify
-from stockmon.alerts import create_rule
-from stockmon.db import make_engine
-from stockmon.models import AlertDelivery, AlertEvent, PriceHistory, utcnow
-from stockmon.schema import prepare_database
-from stockmon.watchlists import save_picks
+from stockmon.domain import notify
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.db import make_engine
+from stockmon.domain.models import AlertDelivery, AlertEvent, PriceHistory, utcnow
+from stockmon.domain.schema import prepare_database
+from stockmon.domain.watchlists import save_picks
+from stockmon.scheduler import delivery
 from tests.conftest import add_user, subprocess_environment
 from tests.faults.test_processes import (  # noqa: F401
     Schedulers,

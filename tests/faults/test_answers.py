@@ -52,7 +52,7 @@ def test_each_answer_has_one_class(body, single, bulk):
 
 
 def test_answer_texts_are_redacted():
-    from stockmon.redaction import add_secret
+    from stockmon.domain.redaction import add_secret
 
     add_secret(KEY)
     answer = classify({"Information": daily_limit_quoting(KEY)})

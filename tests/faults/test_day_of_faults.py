@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import MetaData, select
 from sqlmodel import Session
 
-from stockmon.budget import Limits
-from stockmon.models import FetchStatus, Quote
+from stockmon.domain.models import FetchStatus, Quote
+from stockmon.scheduler.budget import Limits
 from tests.conftest import av_refresher
 from tests.fake_alphavantage import BEHAVIOURS
 

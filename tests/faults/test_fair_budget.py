@@ -9,12 +9,12 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import func, select
 
-from stockmon.budget import Limits
-from stockmon.calendar import market
-from stockmon.config import load_settings
-from stockmon.models import ApiRequest, FetchStatus
+from stockmon.domain.calendar import market
+from stockmon.domain.config import load_settings
+from stockmon.domain.models import ApiRequest, FetchStatus
 from stockmon.providers import ProviderError, RateLimited, make_provider
 from stockmon.providers.alphavantage import AlphaVantageProvider
+from stockmon.scheduler.budget import Limits
 from tests.conftest import av_refresher
 
 FREE = Limits(per_minute=5, per_day=25)

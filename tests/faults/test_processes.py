@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from stockmon.db import make_engine
-from stockmon.models import ApiRequest, FetchStatus, LeaderLease, PriceHistory, Quote
+from stockmon.domain.db import make_engine
+from stockmon.domain.models import ApiRequest, FetchStatus, LeaderLease, PriceHistory, Quote
 from tests.conftest import subprocess_environment
 from tests.running import start_scheduler
 

@@ -1,0 +1,154 @@
+"""Plotly figures for the charts page, in the person's time zone."""
+
+from __future__ import annotations
+
+import math
+from datetime import tzinfo
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from stockmon.app.presentation import FLAT, GAIN, LOSS, change_color
+from stockmon.domain.export import csv_text
+
+# Comparison lines: distinct hues that are neither the gain green nor the loss red.
+SERIES_COLORS = ["#2563eb", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#78716c", "#4f46e5"]
+
+_LAYOUT = {
+    "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+    "hovermode": "x unified",
+    "height": 320,
+    "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+}
+PLOTLY_CONFIG = {"displaylogo": False}
+# Plotly writes the date under the first time tick: room is made for it, so it is not cut off.
+_TIME_AXIS = {"automargin": True}
+
+
+def _local(times: pd.Series, zone: tzinfo) -> pd.Series:
+    return pd.to_datetime(times, utc=True).dt.tz_convert(zone)
+
+
+def price_figure(
+    series: pd.DataFrame, previous_close: float | None, zone: tzinfo, symbol: str
+) -> go.Figure:
+    """Price over time, coloured by the move against the previous close (a labelled line)."""
+    last = float(series["price"].iloc[-1])
+    has_close = previous_close is not None and not math.isnan(previous_close)
+    color = change_color(last - previous_close) if has_close else FLAT
+    figure = go.Figure(
+        go.Scatter(
+            x=_local(series["ts"], zone),
+            y=series["price"],
+            mode="lines",
+            name=symbol,
+            line={"color": color, "width": 2},
+            hovertemplate="%{y:,.2f}<extra></extra>",
+        )
+    )
+    if has_close:
+        figure.add_hline(
+            y=previous_close,
+            line_dash="dot",
+            line_color=FLAT,
+            annotation_text=f"previous close {previous_close:,.2f}",
+            annotation_position="top left",
+            annotation_font_color=FLAT,
+            annotation_bgcolor="rgba(255, 255, 255, 0.8)",
+        )
+    figure.update_layout(showlegend=False, **_LAYOUT)
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    return figure
+
+
+def comparison_figure(history: pd.DataFrame, zone: tzinfo) -> go.Figure:
+    """Each symbol as % change from its first price in the range, on one chart."""
+    figure = go.Figure()
+    for index, (symbol, series) in enumerate(history.groupby("symbol", sort=False)):
+        base = float(series["price"].iloc[0])
+        figure.add_trace(
+            go.Scatter(
+                x=_local(series["ts"], zone),
+                y=(series["price"] / base - 1) * 100,
+                mode="lines",
+                name=symbol,
+                line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
+                hovertemplate=f"{symbol} %{{y:+.2f}}%<extra></extra>",
+            )
+        )
+    figure.add_hline(y=0, line_color=FLAT, line_width=1)
+    figure.update_layout(**_LAYOUT)
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(ticksuffix="%", automargin=True)
+    return figure
+
+
+def history_csv(history: pd.DataFrame, zone: tzinfo) -> str:
+    """The prices charted, as a CSV file: symbol, time (ISO 8601 in ``zone``), price."""
+    return csv_text(
+        pd.DataFrame(
+            {
+                "symbol": history["symbol"],
+                "time": _local(history["ts"], zone).map(lambda moment: moment.isoformat()),
+                "price": history["price"],
+            }
+        )
+    )
+
+
+def spending_figure(buckets: pd.DataFrame, zone: tzinfo) -> go.Figure:
+    """Requests per time bucket (``start``, ``requests``): how the budget was spent."""
+    figure = go.Figure(
+        go.Bar(
+            x=_local(buckets["start"], zone),
+            y=buckets["requests"],
+            marker_color=SERIES_COLORS[0],
+            hovertemplate="%{x|%H:%M}: %{y} requests<extra></extra>",
+        )
+    )
+    figure.update_layout(**(_LAYOUT | {"height": 220, "hovermode": "closest"}))
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(rangemode="tozero", dtick=1 if buckets["requests"].max() < 6 else None)
+    return figure
+
+
+def portfolio_figure(values: pd.DataFrame, zone: tzinfo) -> go.Figure:
+    """The value of what was held over time (``ts``, ``currency``, ``value``): one line per
+    currency, never one sum over several."""
+    figure = go.Figure()
+    for index, (currency, series) in enumerate(values.groupby("currency", sort=True)):
+        figure.add_trace(
+            go.Scatter(
+                x=_local(series["ts"], zone),
+                y=series["value"],
+                mode="lines",
+                name=currency,
+                line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
+                hovertemplate=f"%{{y:,.2f}} {currency}<extra></extra>",
+            )
+        )
+    figure.update_layout(**_LAYOUT)
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    return figure
+
+
+def candle_figure(bars: pd.DataFrame, symbol: str) -> go.Figure:
+    """One symbol's daily bars as candlesticks: green up days, red down days."""
+    figure = go.Figure(
+        go.Candlestick(
+            x=bars["day"],
+            open=bars["open"],
+            high=bars["high"],
+            low=bars["low"],
+            close=bars["close"],
+            name=symbol,
+            increasing_line_color=GAIN,
+            decreasing_line_color=LOSS,
+        )
+    )
+    figure.update_layout(showlegend=False, xaxis_rangeslider_visible=False, **_LAYOUT)
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    return figure

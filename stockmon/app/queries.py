@@ -1,0 +1,293 @@
+"""What the app reads: latest quotes, downsampled price series, the scheduler's heartbeat.
+
+Series are downsampled in SQL (each symbol's price as of evenly spaced times, one index seek on
+(symbol, ts) per point), so a month of minute history never reaches pandas row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, ScalarSelect, Select, bindparam, func, select
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from stockmon.domain.data_class import DataClass, data_class_of
+from stockmon.domain.db_trouble import Trouble
+from stockmon.domain.models import (
+    DATA_CLASS,
+    LAST_CYCLE_AT,
+    LAST_CYCLE_SUMMARY,
+    LEADER,
+    LIMIT_PER_DAY,
+    LIMIT_PER_MINUTE,
+    MARKET_HOURS,
+    NEXT_AT,
+    NEXT_SYMBOL,
+    PROVIDER_NAME,
+    PROVIDER_PLAN,
+    REFRESH_INTERVAL_SECONDS,
+    TRACKED,
+    TROUBLE,
+    TROUBLE_AT,
+    VERSION,
+    FetchStatus,
+    PriceHistory,
+    Quote,
+    SchedulerState,
+    Symbol,
+)
+
+QUOTE_COLUMNS = [
+    "symbol", "name", "currency", "price", "change", "change_percent", "open", "previous_close",
+    "high", "low", "volume", "latest_trading_day", "fetched_at", "data_class", "market_time",
+]  # fmt: skip
+_LISTING_COLUMNS = ("name", "currency")
+
+
+def _waiting_row(symbol: str, listing) -> dict[str, str | None]:
+    """The row of a symbol without a quote yet: its name and currency when listed."""
+    return {
+        "symbol": symbol,
+        "name": listing.name if listing else "",
+        "currency": listing.currency if listing else None,
+    }
+
+
+def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
+    """One row per symbol in ``symbols`` order; symbols without a quote yet have NaN prices."""
+    quote = Quote.__table__.c
+    with engine.connect() as conn:
+        rows = {
+            row.symbol: row
+            for row in conn.execute(
+                select(
+                    *(quote[c] for c in QUOTE_COLUMNS if c not in _LISTING_COLUMNS),
+                    Symbol.name,
+                    Symbol.currency,
+                )
+                .select_from(Quote)
+                .outerjoin(Symbol, Symbol.symbol == Quote.symbol)
+                .where(Quote.symbol.in_(symbols))
+            ).all()
+        }
+        if waiting := [s for s in symbols if s not in rows]:  # picked, no quote yet
+            listings = {
+                row.symbol: row
+                for row in conn.execute(
+                    select(Symbol.symbol, Symbol.name, Symbol.currency).where(
+                        Symbol.symbol.in_(waiting)
+                    )
+                )
+            }
+    frame = pd.DataFrame.from_records(
+        [rows[s]._asdict() if s in rows else _waiting_row(s, listings.get(s)) for s in symbols],
+        columns=QUOTE_COLUMNS,
+    )
+    for name in ("price", "change", "change_percent", "open", "previous_close", "high", "low"):
+        frame[name] = frame[name].astype("float64")
+    frame["name"] = frame["name"].fillna("")
+    frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
+    frame["market_time"] = pd.to_datetime(frame["market_time"], utc=True)
+    return frame
+
+
+def fetch_problems(engine: Engine, symbols: Sequence[str] | None = None) -> dict[str, str]:
+    """The last error of each symbol (of ``symbols``, or of all) whose latest fetch failed."""
+    query = select(FetchStatus.symbol, FetchStatus.last_error).where(
+        FetchStatus.consecutive_failures > 0, FetchStatus.last_error.is_not(None)
+    )
+    if symbols is not None:
+        query = query.where(FetchStatus.symbol.in_(symbols))
+    with engine.connect() as conn:
+        return dict(conn.execute(query).all())
+
+
+def rejections(engine: Engine) -> dict[str, str]:
+    """Why the provider rejects each symbol whose latest answer was a rejection."""
+    query = select(FetchStatus.symbol, FetchStatus.rejection).where(
+        FetchStatus.rejection.is_not(None), FetchStatus.consecutive_failures > 0
+    )
+    with engine.connect() as conn:
+        return dict(conn.execute(query).all())
+
+
+def _sampled(
+    conn: Connection,
+    symbols: Sequence[str],
+    since: datetime | None,
+    until: datetime,
+    points: int,
+) -> tuple[list[datetime], dict[str, list[float | None]]]:
+    """Each symbol's price as of ``points`` evenly spaced times, from the first price since
+    ``since`` (None: all history) to ``until``: the times, and per symbol the prices at them
+    (None before its first price).
+
+    Each sample is one index seek (the last price at or before that time), so the cost grows
+    with points x symbols, never with how dense the history is; and the database answers one
+    row per symbol, one column per sample. The samples span the history there is, so a young
+    database still draws a line.
+    """
+    in_range = [PriceHistory.symbol.in_(symbols)]
+    if since is not None:
+        in_range.append(PriceHistory.ts >= since)
+    first = conn.execute(select(func.min(PriceHistory.ts)).where(*in_range)).scalar_one()
+    if first is None:
+        return [], {}
+    step = (until - first) / points
+    times = [first + step * i for i in range(1, points + 1)]
+    parameters = {"symbols": list(symbols), "first": first}
+    parameters.update({f"t{i}": moment for i, moment in enumerate(times)})
+    rows = conn.execute(_samples_statement(points), parameters)
+    return times, {row[0]: list(row[1:]) for row in rows}
+
+
+@lru_cache(maxsize=16)
+def _samples_statement(points: int) -> Select:
+    """One row per symbol, one column per sample time; built once per number of samples."""
+    first = bindparam("first", type_=UTCDateTime())
+
+    def price_at(index: int) -> ScalarSelect:
+        return (
+            select(PriceHistory.price)
+            .where(
+                PriceHistory.symbol == Symbol.symbol,
+                PriceHistory.ts <= bindparam(f"t{index}", type_=UTCDateTime()),
+                PriceHistory.ts >= first,
+            )
+            .order_by(PriceHistory.ts.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return select(Symbol.symbol, *map(price_at, range(points))).where(
+        Symbol.symbol.in_(bindparam("symbols", expanding=True))
+    )
+
+
+def sparklines(
+    engine: Engine, symbols: Sequence[str], since: datetime, until: datetime, points: int = 48
+) -> dict[str, list[float]]:
+    """``points`` prices per symbol, evenly spaced between ``since`` and ``until``."""
+    series: dict[str, list[float]] = {s: [] for s in symbols}
+    if symbols:
+        with engine.connect() as conn:
+            _times, prices = _sampled(conn, symbols, since, until, points)
+        for symbol, samples in prices.items():
+            series[symbol] = [p for p in samples if p is not None]
+    return series
+
+
+def price_history(
+    engine: Engine,
+    symbols: Sequence[str],
+    since: datetime | None,
+    until: datetime,
+    max_points: int = 400,
+) -> pd.DataFrame:
+    """Columns symbol, ts, price: each symbol sampled at ``max_points`` times; ``since=None``
+    means all history."""
+    rows = []
+    if symbols:
+        with engine.connect() as conn:
+            times, prices = _sampled(conn, symbols, since, until, max_points)
+        rows = [
+            (symbol, moment, price)
+            for symbol in symbols
+            for moment, price in zip(times, prices.get(symbol, ()), strict=False)
+            if price is not None
+        ]
+    frame = pd.DataFrame(rows, columns=["symbol", "ts", "price"])
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    frame["price"] = frame["price"].astype("float64")
+    return frame
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    last_cycle_at: datetime | None
+    last_cycle_summary: str | None
+    provider: str | None
+    refresh_interval: timedelta | None  # how often each symbol is refreshed, as published
+    market_hours: bool  # the interval counts trading time only: markets closed, quotes rest
+    leader: str | None
+    version: str | None = None
+    per_minute: int | None = None  # the provider's request limits; None: none
+    per_day: int | None = None
+    plan: str | None = None  # "free plan", "premium plan", "offline demo market"
+    data_class: DataClass | None = None  # what the plan's quotes are
+    next_symbol: str | None = None  # the symbol the next paced request goes to
+    next_at: datetime | None = None  # about when
+    tracked: int | None = None  # symbols the last cycle tracked
+    trouble: Trouble | None = None  # what failed the scheduler's last database write
+    trouble_at: datetime | None = None
+
+
+_STATUS_KEYS = [
+    LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS,
+    LEADER, VERSION, LIMIT_PER_MINUTE, LIMIT_PER_DAY, PROVIDER_PLAN, DATA_CLASS, NEXT_SYMBOL,
+    NEXT_AT, TRACKED, TROUBLE, TROUBLE_AT,
+]  # fmt: skip
+
+
+def _count(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _moment(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def scheduler_status(engine: Engine) -> SchedulerStatus:
+    """What the scheduler last wrote down about itself."""
+    with engine.connect() as conn:
+        values = dict(
+            conn.execute(
+                select(SchedulerState.key, SchedulerState.value).where(
+                    SchedulerState.key.in_(_STATUS_KEYS)
+                )
+            ).all()
+        )
+    interval = values.get(REFRESH_INTERVAL_SECONDS)
+    return SchedulerStatus(
+        last_cycle_at=_moment(values.get(LAST_CYCLE_AT)),
+        last_cycle_summary=values.get(LAST_CYCLE_SUMMARY),
+        provider=values.get(PROVIDER_NAME),
+        refresh_interval=timedelta(seconds=float(interval)) if interval else None,
+        market_hours=values.get(MARKET_HOURS) == "true",
+        leader=values.get(LEADER),
+        version=values.get(VERSION),
+        per_minute=_count(values.get(LIMIT_PER_MINUTE)),
+        per_day=_count(values.get(LIMIT_PER_DAY)),
+        plan=values.get(PROVIDER_PLAN) or None,
+        data_class=data_class_of(values.get(DATA_CLASS)),
+        next_symbol=values.get(NEXT_SYMBOL) or None,
+        next_at=_moment(values.get(NEXT_AT)),
+        tracked=_count(values.get(TRACKED)),
+        trouble=_trouble(values.get(TROUBLE)),
+        trouble_at=_moment(values.get(TROUBLE_AT)),
+    )
+
+
+def _trouble(value: str | None) -> Trouble | None:
+    try:
+        return Trouble(value) if value else None
+    except ValueError:
+        return None
+
+
+def catalog(engine: Engine) -> pd.DataFrame:
+    """The symbols the picker offers: symbol, name, exchange, currency."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Symbol.symbol, Symbol.name, Symbol.exchange, Symbol.currency).order_by(
+                Symbol.symbol
+            )
+        ).all()
+    return pd.DataFrame(rows, columns=["symbol", "name", "exchange", "currency"])

@@ -1,0 +1,228 @@
+"""What the status page reads: the scheduler's heartbeat, the request budget it spent against
+the limits it published, and each tracked symbol's fetch record; and the two things an admin
+may ask of the scheduler (a cycle now, another try for a backed-off symbol).
+
+Everything here is what the scheduler wrote down; nothing is recomputed from the app's own
+settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from itertools import pairwise
+
+import pandas as pd
+from sqlalchemy import Engine, case, func, literal, select, update
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from stockmon.app.queries import SchedulerStatus, scheduler_status
+from stockmon.domain import tracking
+from stockmon.domain.db import upsert
+from stockmon.domain.models import (
+    CYCLE_REQUESTED_AT,
+    ApiRequest,
+    FetchStatus,
+    SchedulerState,
+    Symbol,
+)
+
+SPENDING_WINDOW = timedelta(hours=24)
+SPENDING_BUCKETS = 48  # half-hour bars over the day
+RECORD_COLUMNS = [
+    "last_success_at", "last_attempt_at", "last_error", "failures", "retry_after",
+    "history_loaded_at", "history_error", "rejection",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Spending:
+    last_minute: int
+    last_day: int
+    per_bucket: pd.DataFrame  # columns: start (UTC), requests
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    status: SchedulerStatus
+    spending: Spending | None  # None: the provider has no request limits
+    symbols: pd.DataFrame  # one row per tracked symbol: its fetch record
+
+    @property
+    def with_history(self) -> int:
+        """Tracked symbols whose daily history the scheduler has fetched."""
+        return int(self.symbols["history_loaded_at"].notna().sum())
+
+    @property
+    def waiting(self) -> int:
+        """Tracked symbols without a first successful fetch that the provider has not
+        rejected."""
+        never = self.symbols["last_success_at"].isna()
+        return int((never & self.symbols["rejection"].isna()).sum())
+
+    @property
+    def rejected(self) -> int:
+        """Tracked symbols whose latest answer was the provider's rejection."""
+        return int(self.symbols["rejection"].notna().sum())
+
+    def until_all_refreshed(self, now: datetime) -> timedelta | None:
+        """How long until every tracked symbol has been refreshed once more at the published
+        pace: the most recently refreshed one comes round again one interval after its last
+        success (trading time when the scheduler paces by market hours). None before the
+        scheduler has published an interval or while symbols wait for a first quote."""
+        interval = self.status.refresh_interval
+        if interval is None or self.symbols.empty or self.waiting:
+            return None
+        newest = self.symbols["last_success_at"].max().to_pydatetime()
+        return max(newest + interval - now, timedelta(0))
+
+
+def symbol_state(last_success: datetime | None, rejection: str | None, failures: int) -> str:
+    """One symbol's state in a few words: quoted, failing, rejected (and why), or waiting."""
+    if isinstance(rejection, str):
+        return f"rejected: {rejection}"
+    if pd.isna(last_success):
+        return "waiting for first quote"
+    return "failing, last quote kept" if failures else "quoted"
+
+
+def symbol_table(symbols: pd.DataFrame, now: datetime, zone: tzinfo) -> pd.DataFrame:
+    """The fetch records as shown: times in ``zone``, "never" and "—" where there is none,
+    a back-off only while it lasts."""
+
+    def shown(moment, empty: str) -> str:
+        return empty if pd.isna(moment) else moment.astimezone(zone).strftime("%a %H:%M:%S")
+
+    return pd.DataFrame(
+        {
+            "Symbol": symbols["symbol"],
+            "State": [
+                symbol_state(success, rejection, failures)
+                for success, rejection, failures in zip(
+                    symbols["last_success_at"],
+                    symbols["rejection"],
+                    symbols["failures"],
+                    strict=True,
+                )
+            ],
+            "Company": symbols["name"].fillna("").replace("", "—"),
+            "Last success": [shown(t, "never") for t in symbols["last_success_at"]],
+            "Last attempt": [shown(t, "never") for t in symbols["last_attempt_at"]],
+            "Last error": symbols["last_error"].fillna("").replace("", "—"),
+            "Failures in a row": symbols["failures"],
+            "Daily history": [
+                "loaded"
+                if not pd.isna(loaded)
+                else (error if isinstance(error, str) else "waiting")
+                for loaded, error in zip(
+                    symbols["history_loaded_at"], symbols["history_error"], strict=True
+                )
+            ],
+            "Backing off until": [
+                shown(t if not pd.isna(t) and t > now else None, "—")
+                for t in symbols["retry_after"]
+            ],
+        }
+    )
+
+
+def spending(engine: Engine, provider: str, now: datetime) -> Spending:
+    """Requests sent to ``provider`` in the last minute, the last 24 hours, and per half hour
+    over the day, in one statement over the budget's index."""
+    start = now - SPENDING_WINDOW
+    width = SPENDING_WINDOW / SPENDING_BUCKETS
+    edges = [start + width * index for index in range(SPENDING_BUCKETS + 1)]
+    sent = ApiRequest.sent_at
+
+    def between(low: datetime, high: datetime):
+        bounds = (literal(low, UTCDateTime()), literal(high, UTCDateTime()))
+        return func.coalesce(func.sum(case(((sent > bounds[0]) & (sent <= bounds[1]), 1))), 0)
+
+    columns = [between(now - timedelta(minutes=1), now), between(start, now)]
+    columns += [between(low, high) for low, high in pairwise(edges)]
+    with engine.connect() as conn:
+        counts = conn.execute(
+            select(*columns).where(ApiRequest.provider == provider, sent > start, sent <= now)
+        ).one()
+    return Spending(
+        last_minute=int(counts[0]),
+        last_day=int(counts[1]),
+        per_bucket=pd.DataFrame(
+            {"start": edges[:-1], "requests": [int(count) for count in counts[2:]]}
+        ),
+    )
+
+
+def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -> pd.DataFrame:
+    """What the scheduler tracks (``tracking``'s rule, with the scheduler's configured symbols
+    and whether its provider is budgeted), with names and fetch records, by symbol."""
+    symbols = sorted(tracking.tracked_symbols(engine, configured, budgeted))
+    with engine.connect() as conn:
+        names = dict(
+            conn.execute(select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(symbols))).all()
+        )
+        records = {
+            row["symbol"]: row
+            for row in conn.execute(
+                select(
+                    FetchStatus.symbol,
+                    FetchStatus.last_success_at,
+                    FetchStatus.last_attempt_at,
+                    FetchStatus.last_error,
+                    FetchStatus.consecutive_failures.label("failures"),
+                    FetchStatus.retry_after,
+                    FetchStatus.history_loaded_at,
+                    FetchStatus.history_error,
+                    FetchStatus.rejection,
+                ).where(FetchStatus.symbol.in_(symbols))
+            ).mappings()
+        }
+    table = pd.DataFrame(
+        [{**records.get(s, {}), "symbol": s, "name": names.get(s, "")} for s in symbols],
+        columns=["symbol", "name", *RECORD_COLUMNS],
+    )
+    table["failures"] = table["failures"].fillna(0).astype(int)
+    for column in ("last_success_at", "last_attempt_at", "retry_after", "history_loaded_at"):
+        table[column] = pd.to_datetime(table[column], utc=True)
+    rejected = table["rejection"].notna() & (table["failures"] > 0)
+    table["rejection"] = table["rejection"].where(rejected, None)
+    return table
+
+
+def status_report(
+    engine: Engine, now: datetime, configured: Sequence[str], budgeted: bool
+) -> StatusReport:
+    """The report of the scheduler that tracks ``configured`` symbols with a ``budgeted``
+    provider (what it published, once it has)."""
+    status = scheduler_status(engine)
+    limited = status.provider is not None and status.per_minute is not None
+    if status.provider is not None:
+        budgeted = limited
+    return StatusReport(
+        status=status,
+        spending=spending(engine, status.provider, now) if limited else None,
+        symbols=tracked_symbols(engine, configured, budgeted),
+    )
+
+
+def request_cycle(engine: Engine, now: datetime) -> None:
+    """Ask the leading scheduler for a cycle now (it looks every few seconds); the cycle
+    stays within the budget and its pacing."""
+    row = {"key": CYCLE_REQUESTED_AT, "value": now.isoformat(), "updated_at": now}
+    with engine.begin() as conn:
+        upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+
+
+def retry_symbol(engine: Engine, symbol: str, now: datetime) -> bool:
+    """End a symbol's back-off so the next cycle tries it, and ask for that cycle now.
+    False when the symbol has no fetch record."""
+    with engine.begin() as conn:
+        changed = conn.execute(
+            update(FetchStatus)
+            .where(FetchStatus.symbol == symbol)
+            .values(retry_after=None, last_attempt_at=None)
+        ).rowcount
+    if changed:
+        request_cycle(engine, now)
+    return bool(changed)

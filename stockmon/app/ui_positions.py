@@ -1,0 +1,62 @@
+"""Positions on screen: valued at the shared snapshot's quotes, a table and per-currency totals
+(used by the dashboard and the Positions page)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from stockmon.app import ui
+from stockmon.app.presentation import with_dashes
+from stockmon.domain.positions import Holdings, holdings
+
+MONEY = "{:,.2f}"
+GAIN = "{:+,.2f}"
+POSITION_FORMATS = {
+    "quantity": "{:g}",
+    "cost": MONEY,
+    "price": MONEY,
+    "market_value": MONEY,
+    "day_gain": GAIN,
+    "total_gain": GAIN,
+    "total_gain_percent": "{:+.2f}%",
+}
+
+
+def holdings_of(lots: pd.DataFrame) -> Holdings:
+    """The lots' positions at the latest quotes every dashboard shares: no query of its own,
+    so a dashboard refresh costs the database nothing more."""
+    return holdings(lots, ui.market_snapshot().quotes.reset_index(), ui.symbol_currencies())
+
+
+def show_holdings(held: Holdings) -> None:
+    """Per-currency totals as metrics, then one row per position."""
+    for total, column in zip(
+        held.totals.itertuples(), st.columns(max(len(held.totals), 1)), strict=False
+    ):
+        percent = (
+            "" if pd.isna(total.total_gain_percent) else f" ({total.total_gain_percent:+.2f}%)"
+        )
+        column.metric(
+            f"Market value · {total.currency}",
+            f"{total.market_value:,.2f}",
+            f"{total.day_gain:+,.2f} today",
+            border=True,
+        )
+        column.caption(f"Total gain {total.total_gain:+,.2f}{percent} on {total.cost:,.2f} paid")
+    st.dataframe(
+        with_dashes(held.positions, POSITION_FORMATS),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "symbol": st.column_config.TextColumn("Symbol", pinned=True),
+            "currency": "Currency",
+            "quantity": st.column_config.NumberColumn("Quantity"),
+            "cost": st.column_config.NumberColumn("Cost"),
+            "price": st.column_config.NumberColumn("Price"),
+            "market_value": st.column_config.NumberColumn("Market value"),
+            "day_gain": st.column_config.NumberColumn("Day's gain"),
+            "total_gain": st.column_config.NumberColumn("Total gain"),
+            "total_gain_percent": st.column_config.NumberColumn("Total gain %"),
+        },
+    )

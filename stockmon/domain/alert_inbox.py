@@ -1,0 +1,140 @@
+"""What the app shows of a person's alerts: rules with their state, and fired events."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, select
+
+from stockmon.domain.models import AlertDelivery, AlertEvent, AlertRule, Quote
+
+KIND_TEXT = {
+    "above": "price above {:,.2f}",
+    "below": "price below {:,.2f}",
+    "up_pct": "day change ≥ +{:g} %",
+    "down_pct": "day change ≤ -{:g} %",
+    "high_52w": "within {:g} % of the 52-week high",
+    "low_52w": "within {:g} % of the 52-week low",
+}
+KIND_CHOICES = {
+    "above": "Price above",
+    "below": "Price below",
+    "up_pct": "Day change at or above +%",
+    "down_pct": "Day change at or below -%",
+    "high_52w": "Near the 52-week high (within %)",
+    "low_52w": "Near the 52-week low (within %)",
+}
+RULE_COLUMNS = ["id", "symbol", "condition", "note", "state", "price", "distance", "one_shot"]
+EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen", "delivery"]
+
+
+def describe(kind: str, threshold: float) -> str:
+    """A rule's condition in words: "price above 200.00"."""
+    return KIND_TEXT.get(kind, kind + " {}").format(threshold)
+
+
+def _distance(kind: str, threshold: float, price: float | None, change: float | None) -> float:
+    """How far the condition is, in % of the threshold (prices) or points (day change)."""
+    if kind in ("above", "below") and price is not None:
+        return (threshold - price) / threshold * 100 * (1 if kind == "above" else -1)
+    if kind == "up_pct" and change is not None:
+        return threshold - change
+    if kind == "down_pct" and change is not None:
+        return change + threshold
+    return float("nan")
+
+
+def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
+    """The person's rules with their state (armed, fired, paused) and distance to firing."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(AlertRule, Quote.price, Quote.change_percent)
+            .outerjoin(Quote, Quote.symbol == AlertRule.symbol)
+            .where(AlertRule.user_id == user_id)
+            .order_by(AlertRule.symbol, AlertRule.id)
+        ).all()
+    records = []
+    for rule, price, change in rows:
+        state = "paused" if rule.paused else "armed" if rule.armed else "fired"
+        records.append(
+            {
+                "id": rule.id,
+                "symbol": rule.symbol,
+                "condition": describe(rule.kind, rule.threshold),
+                "note": rule.note,
+                "state": state,
+                "price": price,
+                "distance": _distance(rule.kind, rule.threshold, price, change),
+                "one_shot": rule.one_shot,
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=RULE_COLUMNS)
+
+
+def events(
+    engine: Engine, user_id: int, symbol: str | None = None, unseen_only: bool = False
+) -> pd.DataFrame:
+    """The person's fired alerts, newest first (at most 500)."""
+    query = select(AlertEvent).where(AlertEvent.user_id == user_id)
+    if symbol:
+        query = query.where(AlertEvent.symbol == symbol)
+    if unseen_only:
+        query = query.where(AlertEvent.seen.is_(False))
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(AlertEvent.id.desc()).limit(500)).all()
+        states = conn.execute(
+            select(AlertDelivery.event_id, AlertDelivery.state, func.count())
+            .where(AlertDelivery.event_id.in_([e.id for e in rows]))
+            .group_by(AlertDelivery.event_id, AlertDelivery.state)
+        ).all()
+    delivery: dict[int, list[str]] = {}
+    for event_id, state, count in sorted(states):
+        delivery.setdefault(event_id, []).append(f"{count} {state}")
+    return pd.DataFrame.from_records(
+        [
+            {
+                "id": e.id,
+                "fired_at": e.fired_at,
+                "symbol": e.symbol,
+                "condition": describe(e.kind, e.threshold),
+                "price": e.price,
+                "note": e.note,
+                "seen": e.seen,
+                "delivery": ", ".join(delivery.get(e.id, [])) or "in the app only",
+            }
+            for e in rows
+        ],
+        columns=EVENT_COLUMNS,
+    )
+
+
+def unseen_count(engine: Engine, user_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count())
+            .select_from(AlertEvent)
+            .where(AlertEvent.user_id == user_id, AlertEvent.seen.is_(False))
+        ).scalar_one()
+
+
+def mark_all_read(engine: Engine, user_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(AlertEvent)
+            .where(AlertEvent.user_id == user_id, AlertEvent.seen.is_(False))
+            .values(seen=True)
+        )
+
+
+def claim_announcements(engine: Engine, user_id: int) -> list[AlertEvent]:
+    """Events not yet toasted, claimed in one statement, so that with several tabs open each
+    event is toasted by exactly one of them."""
+    table = AlertEvent.__table__
+    with engine.begin() as conn:
+        rows = conn.execute(
+            update(table)
+            .where(table.c.user_id == user_id, table.c.announced.is_(False))
+            .values(announced=True)
+            .returning(table)
+        ).all()
+    return [AlertEvent.model_validate(row._mapping) for row in sorted(rows, key=lambda r: r.id)]

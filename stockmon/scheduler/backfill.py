@@ -1,0 +1,220 @@
+"""Daily history, in the scheduler.
+
+When a symbol is first tracked its daily bars are fetched once (Alpha Vantage
+``TIME_SERIES_DAILY``, compact: the last 100 sessions; the demo market: a year), within a
+share of the daily request budget so quotes come first: backfill attempts in the last 24 hours
+stay under ``share`` x the daily limit. Afterwards the bars are kept current from the latest
+quotes (``record_todays_bars``, off the fetch path), never fetched again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from stockmon.domain import redaction
+from stockmon.domain.db import upsert
+from stockmon.domain.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Quote, Symbol
+from stockmon.providers.base import (
+    BudgetExhausted,
+    DailyBarData,
+    Paused,
+    ProviderError,
+    ProviderUnavailable,
+    QuoteProvider,
+)
+from stockmon.scheduler.budget import Fence, RequestBudget
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = timedelta(hours=6)  # a failed backfill is tried again after this
+DAY = timedelta(days=1)
+YEAR = timedelta(days=365)
+UNLIMITED_PER_TICK = 25  # symbols backfilled per tick from a provider with no budget
+
+
+class Backfill:
+    """Fetches the daily history of tracked symbols that have none, a few per call."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        provider: QuoteProvider,
+        budget: RequestBudget | None,
+        share: float,
+        now: Callable[[], datetime],
+        fence: Fence | None = None,
+    ) -> None:
+        self.engine = engine
+        self._provider = provider
+        self._budget = budget
+        self._share = share
+        self._now = now
+        self._fence = fence
+
+    def due(self, symbols: Sequence[str]) -> list[str]:
+        """Symbols without history whose last attempt (if any) is old enough, in order."""
+        with self.engine.connect() as conn:
+            rows = dict(
+                conn.execute(
+                    select(FetchStatus.symbol, FetchStatus.history_attempt_at).where(
+                        FetchStatus.symbol.in_(list(symbols)),
+                        FetchStatus.history_loaded_at.is_not(None)
+                        | (FetchStatus.history_attempt_at > self._now() - RETRY_AFTER),
+                    )
+                ).all()
+            )
+        return [s for s in symbols if s not in rows]
+
+    def ranges_due(self, symbols: Sequence[str]) -> list[str]:
+        """Symbols with history but less than a year of it, whose provider 52-week range is
+        missing or a day old."""
+        today = self._now().date()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Symbol.symbol)
+                .join(FetchStatus, FetchStatus.symbol == Symbol.symbol)
+                .join(DailyBar, DailyBar.symbol == Symbol.symbol)
+                .where(
+                    Symbol.symbol.in_(list(symbols)),
+                    FetchStatus.history_loaded_at.is_not(None),
+                    DailyBar.day > today - YEAR,
+                    Symbol.overview_at.is_(None) | (Symbol.overview_at <= self._now() - DAY),
+                )
+                .group_by(Symbol.symbol)
+                .having(func.count() < FULL_YEAR_BARS)
+            ).scalars()
+            return [s for s in symbols if s in set(rows)]
+
+    def room(self) -> int:
+        """How many backfills this call may start: within the share of the daily limit (or,
+        with no daily limit, one a call), and never beyond what the budget has left."""
+        if self._budget is None:
+            return UNLIMITED_PER_TICK
+        limits = self._budget.limits
+        if not limits.per_day:
+            return min(1, self._budget.remaining())
+        since = self._now() - DAY
+        with self.engine.connect() as conn:
+            spent = (
+                conn.execute(
+                    select(func.count())
+                    .select_from(FetchStatus)
+                    .where(FetchStatus.history_attempt_at > since)
+                ).scalar_one()
+                + conn.execute(
+                    select(func.count()).select_from(Symbol).where(Symbol.overview_at > since)
+                ).scalar_one()
+            )
+        allowed = math.floor(self._share * limits.per_day) - spent
+        return max(0, min(allowed, 1, self._budget.remaining()))
+
+    def run(self, symbols: Sequence[str]) -> int:
+        """Backfill what is due within ``room``, history before 52-week ranges; how many
+        symbols got their history."""
+        room = self.room()
+        history = self.due(symbols)[:room]
+        loaded = self._load_history(history)
+        if room > len(history):
+            self._load_ranges(self.ranges_due(symbols)[: room - len(history)])
+        return loaded
+
+    def _load_ranges(self, symbols: Sequence[str]) -> None:
+        for symbol in symbols:
+            try:
+                low, high = self._provider.year_range(symbol)
+            except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
+                log.info("52-week range waits: %s", redaction.redact(str(refusal))[:200])
+                return
+            except ProviderError as error:  # tried again in a day; the bars' range stays
+                log.info("52-week range of %s: %s", symbol, redaction.redact(str(error))[:200])
+                values = {"overview_at": self._now()}
+            else:
+                values = {"year_low": low, "year_high": high, "overview_at": self._now()}
+            with self.engine.begin() as conn:
+                if self._fence is not None:
+                    self._fence(conn)
+                conn.execute(update(Symbol).where(Symbol.symbol == symbol).values(**values))
+
+    def _load_history(self, symbols: Sequence[str]) -> int:
+        loaded = 0
+        for symbol in symbols:
+            try:
+                bars = self._provider.daily_history(symbol)
+            except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
+                log.info("history backfill waits: %s", redaction.redact(str(refusal))[:200])
+                break
+            except ProviderError as error:
+                self._record(symbol, [], redaction.redact(str(error))[:300])
+                continue
+            self._record(symbol, bars, None)
+            loaded += bool(bars)
+        return loaded
+
+    def _record(self, symbol: str, bars: list[DailyBarData], error: str | None) -> None:
+        now = self._now()
+        history = {
+            "history_attempt_at": now,
+            "history_loaded_at": now if bars else None,
+            "history_error": error if error else (None if bars else "no daily history"),
+        }
+        with self.engine.begin() as conn:
+            if self._fence is not None:
+                self._fence(conn)
+            if bars:
+                rows = [_row(symbol, bar) for bar in bars]
+                upsert(conn, DailyBar.__table__, rows, keys=["symbol", "day"])
+            known = conn.execute(
+                update(FetchStatus).where(FetchStatus.symbol == symbol).values(**history)
+            ).rowcount
+            if not known:  # not fetched yet: its bookkeeping starts here
+                conn.execute(
+                    insert(FetchStatus).values(symbol=symbol, consecutive_failures=0, **history)
+                )
+        outcome = f"{len(bars)} days" if bars else history["history_error"]
+        log.info("history of %s: %s", symbol, outcome)
+
+
+def _row(symbol: str, bar: DailyBarData) -> dict[str, object]:
+    return {
+        "symbol": symbol,
+        "day": bar.day,
+        "open": bar.open,
+        "high": bar.high,
+        "low": bar.low,
+        "close": bar.close,
+        "volume": bar.volume,
+    }
+
+
+def record_todays_bars(engine: Engine, fence: Fence | None = None) -> int:
+    """Copy each stored quote's day (open, high, low, price, volume) into the daily bars, so
+    history stays current without another request; how many bars were written."""
+    with engine.begin() as conn:
+        if fence is not None:
+            fence(conn)
+        rows = [
+            {
+                "symbol": q.symbol,
+                "day": q.latest_trading_day,
+                "open": q.open,
+                "high": q.high,
+                "low": q.low,
+                "close": q.price,
+                "volume": q.volume,
+            }
+            for q in conn.execute(
+                select(Quote).where(
+                    Quote.latest_trading_day.is_not(None),
+                    Quote.open.is_not(None),
+                    Quote.high.is_not(None),
+                    Quote.low.is_not(None),
+                )
+            )
+        ]
+        if rows:
+            upsert(conn, DailyBar.__table__, rows, keys=["symbol", "day"])
+    return len(rows)

@@ -1,0 +1,143 @@
+"""The request budget of a rate-limited provider, kept in the database so restarts keep it.
+
+Every request is a row in ``api_requests``, written by ``take`` before the request goes on the
+wire (retries included), in a transaction fenced by the scheduler's lease. The per-minute and
+per-day limits are checked over rolling windows (the last 60 seconds, the last 24 hours), never
+looser than a calendar day's count. A rate-limit answer blocks the provider until a time kept in
+``scheduler_state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, delete, func, select
+
+from stockmon.domain.config import Settings
+from stockmon.domain.db import upsert
+from stockmon.domain.models import ApiRequest, SchedulerState, utcnow
+from stockmon.providers.base import BudgetExhausted
+
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+
+Fence = Callable[[Connection], int]
+"""Renews the scheduler's lease inside a write transaction and returns its token, or raises."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_minute: int
+    per_day: int  # 0: no daily cap
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            per_minute=settings.alpha_vantage_requests_per_minute,
+            per_day=settings.alpha_vantage_requests_per_day,
+        )
+
+    @property
+    def window(self) -> timedelta:
+        """How long a request spent now keeps counting against a limit."""
+        return DAY if self.per_day else MINUTE
+
+
+class RequestBudget:
+    def __init__(
+        self,
+        engine: Engine,
+        provider: str,
+        limits: Limits,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        fence: Fence | None = None,
+    ) -> None:
+        self._engine = engine
+        self._provider = provider
+        self.limits = limits
+        self._now = now
+        self._fence = fence
+        self._block_key = f"{provider}.blocked_until"
+
+    def take(self) -> None:
+        """Record one request about to be sent, or raise ``BudgetExhausted`` when none is left.
+
+        The request gate of the provider: called at the transport for every request.
+        """
+        now = self._now()
+        with self._engine.begin() as conn:
+            token = self._fence(conn) if self._fence else None
+            if self._remaining(conn, now) <= 0:
+                raise BudgetExhausted(f"no {self._provider} requests left within the limits")
+            conn.execute(
+                ApiRequest.__table__.insert(),
+                {"provider": self._provider, "sent_at": now, "leader_token": token},
+            )
+
+    def remaining(self, now: datetime | None = None) -> int:
+        """Requests that may be sent now without breaking a limit or a block."""
+        with self._engine.connect() as conn:
+            return self._remaining(conn, now or self._now())
+
+    def left_by_window(self, now: datetime | None = None) -> tuple[int, int | None]:
+        """Requests left in the last minute's window and in the rolling 24 hours' (None: no
+        daily cap), each as if the other window did not exist; a block leaves none."""
+        now = now or self._now()
+        with self._engine.connect() as conn:
+            if self._blocked_until(conn, now) is not None:
+                return 0, 0 if self.limits.per_day else None
+            minute = self.limits.per_minute - self._count_since(conn, now - MINUTE)
+            day = self.limits.per_day - self._count_since(conn, now - DAY)
+        return max(minute, 0), max(day, 0) if self.limits.per_day else None
+
+    def spent_since(self, since: datetime) -> int:
+        with self._engine.connect() as conn:
+            return self._count_since(conn, since)
+
+    def prune(self) -> None:
+        """Forget requests older than the longest window."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(ApiRequest).where(
+                    ApiRequest.provider == self._provider, ApiRequest.sent_at <= self._now() - DAY
+                )
+            )
+
+    def block(self, until: datetime) -> None:
+        row = {"key": self._block_key, "value": until.isoformat(), "updated_at": self._now()}
+        with self._engine.begin() as conn:
+            if self._fence:
+                self._fence(conn)
+            upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+
+    def blocked_until(self, now: datetime | None = None) -> datetime | None:
+        """The end of the current block, or None when the provider is not blocked."""
+        with self._engine.connect() as conn:
+            return self._blocked_until(conn, now or self._now())
+
+    def _blocked_until(self, conn: Connection, now: datetime) -> datetime | None:
+        value = conn.execute(
+            select(SchedulerState.value).where(SchedulerState.key == self._block_key)
+        ).scalar_one_or_none()
+        if value is None:
+            return None
+        until = datetime.fromisoformat(value)
+        return until if until > now else None
+
+    def _remaining(self, conn: Connection, now: datetime) -> int:
+        if self._blocked_until(conn, now) is not None:
+            return 0
+        left = self.limits.per_minute - self._count_since(conn, now - MINUTE)
+        if self.limits.per_day:
+            left = min(left, self.limits.per_day - self._count_since(conn, now - DAY))
+        return max(left, 0)
+
+    def _count_since(self, conn: Connection, since: datetime) -> int:
+        return conn.execute(
+            select(func.count())
+            .select_from(ApiRequest)
+            .where(ApiRequest.provider == self._provider, ApiRequest.sent_at > since)
+        ).scalar_one()

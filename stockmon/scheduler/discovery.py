@@ -1,0 +1,90 @@
+"""Answering people's symbol searches, in the scheduler (the app writes them down: ``search``).
+
+Each search is one provider request, sent through the same gate as quotes, so it is counted in
+the budget and refused when the budget is spent; what it finds joins the catalog for everyone.
+A search that cannot be answered says why, so nobody waits forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+
+from stockmon.domain import redaction
+from stockmon.domain.db import insert_ignoring_duplicates
+from stockmon.domain.models import Symbol, SymbolSearch
+from stockmon.providers.base import (
+    BudgetExhausted,
+    Listing,
+    Paused,
+    ProviderError,
+    ProviderUnavailable,
+    QuoteProvider,
+)
+from stockmon.scheduler.budget import Fence
+
+log = logging.getLogger(__name__)
+SEARCHES_PER_TICK = 3  # a burst of searches waits for the next ticks, not the quotes
+
+
+def answer_searches(
+    engine: Engine,
+    provider: QuoteProvider,
+    now: Callable[[], datetime],
+    fence: Fence | None = None,
+) -> int:
+    """Answer the oldest searches still waiting; how many were answered."""
+    table = SymbolSearch.__table__
+    with engine.connect() as conn:
+        waiting = conn.execute(
+            select(table.c.id, table.c.keywords)
+            .where(table.c.answered_at.is_(None))
+            .order_by(table.c.id)
+            .limit(SEARCHES_PER_TICK)
+        ).all()
+    for search_id, keywords in waiting:
+        listings, error = _search(provider, keywords)
+        with engine.begin() as conn:
+            if fence is not None:
+                fence(conn)
+            if listings:
+                insert_ignoring_duplicates(conn, Symbol.__table__, [_row(x) for x in listings])
+            conn.execute(
+                update(table)
+                .where(table.c.id == search_id)
+                .values(answered_at=now(), found=len(listings), error=error)
+            )
+        log.info("search %r: %s", keywords, error or f"{len(listings)} listings")
+    return len(waiting)
+
+
+def _search(provider: QuoteProvider, keywords: str) -> tuple[list[Listing], str | None]:
+    """The listings found, or none and the reason in words for the person who searched."""
+    try:
+        return provider.search(keywords), None
+    except BudgetExhausted:
+        return [], "No requests are left in the budget right now: try again later."
+    except Paused:
+        return [], "The quote provider asked to slow down for a moment: try again shortly."
+    except ProviderUnavailable as refusal:
+        reason = redaction.redact(str(refusal))[:200]
+        return [], f"The quote provider refuses requests for now ({reason}): try again later."
+    except ProviderError as error:
+        return [], f"The search failed: {redaction.redact(str(error))[:200]}"
+
+
+def _row(listing: Listing) -> dict[str, str | None]:
+    return {
+        "symbol": listing.symbol,
+        "name": listing.name,
+        "exchange": "",
+        "currency": listing.currency,
+        "kind": listing.kind,
+        "region": listing.region,
+        "market_open": listing.market_open,
+        "market_close": listing.market_close,
+        "timezone": listing.timezone,
+    }

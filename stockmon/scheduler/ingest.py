@@ -1,0 +1,341 @@
+"""One refresh cycle: pick the due symbols, spend the budget on them, store what came back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, Row, select
+
+from stockmon import __version__
+from stockmon.domain.calendar import ALWAYS_OPEN, Market, market, market_of
+from stockmon.domain.db import upsert
+from stockmon.domain.models import (
+    DATA_CLASS,
+    LAST_CYCLE_AT,
+    LAST_CYCLE_SUMMARY,
+    LIMIT_PER_DAY,
+    LIMIT_PER_MINUTE,
+    MARKET_HOURS,
+    NEXT_AT,
+    NEXT_SYMBOL,
+    PROVIDER_NAME,
+    PROVIDER_PLAN,
+    REFRESH_INTERVAL_SECONDS,
+    TRACKED,
+    TROUBLE,
+    VERSION,
+    FetchStatus,
+    SchedulerState,
+    Symbol,
+    utcnow,
+)
+from stockmon.domain.tracking import NOTHING_TRACKED, tracked_symbols
+from stockmon.providers.base import (
+    BatchRefused,
+    BudgetExhausted,
+    ProviderError,
+    ProviderUnavailable,
+    QuoteData,
+    QuoteProvider,
+)
+from stockmon.scheduler.budget import Fence, RequestBudget
+from stockmon.scheduler.leadership import LeadershipLost
+from stockmon.scheduler.pacing import Pacer, SymbolStatus
+from stockmon.scheduler.pacing import start_of_day as day_start
+from stockmon.scheduler.writer import ResultWriter
+
+log = logging.getLogger(__name__)
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class CycleSummary:
+    tracked: int = 0
+    fetched: int = 0
+    failed: int = 0
+    skipped_for_budget: int = 0
+    not_due: int = 0
+    backing_off: int = 0
+    left_this_minute: int | None = None  # requests left in the last minute's window
+    left_today: int | None = None  # in the rolling 24 hours'; None: no daily cap (or budget)
+    blocked_until: datetime | None = None
+    interval: timedelta | None = None  # trading time between two refreshes of a symbol
+    slot: timedelta | None = None  # trading time between two paced requests
+    next_symbol: str | None = None  # the one the next paced request goes to
+    next_at: datetime | None = None  # when the pacing line allows that request
+    alerts_fired: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def budget_left(self) -> int | None:
+        """Requests that may be sent now (None: the provider has no budget)."""
+        windows = [n for n in (self.left_this_minute, self.left_today) if n is not None]
+        return min(windows) if windows else None
+
+    def log_line(self) -> str:
+        if not self.tracked:
+            return f"cycle: {NOTHING_TRACKED}"
+        line = (
+            f"cycle: {self.fetched} fetched, {self.failed} failed, "
+            f"{self.skipped_for_budget} skipped for budget, {self.not_due} not due, "
+            f"{self.backing_off} backing off, of {self.tracked} tracked; "
+        )
+        if self.left_this_minute is None:
+            line += "no request limits"
+        else:
+            line += f"requests left: {self.left_this_minute} in this minute"
+            if self.left_today is not None:
+                line += f", {self.left_today} in the last 24 h"
+        if self.interval is not None:
+            line += f"; each symbol every {self.interval.total_seconds() / 60:.0f} trading min"
+        if self.blocked_until is not None:
+            line += f"; provider blocked until {self.blocked_until:%Y-%m-%d %H:%M:%S} UTC"
+        if self.alerts_fired:
+            line += f"; {self.alerts_fired} alert{'s' * (self.alerts_fired != 1)} fired"
+        return line
+
+
+class Refresher:
+    """Runs refresh cycles of one provider into one database.
+
+    ``budget`` is the rate-limited provider's request budget (None: the provider has none);
+    ``fence`` renews the scheduler's lease inside every write, refusing a deposed leader's.
+    ``cycle`` is how often the scheduler runs a cycle, published with the pacing interval.
+    ``market_hours=False`` paces the budget around the clock instead of over trading sessions.
+    ``on_alerts`` is called as soon as stored quotes have fired alerts (to deliver them at once).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        provider: QuoteProvider,
+        budget: RequestBudget | None,
+        configured_symbols: Sequence[str] = (),
+        *,
+        now: Callable[[], datetime] = utcnow,
+        fence: Fence | None = None,
+        cycle: timedelta = timedelta(0),
+        market_hours: bool = True,
+        on_alerts: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self._provider = provider
+        self.budget = budget
+        self._configured = tuple(configured_symbols)
+        self._now = now
+        self._fence = fence
+        self._cycle = cycle
+        self._market_hours = market_hours
+        self.on_alerts = on_alerts
+        self._idle = False  # said that nothing is tracked (said once, until that changes)
+
+    def tracked(self) -> list[str]:
+        """The symbols this scheduler fetches (the one rule, ``tracking``)."""
+        return tracked_symbols(self.engine, self._configured, budgeted=self.budget is not None)
+
+    def run_cycle(self, pace: bool = True) -> CycleSummary:
+        """Refresh the due symbols, stalest first, within the budget.
+
+        ``pace=False`` ignores trading hours and the even spread, and refreshes every symbol
+        the budget allows right now (``scheduler.py --once``). A batch size the provider
+        refuses midway is planned again at once at its new size. Raises ``LeadershipLost``
+        when the lease is gone: nothing more is sent or written.
+        """
+        now = self._now()
+        symbols = self.tracked()
+        summary = CycleSummary(tracked=len(symbols))
+        if not symbols and not self._idle:
+            log.info(NOTHING_TRACKED)
+        self._idle = not symbols
+        markets = self._markets(symbols) if self.budget is not None and pace else None
+        for _plan in range(2):
+            statuses = self._load_statuses(symbols)
+            to_fetch = self._choose(symbols, statuses, now, markets, summary)
+            writer = ResultWriter(
+                self.engine,
+                statuses,
+                summary.interval,
+                summary.slot,
+                self._fence,
+                markets,
+                now=self._now,
+                on_alerts=self.on_alerts,
+            )
+            refused = self._fetch(to_fetch, writer, summary)
+            writer.flush()
+            summary.alerts_fired += writer.alerts_fired
+            if not refused:
+                break
+        if self.budget is not None:
+            summary.left_this_minute, summary.left_today = self.budget.left_by_window()
+            if markets is not None:
+                self._plan_next(symbols, markets, to_fetch, summary)
+        self._record_cycle(summary)
+        return summary
+
+    def _fetch(self, to_fetch: Sequence[str], writer: ResultWriter, summary: CycleSummary) -> bool:
+        """Fetch ``to_fetch`` a batch at a time into ``writer``; True when the provider
+        refused its batch size (the rest waits for a new plan, nothing is counted for it)."""
+        position = 0
+        while position < len(to_fetch):
+            batch = to_fetch[position : position + self._provider.batch_size]
+            try:
+                results = self._provider.fetch(batch)
+            except BatchRefused as refusal:
+                log.info("%s: %s", self._provider.name, refusal)
+                return True
+            except BudgetExhausted:
+                summary.skipped_for_budget += len(to_fetch) - position
+                break
+            except ProviderUnavailable as refusal:
+                summary.blocked_until = self._now() + refusal.retry_after
+                assert self.budget is not None  # only rate-limited providers refuse
+                self.budget.block(summary.blocked_until)
+                summary.skipped_for_budget += len(to_fetch) - position
+                log.warning("%s: %s", self._provider.name, refusal)
+                break
+            except ProviderError as error:
+                results = dict.fromkeys(batch, error)
+            except LeadershipLost:
+                raise
+            except Exception as error:  # a provider bug must not end the cycle or lose data
+                log.exception("%s failed on %s", self._provider.name, ",".join(batch))
+                failure = ProviderError(f"provider error: {type(error).__name__}")
+                results = dict.fromkeys(batch, failure)
+            attempted_at = self._now()
+            for symbol in batch:
+                result = results.get(symbol) or ProviderError("no answer for this symbol")
+                if isinstance(result, QuoteData):
+                    summary.fetched += 1
+                else:
+                    summary.failed += 1
+                    summary.errors[symbol] = str(result)
+                writer.add(symbol, result, attempted_at)
+            position += len(batch)
+        return False
+
+    def _plan_next(
+        self,
+        symbols: Sequence[str],
+        markets: Mapping[str, Market],
+        fetched: Sequence[str],
+        summary: CycleSummary,
+    ) -> None:
+        """Which symbol the next paced request goes to, and when the pacing line allows it:
+        what the dashboard tells people about the pace of their quotes."""
+        assert self.budget is not None
+        now = self._now()
+        statuses = self._load_statuses(symbols)
+        states = {s: _status_of(row) for s, row in statuses.items()}
+        pacer = Pacer(self.budget.limits, self._provider.batch_size)
+        due = pacer.plan(symbols, markets, states, now, 0).due
+        resting = _stalest_first(symbols, states, now)  # nothing due: first when markets open
+        upcoming = [s for s in due if s not in fetched] or due or resting
+        if not upcoming:
+            return
+        summary.next_symbol = upcoming[0]
+        spent = self.budget.spent_since(day_start(now))
+        summary.next_at = pacer.next_slot(symbols, markets, markets[upcoming[0]], now, spent)
+
+    def _choose(
+        self,
+        symbols: Sequence[str],
+        statuses: dict[str, Row],
+        now: datetime,
+        markets: Mapping[str, Market] | None,
+        summary: CycleSummary,
+    ) -> list[str]:
+        """The symbols to fetch this cycle, in order; counts the others in ``summary``.
+
+        ``markets`` (each symbol's exchange) when the budget is paced over trading time.
+        """
+        states = {s: _status_of(row) for s, row in statuses.items()}
+        if self.budget is None or markets is None:
+            due = _stalest_first(symbols, states, now)
+            summary.backing_off = len(symbols) - len(due)
+            if self.budget is None:
+                return due
+            allowed = self.budget.remaining() * self._provider.batch_size
+            summary.skipped_for_budget = max(len(due) - allowed, 0)
+            return due[:allowed]
+
+        pacer = Pacer(self.budget.limits, self._provider.batch_size)
+        plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
+        summary.interval, summary.slot = plan.interval, plan.slot
+        summary.not_due, summary.backing_off = plan.not_due, plan.backing_off
+        allowed = self.budget.remaining() * self._provider.batch_size
+        paced = (plan.paced_slots or 0) * self._provider.batch_size
+        chosen = []
+        for symbol in plan.due:
+            if len(chosen) >= allowed:
+                break
+            if symbol in plan.free or paced > 0 or plan.paced_slots is None:
+                chosen.append(symbol)
+                paced -= symbol not in plan.free
+        summary.skipped_for_budget = len(plan.due) - len(chosen)
+        return chosen
+
+    def _markets(self, symbols: Sequence[str]) -> dict[str, Market]:
+        if not self._market_hours:
+            return dict.fromkeys(symbols, market(ALWAYS_OPEN))
+        with self.engine.connect() as conn:
+            exchanges = dict(
+                conn.execute(
+                    select(Symbol.symbol, Symbol.exchange).where(Symbol.symbol.in_(symbols))
+                ).all()
+            )
+        return {s: market(market_of(s, exchanges.get(s, ""))) for s in symbols}
+
+    def _record_cycle(self, summary: CycleSummary) -> None:
+        """Leave a heartbeat the app reads: when, what, how often each symbol refreshes, and
+        within which limits."""
+        finished = self._now()
+        interval = max(self._cycle, summary.interval or timedelta(0))
+        limits = self.budget.limits if self.budget is not None else None
+        facts = {
+            LAST_CYCLE_AT: finished.isoformat(),
+            LAST_CYCLE_SUMMARY: summary.log_line()[:500],
+            PROVIDER_NAME: self._provider.name,
+            REFRESH_INTERVAL_SECONDS: f"{interval.total_seconds():.0f}",
+            MARKET_HOURS: str(self.budget is not None and self._market_hours).lower(),
+            VERSION: __version__,
+            LIMIT_PER_MINUTE: str(limits.per_minute) if limits else "",
+            LIMIT_PER_DAY: str(limits.per_day) if limits and limits.per_day else "",
+            PROVIDER_PLAN: self._provider.plan,
+            DATA_CLASS: self._provider.data_class.value,
+            NEXT_SYMBOL: summary.next_symbol or "",
+            NEXT_AT: summary.next_at.isoformat() if summary.next_at else "",
+            TRACKED: str(summary.tracked),
+            TROUBLE: "",  # a cycle stored: whatever troubled the database is over
+        }
+        rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
+        with self.engine.begin() as conn:
+            if self._fence:
+                self._fence(conn)
+            upsert(conn, SchedulerState.__table__, rows, keys=["key"])
+
+    def _load_statuses(self, symbols: Sequence[str]) -> dict[str, Row]:
+        if not symbols:
+            return {}
+        table = FetchStatus.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table).where(table.c.symbol.in_(symbols)))
+            return {row.symbol: row for row in rows}
+
+
+def _stalest_first(
+    symbols: Sequence[str], states: Mapping[str, SymbolStatus], now: datetime
+) -> list[str]:
+    """The symbols not backing off, the oldest good quote first (none at all before any)."""
+    ready = [s for s in symbols if not states.get(s, SymbolStatus()).backing_off(now)]
+    return sorted(
+        ready, key=lambda s: (getattr(states.get(s), "last_success_at", None) or _EPOCH, s)
+    )
+
+
+def _status_of(row: Row) -> SymbolStatus:
+    return SymbolStatus(row.last_attempt_at, row.last_success_at, row.retry_after)

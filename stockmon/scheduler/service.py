@@ -1,0 +1,296 @@
+"""The scheduler's work, for ``scheduler.py`` or an app that runs it in a thread of its own
+(``STOCKMON_EMBEDDED_SCHEDULER``): the worker, the jobs, and what each job does.
+
+Every job acts only while this process leads (the lease), so any number of processes may run
+them against one database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from stockmon.domain import db_trouble, notify, sessions
+from stockmon.domain.config import ProviderChoice, Settings
+from stockmon.domain.db import make_engine, upsert
+from stockmon.domain.models import (
+    CYCLE_REQUESTED_AT,
+    LEADER,
+    TROUBLE,
+    TROUBLE_AT,
+    Quote,
+    SchedulerState,
+    utcnow,
+)
+from stockmon.domain.schema import prepare_database
+from stockmon.providers import (
+    AlphaVantageProvider,
+    DemoProvider,
+    QuoteProvider,
+    make_provider,
+    no_gate,
+)
+from stockmon.scheduler.backfill import Backfill, record_todays_bars
+from stockmon.scheduler.budget import Limits, RequestBudget
+from stockmon.scheduler.delivery import Deliverer
+from stockmon.scheduler.discovery import answer_searches
+from stockmon.scheduler.ingest import Refresher
+from stockmon.scheduler.leadership import LeadershipLost, Lease
+from stockmon.scheduler.retention import roll_up
+
+log = logging.getLogger("stockmon.scheduler")
+HOUSEKEEPING_EVERY = timedelta(minutes=5)
+DELIVER_EVERY = timedelta(seconds=2)
+HISTORY_EVERY = timedelta(seconds=10)
+
+
+@dataclass
+class CycleLog:
+    """A cycle's summary goes to INFO when it differs from the last one logged, or once a
+    minute; otherwise to DEBUG, so a quiet scheduler writes a line a minute, not one a cycle."""
+
+    every: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _last: str = ""
+    _at: float = -math.inf
+
+    def level(self, line: str) -> int:
+        now = self.clock()
+        if line != self._last or now - self._at >= self.every:
+            self._last, self._at = line, now
+            return logging.INFO
+        return logging.DEBUG
+
+
+@dataclass
+class Worker:
+    """Everything one scheduler process runs with."""
+
+    engine: Engine
+    lease: Lease
+    provider: QuoteProvider
+    refresher: Refresher
+    settings: Settings
+    deliverer: Deliverer
+    backfill: Backfill
+    cycle_log: CycleLog = field(default_factory=CycleLog)
+    answered_request: str | None = None  # the last cycle request from the app acted on
+
+
+def build_worker(settings: Settings) -> Worker:
+    notify.configure(settings)
+    lease_ttl = timedelta(seconds=settings.leader_lease_seconds)
+    engine = make_engine(settings.database_url, idle_transaction_seconds=lease_ttl.total_seconds())
+    prepare_database(engine)
+    notify.seal_stored(engine)
+    lease = Lease(engine, lease_ttl)
+    budget = None
+    if settings.effective_provider is ProviderChoice.ALPHAVANTAGE:
+        limits = Limits.from_settings(settings)
+        budget = RequestBudget(engine, AlphaVantageProvider.name, limits, fence=lease.fence)
+    provider = make_provider(settings, gate=budget.take if budget else no_gate)
+    if isinstance(provider, DemoProvider):
+        with Session(engine) as session:
+            provider.resume(list(session.exec(select(Quote)).scalars()))
+    refresher = Refresher(
+        engine,
+        provider,
+        budget,
+        settings.symbols,
+        fence=lease.fence,
+        cycle=timedelta(seconds=settings.refresh_seconds),
+        market_hours=settings.market_hours,
+    )
+    backfill = Backfill(
+        engine, provider, budget, settings.history_budget_share, utcnow, fence=lease.fence
+    )
+    worker = Worker(engine, lease, provider, refresher, settings, Deliverer(engine), backfill)
+    worker.answered_request = cycle_request(engine)  # from before this start: done or stale
+    return worker
+
+
+def cycle_request(engine: Engine) -> str | None:
+    """When an admin last asked for a cycle now (the status page writes it)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(SchedulerState.value).where(SchedulerState.key == CYCLE_REQUESTED_AT)
+        ).scalar()
+
+
+def database_trouble(worker: Worker, what: str, error: SQLAlchemyError) -> None:
+    """Log what the database's trouble is, in words, and write it down for the pages when the
+    database still takes a small write (a busy one does; a full or read-only one will not,
+    and the pages then look for themselves)."""
+    trouble = db_trouble.explain(error, worker.engine)
+    log.error("%s: %s (%s)", what, db_trouble.SENTENCES[trouble], type(error).__name__)
+    now = utcnow()
+    rows = [
+        {"key": TROUBLE, "value": trouble.value, "updated_at": now},
+        {"key": TROUBLE_AT, "value": now.isoformat(), "updated_at": now},
+    ]
+    with contextlib.suppress(SQLAlchemyError, LeadershipLost), worker.engine.begin() as conn:
+        worker.lease.fence(conn)
+        upsert(conn, SchedulerState.__table__, rows, keys=["key"])
+
+
+def keep_lease(worker: Worker) -> bool:
+    """Renew or take the lease; write down who leads. True while this process leads."""
+    was_leading = worker.lease.leading
+    if not worker.lease.try_acquire():
+        return False
+    if not was_leading:
+        now = utcnow()
+        row = {"key": LEADER, "value": worker.lease.holder, "updated_at": now}
+        try:
+            with worker.engine.begin() as conn:
+                worker.lease.fence(conn)
+                upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+        except (LeadershipLost, SQLAlchemyError) as error:
+            log.warning("could not publish the leader: %s", type(error).__name__)
+            return worker.lease.leading
+    return True
+
+
+def run_cycle(worker: Worker, pace: bool) -> None:
+    """One refresh cycle if this process leads (leadership is checked first)."""
+    if not keep_lease(worker):
+        return
+    try:
+        summary = worker.refresher.run_cycle(pace=pace)
+    except LeadershipLost as lost:
+        log.warning("cycle stopped: %s", lost)
+        return
+    except SQLAlchemyError as error:
+        database_trouble(worker, "cycle failed", error)
+        return
+    except Exception:  # the process must outlive any one cycle
+        log.exception("cycle failed")
+        return
+    if not summary.tracked:
+        return  # the refresher said so once
+    line = summary.log_line()
+    level = worker.cycle_log.level(line)
+    log.log(level, line)
+    error_level = logging.WARNING if level == logging.INFO else logging.DEBUG
+    for symbol, error in sorted(summary.errors.items()):
+        log.log(error_level, "%s: %s", symbol, error)
+
+
+def housekeeping(worker: Worker) -> None:
+    """Off the fetch path: roll old price history up, forget spent requests and failed
+    logins too old to count."""
+    if not worker.lease.leading:
+        return
+    try:
+        removed = roll_up(worker.engine, utcnow(), timedelta(days=worker.settings.history_days))
+        record_todays_bars(worker.engine, worker.lease.fence)
+        if worker.refresher.budget is not None:
+            worker.refresher.budget.prune()
+        sessions.forget_failures_before(worker.engine, utcnow() - sessions.LOCK_WINDOW)
+        sessions.forget_logins_before(worker.engine, utcnow())
+    except SQLAlchemyError as error:
+        database_trouble(worker, "housekeeping failed", error)
+        return
+    if removed:
+        log.info("rolled up %d old history points", removed)
+
+
+def backfill_history(worker: Worker) -> None:
+    """Off the fetch path: fetch the daily history of symbols tracked without one."""
+    if not worker.lease.leading:
+        return
+    try:
+        worker.backfill.run(worker.refresher.tracked())
+    except LeadershipLost as lost:
+        log.warning("history backfill stopped: %s", lost)
+    except SQLAlchemyError as error:
+        database_trouble(worker, "history backfill paused", error)
+
+
+def deliver_alerts(worker: Worker) -> None:
+    """Off the fetch path: start sending the alert notifications that are due."""
+    if not worker.lease.leading:
+        return
+    try:
+        worker.deliverer.start_due()
+    except SQLAlchemyError as error:
+        database_trouble(worker, "alert delivery paused", error)
+
+
+def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
+    """Answer people's symbol searches, and run a cycle at once when an admin asked for one
+    since the last look."""
+    if not worker.lease.leading:
+        return
+    try:
+        answer_searches(worker.engine, worker.provider, utcnow, worker.lease.fence)
+        requested = cycle_request(worker.engine)
+    except LeadershipLost as lost:
+        log.warning("requests left unanswered: %s", lost)
+        return
+    except SQLAlchemyError as error:
+        database_trouble(worker, "requests left unanswered", error)
+        return
+    if requested is not None and requested != worker.answered_request:
+        worker.answered_request = requested
+        log.info("a cycle was requested from the status page: running one now")
+        run_now()
+
+
+def release(worker: Worker) -> None:
+    """Give the lease back; a failure here is logged, never raised over the real error."""
+    try:
+        worker.lease.release()
+    except SQLAlchemyError as error:
+        log.warning("could not release the lease (%s); it runs out by itself", error)
+
+
+def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
+    """Add the scheduler's jobs to ``scheduler`` (a blocking one in ``scheduler.py``, a
+    background one when the app runs the scheduler itself): refresh cycles, the lease,
+    housekeeping, alert delivery, people's requests and history backfill."""
+    settings = worker.settings
+
+    def run_now(job: str) -> Callable[[], None]:
+        """Run ``job`` now instead of at its next tick."""
+
+        def modify() -> None:
+            with contextlib.suppress(JobLookupError):  # shutting down
+                scheduler.modify_job(job, next_run_time=datetime.now(UTC))
+
+        return modify
+
+    worker.refresher.on_alerts = run_now("deliver")  # alerts just fired: send them at once
+    lease_every = min(settings.refresh_seconds, settings.leader_lease_seconds / 3)
+    every_tick = DELIVER_EVERY.total_seconds()
+    jobs = (
+        (run_cycle, (worker, True), settings.refresh_seconds, "refresh"),
+        (keep_lease, (worker,), lease_every, "lease"),
+        (housekeeping, (worker,), HOUSEKEEPING_EVERY.total_seconds(), "housekeeping"),
+        (deliver_alerts, (worker,), every_tick, "deliver"),
+        (answer_requests, (worker, run_now("refresh")), every_tick, "requests"),
+        (backfill_history, (worker,), HISTORY_EVERY.total_seconds(), "history"),
+    )
+    for function, args, seconds, name in jobs:
+        scheduler.add_job(
+            function,
+            "interval",
+            args=args,
+            seconds=seconds,
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(int(seconds), 1),
+            id=name,
+        )

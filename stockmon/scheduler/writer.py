@@ -1,0 +1,120 @@
+"""The refresh cycle's writer: results buffered and stored in batched, fenced transactions,
+with the alerts the new quotes fire (an outbox: events commit with their quotes)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, Row
+
+from stockmon.domain.calendar import Market
+from stockmon.domain.db import insert_ignoring_duplicates, upsert
+from stockmon.domain.models import FetchStatus, PriceHistory, Quote, utcnow
+from stockmon.providers.base import FetchResult, QuoteData, SymbolRejected
+from stockmon.scheduler import alert_evaluation
+from stockmon.scheduler.budget import Fence
+from stockmon.scheduler.pacing import REJECTED_BACKOFF, backoff, failure_backoff
+
+FLUSH_EVERY_RESULTS = 500
+FLUSH_EVERY_SECONDS = 2.0
+
+
+class ResultWriter:
+    """Buffers results and writes them in batched transactions, each fenced by the lease."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        statuses: dict[str, Row],
+        interval: timedelta | None,
+        slot: timedelta | None,
+        fence: Fence | None,
+        markets: Mapping[str, Market] | None = None,
+        now: Callable[[], datetime] = utcnow,
+        on_alerts: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self._statuses = statuses
+        self._interval = interval
+        self._slot = slot
+        self._markets = markets or {}
+        self._now = now
+        self._fence = fence
+        self._on_alerts = on_alerts
+        self.alerts_fired = 0
+        self._quotes: list[dict] = []
+        self._history: list[dict] = []
+        self._status_rows: list[dict] = []
+        self._last_flush = time.monotonic()
+
+    def add(self, symbol: str, result: FetchResult, attempted_at: datetime) -> None:
+        previous = self._statuses.get(symbol)
+        status = {
+            "symbol": symbol,
+            "last_attempt_at": attempted_at,
+            "last_success_at": previous.last_success_at if previous else None,
+            "last_error": None,
+            "rejection": None,
+            "consecutive_failures": 0,
+            "retry_after": None,
+        }
+        if isinstance(result, QuoteData):
+            self._quotes.append({**vars(result), "fetched_at": attempted_at})
+            self._history.append(
+                {
+                    "symbol": symbol,
+                    "ts": attempted_at,
+                    "price": result.price,
+                    "volume": result.volume,
+                }
+            )
+            status["last_success_at"] = attempted_at
+        else:
+            failures = (previous.consecutive_failures if previous else 0) + 1
+            if isinstance(result, SymbolRejected):
+                retry_at = attempted_at + (result.backoff or backoff(failures, REJECTED_BACKOFF))
+                status["rejection"] = result.reason[:100]
+            else:
+                answered_before = status["last_success_at"] is not None
+                retry_at = self._retry_at(symbol, attempted_at, failures, answered_before)
+            status.update(
+                last_error=str(result)[:500],
+                consecutive_failures=failures,
+                retry_after=retry_at,
+            )
+        self._status_rows.append(status)
+        if (
+            len(self._status_rows) >= FLUSH_EVERY_RESULTS
+            or time.monotonic() - self._last_flush >= FLUSH_EVERY_SECONDS
+        ):
+            self.flush()
+
+    def _retry_at(
+        self, symbol: str, attempted_at: datetime, failures: int, answered_before: bool
+    ) -> datetime:
+        """After a passing failure; paced, the back-off counts trading time, so nights and
+        weekends do not bring a failing symbol back to the head of the queue."""
+        wait = failure_backoff(failures, self._interval, self._slot, answered_before)
+        market = self._markets.get(symbol)
+        if market is not None and (later := market.after_trading(attempted_at, wait)):
+            return later
+        return attempted_at + wait
+
+    def flush(self) -> None:
+        fired = 0
+        if self._status_rows:
+            with self.engine.begin() as conn:
+                if self._fence:
+                    self._fence(conn)
+                upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
+                insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
+                symbols = [q["symbol"] for q in self._quotes]
+                fired = alert_evaluation.evaluate(conn, symbols, self._now())
+                upsert(conn, FetchStatus.__table__, self._status_rows, keys=["symbol"])
+        self.alerts_fired += fired
+        if fired and self._on_alerts:  # committed: the events can be delivered now
+            self._on_alerts()
+        self._quotes, self._history, self._status_rows = [], [], []
+        self._last_flush = time.monotonic()
