@@ -6,8 +6,9 @@ import streamlit as st
 from stockmon.app import ui, ui_login
 from stockmon.app.presentation import escape_markdown, with_dashes
 from stockmon.app.queries import catalog
-from stockmon.domain import alert_inbox, notify
+from stockmon.domain import alert_inbox, alert_kinds, notify
 from stockmon.domain.alert_rules import AlertError, create_rule, delete_rule, set_paused
+from stockmon.domain.money import MONEY, POINTS
 from stockmon.domain.watchlists import get_picks
 
 account = ui_login.require_account()
@@ -36,8 +37,8 @@ with st.form("new_rule", clear_on_submit=True):
     )
     kind = middle.selectbox(
         "Condition",
-        list(alert_inbox.KIND_CHOICES),
-        format_func=alert_inbox.KIND_CHOICES.get,
+        list(alert_kinds.KIND_CHOICES),
+        format_func=alert_kinds.KIND_CHOICES.get,
     )
     threshold = right.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
     note = st.text_input("Note (optional)", max_chars=200)
@@ -48,7 +49,7 @@ with st.form("new_rule", clear_on_submit=True):
         except AlertError as error:
             st.error(str(error))
         else:
-            st.success(f"Alert created: {symbol} {alert_inbox.describe(kind, threshold)}.")
+            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind, threshold)}.")
 
 rules = alert_inbox.rules_overview(engine, account.id)
 st.subheader("Your rules")
@@ -56,7 +57,7 @@ if rules.empty:
     st.info("No alerts yet: create one above.")
 else:
     picked = st.dataframe(
-        with_dashes(rules.drop(columns=["id"]), {"price": "{:,.2f}", "distance": "{:+,.2f}"}),
+        with_dashes(rules.drop(columns=["id"]), {"price": MONEY, "distance": POINTS}),
         hide_index=True,
         width="stretch",
         on_select="rerun",
@@ -67,9 +68,7 @@ else:
             "note": st.column_config.TextColumn("Note"),
             "state": "State",
             "price": st.column_config.NumberColumn("Price"),
-            "distance": st.column_config.NumberColumn(
-                "Distance", help="% of the threshold, or points of day change"
-            ),
+            "distance": st.column_config.NumberColumn("Distance", help=alert_kinds.DISTANCE_HELP),
             "one_shot": st.column_config.CheckboxColumn("Once"),
         },
         key="rules_table",
@@ -107,7 +106,7 @@ if history.empty:
     st.caption("Nothing has fired yet.")
 else:
     st.dataframe(
-        with_dashes(history.drop(columns=["id"]), {"price": "{:,.2f}"}),
+        with_dashes(history.drop(columns=["id"]), {"price": MONEY}),
         hide_index=True,
         width="stretch",
         column_config={

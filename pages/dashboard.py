@@ -21,9 +21,10 @@ from stockmon.app.presentation import (
     ticker_html,
 )
 from stockmon.app.snapshot import AlertCounts
-from stockmon.domain import alert_inbox
+from stockmon.domain import alert_inbox, alert_kinds
 from stockmon.domain.alert_rules import AlertError, create_rule
 from stockmon.domain.models import utcnow
+from stockmon.domain.money import change_percent, money
 from stockmon.domain.positions import lots_of
 from stockmon.domain.watchlists import WatchlistError, list_symbols, lists_of
 
@@ -52,7 +53,7 @@ if not picks:
 with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"):
     symbol = st.selectbox("Symbol", picks)
     kind = st.selectbox(
-        "Condition", list(alert_inbox.KIND_CHOICES), format_func=alert_inbox.KIND_CHOICES.get
+        "Condition", list(alert_kinds.KIND_CHOICES), format_func=alert_kinds.KIND_CHOICES.get
     )
     threshold = st.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
     if st.form_submit_button("Create alert", type="primary"):
@@ -61,7 +62,7 @@ with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"
         except AlertError as error:
             st.error(str(error))
         else:
-            st.success(f"Alert created: {symbol} {alert_inbox.describe(kind, threshold)}.")
+            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind, threshold)}.")
 
 
 def announce_alerts(counts: AlertCounts) -> None:
@@ -70,10 +71,10 @@ def announce_alerts(counts: AlertCounts) -> None:
     there is something new."""
     fresh = alert_inbox.claim_announcements(ui.engine(), account.id) if counts.unannounced else []
     for event in fresh:
-        condition = alert_inbox.describe(event.kind, event.threshold)
+        condition = alert_kinds.describe(event.kind, event.threshold)
         note = f" · {event.note}" if event.note else ""
         st.toast(
-            escape_markdown(f"{event.symbol} {condition}: now {event.price:,.2f}{note}"),
+            escape_markdown(f"{event.symbol} {condition}: now {money(event.price)}{note}"),
             icon=":material/notifications_active:",
         )
     if unseen := max(counts.unseen, len(fresh)):
@@ -187,14 +188,14 @@ def draw_quotes() -> None:
             for column, label, row in zip(movers, ("Best", "Worst"), (best, worst), strict=True):
                 column.metric(
                     f"{label} mover · {row.symbol}",
-                    f"{row.price:,.2f}",
-                    f"{row.change_percent:+.2f}%",
+                    money(row.price),
+                    change_percent(row.change_percent),
                     border=True,
                 )
             breadth.metric(
                 "Up / down today",
                 f"{advancers} / {decliners}",
-                f"{quoted['change_percent'].mean():+.2f}% average",
+                f"{change_percent(quoted['change_percent'].mean())} average",
                 border=True,
             )
     if not lots.empty:

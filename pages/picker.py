@@ -10,6 +10,7 @@ from stockmon.app.presentation import escape_markdown, with_dashes
 from stockmon.app.queries import catalog, latest_quotes
 from stockmon.domain.limits import current_limits
 from stockmon.domain.models import utcnow
+from stockmon.domain.money import CHANGE_PERCENT, MONEY
 from stockmon.domain.search import SearchError, find_listings, request_search, search_state
 from stockmon.domain.watchlists import (
     FIRST_LIST_NAME,
@@ -214,7 +215,7 @@ if current:
     st.dataframe(
         with_dashes(
             quotes[["symbol", "name", "price", "change_percent"]].replace({"name": {"": None}}),
-            {"price": "{:,.2f}", "change_percent": "{:+.2f}%"},
+            {"price": MONEY, "change_percent": CHANGE_PERCENT},
         ),
         hide_index=True,
         column_config={

@@ -6,6 +6,7 @@ import streamlit as st
 
 from stockmon.app import ui, ui_login, ui_positions
 from stockmon.domain.models import utcnow
+from stockmon.domain.money import COLUMN_MONEY, money
 from stockmon.domain.positions import PositionError, add_lot, lots_of, remove_lot
 from stockmon.domain.watchlists import get_picks
 
@@ -63,13 +64,15 @@ st.dataframe(
         "symbol": "Symbol",
         "bought_on": st.column_config.DateColumn("Bought on"),
         "quantity": st.column_config.NumberColumn("Quantity", format="%g"),
-        "price": st.column_config.NumberColumn("Price paid", format="%.2f"),
-        "fees": st.column_config.NumberColumn("Fees", format="%.2f"),
+        "price": st.column_config.NumberColumn("Price paid", format=COLUMN_MONEY),
+        "fees": st.column_config.NumberColumn("Fees", format=COLUMN_MONEY),
     },
 )
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 labels = {
-    int(lot.id): f"{lot.symbol} · {lot.quantity:g} on {lot.bought_on:%Y-%m-%d} at {lot.price:,.2f}"
+    int(
+        lot.id
+    ): f"{lot.symbol} · {lot.quantity:g} on {lot.bought_on:%Y-%m-%d} at {money(lot.price)}"
     for lot in lots.itertuples()
 }
 chosen = left.selectbox("Remove a lot", list(labels), index=None, format_func=labels.get)

@@ -1,5 +1,6 @@
 """Price alert rules evaluated as quotes are stored, on SQLite and PostgreSQL."""
 
+import math
 from datetime import date, timedelta
 
 import pytest
@@ -231,3 +232,36 @@ def test_52_week_rules_fire_near_the_high_and_low_of_the_daily_history(engine, u
     assert quote_arrives(engine, "AAPL", 104.0) == 1  # near the low
     assert quote_arrives(engine, "AAPL", 210.0) == 1  # the high again
     assert quote_arrives(engine, "TSLA", 5000.0) == 0  # no rule, no history: nothing
+
+
+def test_every_rule_kind_has_its_words_and_its_distance():
+    from stockmon.domain.alert_kinds import KIND_CHOICES, RuleKind, describe, distance
+
+    assert set(KIND_CHOICES) == {kind.value for kind in RuleKind}
+    for kind in RuleKind:
+        assert describe(kind, 5) != f"{kind} 5"
+        assert math.isfinite(distance(kind, 5, 150.0, 1.0, year_low=100.0, year_high=200.0))
+    assert describe("above", 1234.5) == "price above 1,234.50"
+
+
+def test_52_week_rules_show_their_distance(engine, user_id):
+    from stockmon.domain import alert_inbox
+    from stockmon.domain.db import upsert
+    from stockmon.domain.models import DailyBar
+    from tests.conftest import quote_arrives
+
+    today = utcnow().date()
+    bar = {"symbol": "AAPL", "day": today - timedelta(days=30), "open": 150.0, "high": 200.0,
+           "low": 100.0, "close": 150.0, "volume": 1000}  # fmt: skip
+    with engine.begin() as conn:
+        upsert(conn, DailyBar.__table__, [bar], keys=["symbol", "day"])
+    history_arrived(engine, "AAPL")
+    create_rule(engine, user_id, "AAPL", "high_52w", 5)  # fires at 190
+    create_rule(engine, user_id, "AAPL", "low_52w", 10)  # fires at 110
+    create_rule(engine, user_id, "MSFT", "high_52w", 5)  # no history: no range to measure
+    quote_arrives(engine, "AAPL", 180.0)
+    rules = alert_inbox.rules_overview(engine, user_id).set_index(["symbol", "condition"])
+    distances = rules["distance"]
+    assert distances["AAPL", "within 5 % of the 52-week high"] == pytest.approx(5.0)  # 10 % off
+    assert distances["AAPL", "within 10 % of the 52-week low"] == pytest.approx(70.0)  # 80 % up
+    assert math.isnan(distances["MSFT", "within 5 % of the 52-week high"])

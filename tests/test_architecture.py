@@ -4,6 +4,7 @@ run by ``lint-imports``, which cannot read a top-level script)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,18 @@ def test_an_entry_script_imports_nothing_of_the_other_side(script, forbidden):
 
 def test_the_check_sees_an_import_across():
     assert "stockmon.scheduler.service" in imported_modules("stockmon/app/embedded.py")
+
+
+def test_money_is_written_by_one_module():
+    """Every price, gain and change goes through ``stockmon.domain.money``: no module writes
+    its own two-decimal format (the drift was `%.2f` without thousands separators)."""
+    two_decimals = re.compile(r"[:%][+,]*\.2f")
+    sources = [*(ROOT / "stockmon").rglob("*.py"), *(ROOT / "pages").glob("*.py")]
+    writing_their_own = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        if path.name != "money.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if two_decimals.search(line) and "animation" not in line
+    ]
+    assert writing_their_own == []

@@ -1,4 +1,4 @@
-"""Engines: statements past the time limit are cancelled on both databases."""
+"""Engines: statements past the time limit are cancelled on both databases; SQLite's pragmas."""
 
 import time
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from stockmon.domain.db import make_engine
+from stockmon.domain.db import SQLITE_PAGE_CACHE_KIB, make_engine
 
 SLOW_SQL = {
     "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
@@ -27,3 +27,11 @@ def test_a_statement_past_the_time_limit_is_cancelled(database_url):
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         limited.dispose()
+
+
+def test_every_sqlite_connection_uses_wal_and_a_small_page_cache(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    with engine.connect() as first, engine.connect() as second:
+        for conn in (first, second):
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_PAGE_CACHE_KIB

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from stockmon.domain.db import make_engine
 from stockmon.domain.locks import exclusive_lock
-from stockmon.domain.models import ApiRequest
+from stockmon.domain.models import ApiRequest, SchedulerState
 from stockmon.providers.base import BudgetExhausted
 from stockmon.scheduler.budget import Limits, RequestBudget
-from stockmon.scheduler.leadership import LeadershipLost, Lease, current_holder
+from stockmon.scheduler.leadership import LeadershipLost, Lease, current_holder, fenced
 
 TTL = timedelta(seconds=30)
 
@@ -45,6 +45,18 @@ def test_an_expired_lease_is_taken_over_and_the_old_leader_is_fenced_off(engine,
     with engine.connect() as conn:
         tokens = conn.execute(select(ApiRequest.leader_token).order_by(ApiRequest.id)).scalars()
         assert list(tokens) == [1, 2]
+
+
+def test_a_fenced_write_of_a_deposed_leader_is_refused_and_leaves_nothing(engine, clock):
+    old = Lease(engine, TTL, holder="old", now=clock)
+    assert old.try_acquire()
+    clock.advance(seconds=31)
+    assert Lease(engine, TTL, holder="new", now=clock).try_acquire()
+    row = {"key": "written", "value": "by the old leader", "updated_at": clock()}
+    with pytest.raises(LeadershipLost), fenced(engine, old.fence) as conn:
+        conn.execute(SchedulerState.__table__.insert(), row)
+    with engine.connect() as conn:
+        assert conn.execute(select(SchedulerState.key)).scalars().all() == []
 
 
 def test_the_gate_refuses_past_the_limit(engine, clock):

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from stockmon.app.presentation import FLAT, GAIN, LOSS, change_color
 from stockmon.domain.export import csv_text
+from stockmon.domain.money import PLOTLY_CHANGE_PERCENT, PLOTLY_MONEY, money
 
 # Comparison lines: distinct hues that are neither the gain green nor the loss red.
 SERIES_COLORS = ["#2563eb", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#78716c", "#4f46e5"]
@@ -43,7 +44,7 @@ def price_figure(
             mode="lines",
             name=symbol,
             line={"color": color, "width": 2},
-            hovertemplate="%{y:,.2f}<extra></extra>",
+            hovertemplate=f"%{{y:{PLOTLY_MONEY}}}<extra></extra>",
         )
     )
     if has_close:
@@ -51,14 +52,14 @@ def price_figure(
             y=previous_close,
             line_dash="dot",
             line_color=FLAT,
-            annotation_text=f"previous close {previous_close:,.2f}",
+            annotation_text=f"previous close {money(previous_close)}",
             annotation_position="top left",
             annotation_font_color=FLAT,
             annotation_bgcolor="rgba(255, 255, 255, 0.8)",
         )
     figure.update_layout(showlegend=False, **_LAYOUT)
     figure.update_xaxes(**_TIME_AXIS)
-    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    figure.update_yaxes(tickformat=PLOTLY_MONEY, automargin=True)
     return figure
 
 
@@ -74,7 +75,7 @@ def comparison_figure(history: pd.DataFrame, zone: tzinfo) -> go.Figure:
                 mode="lines",
                 name=symbol,
                 line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
-                hovertemplate=f"{symbol} %{{y:+.2f}}%<extra></extra>",
+                hovertemplate=f"{symbol} %{{y:{PLOTLY_CHANGE_PERCENT}}}%<extra></extra>",
             )
         )
     figure.add_hline(y=0, line_color=FLAT, line_width=1)
@@ -125,12 +126,12 @@ def portfolio_figure(values: pd.DataFrame, zone: tzinfo) -> go.Figure:
                 mode="lines",
                 name=currency,
                 line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
-                hovertemplate=f"%{{y:,.2f}} {currency}<extra></extra>",
+                hovertemplate=f"%{{y:{PLOTLY_MONEY}}} {currency}<extra></extra>",
             )
         )
     figure.update_layout(**_LAYOUT)
     figure.update_xaxes(**_TIME_AXIS)
-    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    figure.update_yaxes(tickformat=PLOTLY_MONEY, automargin=True)
     return figure
 
 
@@ -150,5 +151,5 @@ def candle_figure(bars: pd.DataFrame, symbol: str) -> go.Figure:
     )
     figure.update_layout(showlegend=False, xaxis_rangeslider_visible=False, **_LAYOUT)
     figure.update_xaxes(**_TIME_AXIS)
-    figure.update_yaxes(tickformat=",.2f", automargin=True)
+    figure.update_yaxes(tickformat=PLOTLY_MONEY, automargin=True)
     return figure

@@ -25,14 +25,15 @@ from stockmon.domain.daily import YearRange
 from stockmon.domain.data_class import PRICES_PHRASE
 from stockmon.domain.db_trouble import SENTENCES, Trouble
 from stockmon.domain.export import csv_text
+from stockmon.domain.money import CHANGE_PERCENT, MONEY
 
 SPARKLINE_WINDOW = timedelta(hours=8)
 SPARKLINE_POINTS = 48
 MISSED_INTERVALS = 3  # late or stale after this many intervals without news
 CHANGED_ROW = "background-color: rgba(250, 204, 21, 0.22)"
 PRICE_COLUMNS = ["Price", "Change", "Open", "Prev close", "High", "Low"]
-TABLE_FORMATS = dict.fromkeys(PRICE_COLUMNS, "{:,.2f}") | {
-    "Change %": "{:+.2f}%",
+TABLE_FORMATS = dict.fromkeys(PRICE_COLUMNS, MONEY) | {
+    "Change %": CHANGE_PERCENT,
     "Volume": "{:,.0f}",
 }
 

@@ -14,6 +14,8 @@ from html import escape
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from stockmon.domain.money import change_percent, money
+
 EMPTY = "—"  # every empty cell, on every page
 PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market"}
 GAIN = "#16a34a"
@@ -33,7 +35,7 @@ MISSING = -math.inf  # a missing number in a shown table: sorts below every numb
 
 
 def with_dashes(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Styler:
-    """``frame`` as a table shows it: ``formats`` ("{:,.2f}") per number column and "—" in
+    """``frame`` as a table shows it: ``formats`` (``money.MONEY``) per number column and "—" in
     every empty cell, never "None" or "nan".
 
     Streamlit's grid draws "None" for any empty cell whatever the styler says, so an empty
@@ -154,8 +156,8 @@ def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
         tooltip = escape(" · ".join(part for part in what if part), quote=True)
         items.append(
             f'<span class="stockmon-tick stockmon-{direction(row.change)}" title="{tooltip}">'
-            f"<b>{escape(str(row.symbol))}</b> {row.price:,.2f} "
-            f"{arrow} {percent:+.2f}%</span>"
+            f"<b>{escape(str(row.symbol))}</b> {money(row.price)} "
+            f"{arrow} {change_percent(percent)}</span>"
         )
     if not items:
         return ""

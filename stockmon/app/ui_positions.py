@@ -8,18 +8,24 @@ import streamlit as st
 
 from stockmon.app import ui
 from stockmon.app.presentation import with_dashes
+from stockmon.domain.money import (
+    CHANGE_PERCENT,
+    MONEY,
+    SIGNED_MONEY,
+    change_percent,
+    money,
+    signed_money,
+)
 from stockmon.domain.positions import Holdings, holdings
 
-MONEY = "{:,.2f}"
-GAIN = "{:+,.2f}"
 POSITION_FORMATS = {
     "quantity": "{:g}",
     "cost": MONEY,
     "price": MONEY,
     "market_value": MONEY,
-    "day_gain": GAIN,
-    "total_gain": GAIN,
-    "total_gain_percent": "{:+.2f}%",
+    "day_gain": SIGNED_MONEY,
+    "total_gain": SIGNED_MONEY,
+    "total_gain_percent": CHANGE_PERCENT,
 }
 
 
@@ -35,15 +41,19 @@ def show_holdings(held: Holdings) -> None:
         held.totals.itertuples(), st.columns(max(len(held.totals), 1)), strict=False
     ):
         percent = (
-            "" if pd.isna(total.total_gain_percent) else f" ({total.total_gain_percent:+.2f}%)"
+            ""
+            if pd.isna(total.total_gain_percent)
+            else f" ({change_percent(total.total_gain_percent)})"
         )
         column.metric(
             f"Market value · {total.currency}",
-            f"{total.market_value:,.2f}",
-            f"{total.day_gain:+,.2f} today",
+            money(total.market_value),
+            f"{signed_money(total.day_gain)} today",
             border=True,
         )
-        column.caption(f"Total gain {total.total_gain:+,.2f}{percent} on {total.cost:,.2f} paid")
+        column.caption(
+            f"Total gain {signed_money(total.total_gain)}{percent} on {money(total.cost)} paid"
+        )
     st.dataframe(
         with_dashes(held.positions, POSITION_FORMATS),
         hide_index=True,

@@ -6,55 +6,28 @@ import pandas as pd
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, select
 
-from stockmon.domain.models import AlertDelivery, AlertEvent, AlertRule, Quote
+from stockmon.domain.alert_kinds import describe, distance
+from stockmon.domain.daily import range_before
+from stockmon.domain.models import AlertDelivery, AlertEvent, AlertRule, Quote, utcnow
 
-KIND_TEXT = {
-    "above": "price above {:,.2f}",
-    "below": "price below {:,.2f}",
-    "up_pct": "day change ≥ +{:g} %",
-    "down_pct": "day change ≤ -{:g} %",
-    "high_52w": "within {:g} % of the 52-week high",
-    "low_52w": "within {:g} % of the 52-week low",
-}
-KIND_CHOICES = {
-    "above": "Price above",
-    "below": "Price below",
-    "up_pct": "Day change at or above +%",
-    "down_pct": "Day change at or below -%",
-    "high_52w": "Near the 52-week high (within %)",
-    "low_52w": "Near the 52-week low (within %)",
-}
 RULE_COLUMNS = ["id", "symbol", "condition", "note", "state", "price", "distance", "one_shot"]
 EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen", "delivery"]
 
 
-def describe(kind: str, threshold: float) -> str:
-    """A rule's condition in words: "price above 200.00"."""
-    return KIND_TEXT.get(kind, kind + " {}").format(threshold)
-
-
-def _distance(kind: str, threshold: float, price: float | None, change: float | None) -> float:
-    """How far the condition is, in % of the threshold (prices) or points (day change)."""
-    if kind in ("above", "below") and price is not None:
-        return (threshold - price) / threshold * 100 * (1 if kind == "above" else -1)
-    if kind == "up_pct" and change is not None:
-        return threshold - change
-    if kind == "down_pct" and change is not None:
-        return change + threshold
-    return float("nan")
-
-
 def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
     """The person's rules with their state (armed, fired, paused) and distance to firing."""
+    mine = select(AlertRule.symbol).where(AlertRule.user_id == user_id)
+    year = range_before(utcnow().date(), mine).subquery("year")
     with Session(engine) as session:
         rows = session.exec(
-            select(AlertRule, Quote.price, Quote.change_percent)
+            select(AlertRule, Quote.price, Quote.change_percent, year.c.year_low, year.c.year_high)
             .outerjoin(Quote, Quote.symbol == AlertRule.symbol)
+            .outerjoin(year, year.c.symbol == AlertRule.symbol)
             .where(AlertRule.user_id == user_id)
             .order_by(AlertRule.symbol, AlertRule.id)
         ).all()
     records = []
-    for rule, price, change in rows:
+    for rule, price, change, year_low, year_high in rows:
         state = "paused" if rule.paused else "armed" if rule.armed else "fired"
         records.append(
             {
@@ -64,7 +37,7 @@ def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
                 "note": rule.note,
                 "state": state,
                 "price": price,
-                "distance": _distance(rule.kind, rule.threshold, price, change),
+                "distance": distance(rule.kind, rule.threshold, price, change, year_low, year_high),
                 "one_shot": rule.one_shot,
             }
         )

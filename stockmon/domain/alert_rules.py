@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +18,7 @@ from sqlalchemy import (
     update,
 )
 
+from stockmon.domain.alert_kinds import CHANGE_KINDS, YEAR_KINDS, RuleKind
 from stockmon.domain.config import normalize_symbol
 from stockmon.domain.models import AlertRule, utcnow
 
@@ -30,16 +30,6 @@ class AlertError(ValueError):
     """A rule that cannot be saved or changed; the message says why."""
 
 
-class RuleKind(StrEnum):
-    ABOVE = "above"
-    BELOW = "below"
-    UP_PCT = "up_pct"
-    DOWN_PCT = "down_pct"
-    HIGH_52W = "high_52w"
-    LOW_52W = "low_52w"
-
-
-YEAR_KINDS = (RuleKind.HIGH_52W, RuleKind.LOW_52W)  # threshold: % from the 52-week high or low
 MAX_YEAR_DISTANCE = 50.0
 
 
@@ -71,7 +61,7 @@ def validate(symbol: str, kind: str, threshold: float, note: str = "") -> NewRul
             )
     elif not math.isfinite(value) or value <= 0:
         raise AlertError("The threshold must be a positive, finite number.")
-    if rule_kind in (RuleKind.UP_PCT, RuleKind.DOWN_PCT) and value > 1000:
+    if rule_kind in CHANGE_KINDS and value > 1000:
         raise AlertError("A day change threshold is a percentage up to 1000.")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:

@@ -68,6 +68,12 @@ def year_ranges(engine: Engine, today: date) -> dict[str, YearRange]:
     return {symbol: YearRange(low, high, days) for symbol, low, high, days in rows}
 
 
+def range_before(today: date, symbols: ColumnElement | Select) -> Select:
+    """The 52-week range a quote of ``today`` is measured against (52-week alerts, their
+    distance): the year of daily bars before today, of ``symbols``."""
+    return year_range_select(since=today - YEAR, before=today, symbols=symbols)
+
+
 def year_range_select(
     since: date, before: date | None = None, symbols: ColumnElement | None = None
 ) -> Select:

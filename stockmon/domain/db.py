@@ -79,6 +79,12 @@ def _deadline_checker(deadline: float) -> Callable[[], int]:
     return lambda: int(time.monotonic() > deadline)  # non-zero interrupts the statement
 
 
+SQLITE_PAGE_CACHE_KIB = 256
+"""Each pooled connection's page cache. SQLite's default (2 MiB) fills as the file grows, and
+over a pool of connections that was the scheduler's slow memory growth; the operating system's
+file cache serves the pages again as fast."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in (
@@ -86,6 +92,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         "synchronous=NORMAL",
         "busy_timeout=30000",
         "foreign_keys=ON",
+        f"cache_size=-{SQLITE_PAGE_CACHE_KIB}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from stockmon.domain.alert_kinds import YEAR_KINDS_SQL
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -299,9 +301,6 @@ class Lot(SQLModel, table=True):
     created_at: datetime
 
 
-YEAR_KINDS_SQL = "kind IN ('high_52w', 'low_52w')"
-
-
 class AlertRule(SQLModel, table=True):
     """One person's price alert on one symbol; ``armed`` until it fires, again once the
     condition has turned false (beyond a margin) on a later quote."""
@@ -323,7 +322,7 @@ class AlertRule(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
     symbol: str = Field(max_length=16)
-    kind: str = Field(max_length=16, description="above, below, up_pct, down_pct")
+    kind: str = Field(max_length=16, description="a RuleKind (stockmon.domain.alert_kinds)")
     threshold: float
     note: str = Field("", max_length=200)
     paused: bool = False

@@ -26,6 +26,7 @@ from stockmon.domain.models import (
     NotificationChannel,
     utcnow,
 )
+from stockmon.domain.money import money
 from stockmon.domain.outbound import OutboundPolicy, guarded, refusal_before_sending
 from stockmon.domain.vault import Vault, fingerprint, is_sealed
 
@@ -234,7 +235,7 @@ def message(event: AlertEvent | Row) -> tuple[str, str]:
     """(title, body) of an alert notification; plain text, the note quoted as it was typed."""
     condition = describe(event.kind, event.threshold)
     title = f"stockmon: {event.symbol} {condition}"
-    body = f"{event.symbol} is at {event.price:,.2f} ({condition})."
+    body = f"{event.symbol} is at {money(event.price)} ({condition})."
     if event.note:
         body += f"\nNote: {event.note}"
     return title, body

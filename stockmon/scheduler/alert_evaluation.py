@@ -16,8 +16,8 @@ from datetime import date, datetime
 from sqlalchemy import Connection, false, insert, literal, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
-from stockmon.domain.alert_rules import YEAR_KINDS, RuleKind
-from stockmon.domain.daily import YEAR, year_range_select
+from stockmon.domain.alert_kinds import YEAR_KINDS, RuleKind
+from stockmon.domain.daily import range_before
 from stockmon.domain.models import AlertEvent, AlertRule, Quote
 from stockmon.scheduler.delivery import queue_deliveries
 
@@ -61,7 +61,7 @@ def _year_ranges(symbols: Collection[str], today: date):
     (none watched: nothing to aggregate), as a subquery to join."""
     rule = AlertRule.__table__.c
     watched = select(rule.symbol).where(rule.kind.in_(YEAR_KINDS), rule.symbol.in_(list(symbols)))
-    return year_range_select(since=today - YEAR, before=today, symbols=watched).subquery("year")
+    return range_before(today, watched).subquery("year")
 
 
 def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:

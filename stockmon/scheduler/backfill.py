@@ -27,7 +27,8 @@ from stockmon.providers.base import (
     ProviderUnavailable,
     QuoteProvider,
 )
-from stockmon.scheduler.budget import Fence, RequestBudget
+from stockmon.scheduler.budget import RequestBudget
+from stockmon.scheduler.leadership import Fence, fenced
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(hours=6)  # a failed backfill is tried again after this
@@ -134,9 +135,7 @@ class Backfill:
                 values = {"overview_at": self._now()}
             else:
                 values = {"year_low": low, "year_high": high, "overview_at": self._now()}
-            with self.engine.begin() as conn:
-                if self._fence is not None:
-                    self._fence(conn)
+            with fenced(self.engine, self._fence) as conn:
                 conn.execute(update(Symbol).where(Symbol.symbol == symbol).values(**values))
 
     def _load_history(self, symbols: Sequence[str]) -> int:
@@ -161,9 +160,7 @@ class Backfill:
             "history_loaded_at": now if bars else None,
             "history_error": error if error else (None if bars else "no daily history"),
         }
-        with self.engine.begin() as conn:
-            if self._fence is not None:
-                self._fence(conn)
+        with fenced(self.engine, self._fence) as conn:
             if bars:
                 rows = [_row(symbol, bar) for bar in bars]
                 upsert(conn, DailyBar.__table__, rows, keys=["symbol", "day"])
@@ -193,9 +190,7 @@ def _row(symbol: str, bar: DailyBarData) -> dict[str, object]:
 def record_todays_bars(engine: Engine, fence: Fence | None = None) -> int:
     """Copy each stored quote's day (open, high, low, price, volume) into the daily bars, so
     history stays current without another request; how many bars were written."""
-    with engine.begin() as conn:
-        if fence is not None:
-            fence(conn)
+    with fenced(engine, fence) as conn:
         rows = [
             {
                 "symbol": q.symbol,

@@ -19,12 +19,10 @@ from stockmon.domain.config import Settings
 from stockmon.domain.db import upsert
 from stockmon.domain.models import ApiRequest, SchedulerState, utcnow
 from stockmon.providers.base import BudgetExhausted
+from stockmon.scheduler.leadership import Fence, fenced
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
-
-Fence = Callable[[Connection], int]
-"""Renews the scheduler's lease inside a write transaction and returns its token, or raises."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +106,7 @@ class RequestBudget:
 
     def block(self, until: datetime) -> None:
         row = {"key": self._block_key, "value": until.isoformat(), "updated_at": self._now()}
-        with self._engine.begin() as conn:
-            if self._fence:
-                self._fence(conn)
+        with fenced(self._engine, self._fence) as conn:
             upsert(conn, SchedulerState.__table__, [row], keys=["key"])
 
     def blocked_until(self, now: datetime | None = None) -> datetime | None:

@@ -24,7 +24,7 @@ from stockmon.providers.base import (
     ProviderUnavailable,
     QuoteProvider,
 )
-from stockmon.scheduler.budget import Fence
+from stockmon.scheduler.leadership import Fence, fenced
 
 log = logging.getLogger(__name__)
 SEARCHES_PER_TICK = 3  # a burst of searches waits for the next ticks, not the quotes
@@ -47,9 +47,7 @@ def answer_searches(
         ).all()
     for search_id, keywords in waiting:
         listings, error = _search(provider, keywords)
-        with engine.begin() as conn:
-            if fence is not None:
-                fence(conn)
+        with fenced(engine, fence) as conn:
             if listings:
                 insert_ignoring_duplicates(conn, Symbol.__table__, [_row(x) for x in listings])
             conn.execute(

@@ -41,8 +41,8 @@ from stockmon.providers.base import (
     QuoteData,
     QuoteProvider,
 )
-from stockmon.scheduler.budget import Fence, RequestBudget
-from stockmon.scheduler.leadership import LeadershipLost
+from stockmon.scheduler.budget import RequestBudget
+from stockmon.scheduler.leadership import Fence, LeadershipLost, fenced
 from stockmon.scheduler.pacing import Pacer, SymbolStatus
 from stockmon.scheduler.pacing import start_of_day as day_start
 from stockmon.scheduler.writer import ResultWriter
@@ -313,9 +313,7 @@ class Refresher:
             TROUBLE: "",  # a cycle stored: whatever troubled the database is over
         }
         rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
-        with self.engine.begin() as conn:
-            if self._fence:
-                self._fence(conn)
+        with fenced(self.engine, self._fence) as conn:
             upsert(conn, SchedulerState.__table__, rows, keys=["key"])
 
     def _load_statuses(self, symbols: Sequence[str]) -> dict[str, Row]:

@@ -15,7 +15,8 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, select, text, update
@@ -28,6 +29,19 @@ log = logging.getLogger(__name__)
 
 SCHEDULER = "scheduler"
 HELD_ELSEWHERE = "the lease is held by another scheduler"
+
+Fence = Callable[[Connection], int]
+"""Renews the scheduler's lease inside a write transaction and returns its token, or raises."""
+
+
+@contextmanager
+def fenced(engine: Engine, fence: Fence | None) -> Iterator[Connection]:
+    """A write transaction that first renews the lease through ``fence``, so a deposed leader's
+    write is refused before it starts (no fence: a tool or test writing on its own)."""
+    with engine.begin() as conn:
+        if fence is not None:
+            fence(conn)
+        yield conn
 
 
 class LeadershipLost(Exception):

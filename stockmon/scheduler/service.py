@@ -46,7 +46,7 @@ from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.delivery import Deliverer
 from stockmon.scheduler.discovery import answer_searches
 from stockmon.scheduler.ingest import Refresher
-from stockmon.scheduler.leadership import LeadershipLost, Lease
+from stockmon.scheduler.leadership import LeadershipLost, Lease, fenced
 from stockmon.scheduler.retention import roll_up
 
 log = logging.getLogger("stockmon.scheduler")
@@ -139,8 +139,10 @@ def database_trouble(worker: Worker, what: str, error: SQLAlchemyError) -> None:
         {"key": TROUBLE, "value": trouble.value, "updated_at": now},
         {"key": TROUBLE_AT, "value": now.isoformat(), "updated_at": now},
     ]
-    with contextlib.suppress(SQLAlchemyError, LeadershipLost), worker.engine.begin() as conn:
-        worker.lease.fence(conn)
+    with (
+        contextlib.suppress(SQLAlchemyError, LeadershipLost),
+        fenced(worker.engine, worker.lease.fence) as conn,
+    ):
         upsert(conn, SchedulerState.__table__, rows, keys=["key"])
 
 
@@ -153,8 +155,7 @@ def keep_lease(worker: Worker) -> bool:
         now = utcnow()
         row = {"key": LEADER, "value": worker.lease.holder, "updated_at": now}
         try:
-            with worker.engine.begin() as conn:
-                worker.lease.fence(conn)
+            with fenced(worker.engine, worker.lease.fence) as conn:
                 upsert(conn, SchedulerState.__table__, [row], keys=["key"])
         except (LeadershipLost, SQLAlchemyError) as error:
             log.warning("could not publish the leader: %s", type(error).__name__)

@@ -14,7 +14,7 @@ from stockmon.domain.db import insert_ignoring_duplicates, upsert
 from stockmon.domain.models import FetchStatus, PriceHistory, Quote, utcnow
 from stockmon.providers.base import FetchResult, QuoteData, SymbolRejected
 from stockmon.scheduler import alert_evaluation
-from stockmon.scheduler.budget import Fence
+from stockmon.scheduler.leadership import Fence, fenced
 from stockmon.scheduler.pacing import REJECTED_BACKOFF, backoff, failure_backoff
 
 FLUSH_EVERY_RESULTS = 500
@@ -105,9 +105,7 @@ class ResultWriter:
     def flush(self) -> None:
         fired = 0
         if self._status_rows:
-            with self.engine.begin() as conn:
-                if self._fence:
-                    self._fence(conn)
+            with fenced(self.engine, self._fence) as conn:
                 upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
                 insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
                 symbols = [q["symbol"] for q in self._quotes]

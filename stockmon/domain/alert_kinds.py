@@ -1,0 +1,86 @@
+"""What each kind of alert rule means, in one place: its name in the picker, its condition in
+words, and how far a quote is from firing it. The scheduler's evaluation
+(``stockmon.scheduler.alert_evaluation``) and every page use these definitions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from stockmon.domain.money import money
+
+
+class RuleKind(StrEnum):
+    ABOVE = "above"
+    BELOW = "below"
+    UP_PCT = "up_pct"
+    DOWN_PCT = "down_pct"
+    HIGH_52W = "high_52w"
+    LOW_52W = "low_52w"
+
+
+@dataclass(frozen=True)
+class KindText:
+    choice: str
+    """The kind in the rule form's picker."""
+    condition: str
+    """A rule's condition, with ``{}`` for its threshold as written."""
+
+
+KINDS: dict[RuleKind, KindText] = {
+    RuleKind.ABOVE: KindText("Price above", "price above {}"),
+    RuleKind.BELOW: KindText("Price below", "price below {}"),
+    RuleKind.UP_PCT: KindText("Day change at or above +%", "day change ≥ +{} %"),
+    RuleKind.DOWN_PCT: KindText("Day change at or below -%", "day change ≤ -{} %"),
+    RuleKind.HIGH_52W: KindText(
+        "Near the 52-week high (within %)", "within {} % of the 52-week high"
+    ),
+    RuleKind.LOW_52W: KindText("Near the 52-week low (within %)", "within {} % of the 52-week low"),
+}
+KIND_CHOICES = {kind.value: text.choice for kind, text in KINDS.items()}
+PRICE_KINDS = (RuleKind.ABOVE, RuleKind.BELOW)  # threshold: a price
+CHANGE_KINDS = (RuleKind.UP_PCT, RuleKind.DOWN_PCT)  # threshold: the day's change, in %
+YEAR_KINDS = (RuleKind.HIGH_52W, RuleKind.LOW_52W)  # threshold: % from the 52-week high or low
+YEAR_KINDS_SQL = "kind IN ({})".format(", ".join(f"'{kind.value}'" for kind in YEAR_KINDS))
+DISTANCE_HELP = (
+    "How far the quote is from firing: % of the threshold for a price rule, percentage points "
+    "of day change for a change rule, percentage points for a 52-week rule (0 or less: firing)."
+)
+
+
+def describe(kind: str, threshold: float) -> str:
+    """A rule's condition in words: "price above 1,200.00"."""
+    try:
+        text = KINDS[RuleKind(kind)]
+    except ValueError:
+        return f"{kind} {threshold:g}"
+    written = money(threshold) if kind in PRICE_KINDS else f"{threshold:g}"
+    return text.condition.format(written)
+
+
+def distance(
+    kind: str,
+    threshold: float,
+    price: float | None,
+    change: float | None,
+    year_low: float | None = None,
+    year_high: float | None = None,
+) -> float:
+    """How far a quote is from firing the rule (positive: not yet), NaN when the quote or the
+    52-week range it needs is missing."""
+    now, day = _number(price), _number(change)
+    high, low = _number(year_high) or math.nan, _number(year_low) or math.nan
+    distances: dict[str, float] = {
+        RuleKind.ABOVE: (threshold - now) / threshold * 100,
+        RuleKind.BELOW: (now - threshold) / threshold * 100,
+        RuleKind.UP_PCT: threshold - day,
+        RuleKind.DOWN_PCT: day + threshold,
+        RuleKind.HIGH_52W: (high - now) / high * 100 - threshold,
+        RuleKind.LOW_52W: (now - low) / low * 100 - threshold,
+    }
+    return distances.get(kind, math.nan)
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)

@@ -1,0 +1,31 @@
+"""How money and day changes are written, everywhere: two decimals with thousands separators
+("1,234.50", "+12.30", "+1.25%").
+
+Each surface has its own notation for the same rule: Python's format language (text, pandas
+Stylers), printf for Streamlit's column formats and d3 for Plotly's axes and hovers.
+"""
+
+from __future__ import annotations
+
+MONEY = "{:,.2f}"
+SIGNED_MONEY = "{:+,.2f}"
+CHANGE_PERCENT = "{:+.2f}%"
+POINTS = "{:+,.2f}"  # a signed distance in % or percentage points, unit in the column name
+COLUMN_MONEY = "%,.2f"
+PLOTLY_MONEY = ",.2f"
+PLOTLY_CHANGE_PERCENT = "+.2f"
+
+
+def money(value: float) -> str:
+    """``value`` as money: "1,234.50"."""
+    return MONEY.format(value)
+
+
+def signed_money(value: float) -> str:
+    """A gain or loss: "+1,234.50", "-3.20"."""
+    return SIGNED_MONEY.format(value)
+
+
+def change_percent(value: float) -> str:
+    """A change in percent: "+1.25%"."""
+    return CHANGE_PERCENT.format(value)
