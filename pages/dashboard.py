@@ -117,7 +117,7 @@ def draw_quotes() -> None:
         )
     elif waiting.all():
         st.info("Waiting for the first quotes: the scheduler fetches your picks at its next cycle.")
-    elif quotes_are_stale(newest, now, status, cycle):
+    elif quotes_are_stale(quotes, now, status, cycle):
         why = (
             "The scheduler has not run yet."
             if status.last_cycle_at is None

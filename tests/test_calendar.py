@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+
 from stockmon.domain.calendar import ALWAYS_OPEN, market, market_of
 from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.pacing import Pacer, SymbolStatus
@@ -96,13 +98,39 @@ def test_around_the_clock_never_closes():
     assert always.trading_time(at(21, 0), at(22, 0)) == timedelta(days=1)
 
 
+def quotes_of(*fetched: tuple[str, datetime]) -> pd.DataFrame:
+    """A list's quotes as the dashboard has them: symbol, fetched_at and market."""
+    return pd.DataFrame(
+        {
+            "symbol": [symbol for symbol, _ in fetched],
+            "fetched_at": pd.to_datetime([moment for _, moment in fetched], utc=True),
+            "market": [market_of(symbol) for symbol, _ in fetched],
+        }
+    )
+
+
 def test_a_friday_close_is_not_stale_on_sunday():
     from stockmon.app.dashboard import quotes_are_stale
     from stockmon.app.queries import SchedulerStatus
 
     paced = SchedulerStatus(at(20, 21), "", "alphavantage", timedelta(minutes=156), True, None)
-    friday_close = at(20, 21, 5)
+    friday_close = quotes_of(("AAPL", at(20, 21, 5)))
     assert not quotes_are_stale(friday_close, at(22, 20), paced, timedelta(seconds=60))
     assert quotes_are_stale(friday_close, at(24, 18), paced, timedelta(seconds=60))  # Tuesday
     wall_clock = SchedulerStatus(at(20, 21), "", "demo", timedelta(seconds=10), False, None)
     assert quotes_are_stale(friday_close, at(20, 21, 7), wall_clock, timedelta(seconds=10))
+
+
+def test_a_tokyo_quote_ages_on_tokyo_time_while_new_york_sleeps():
+    from stockmon.app.dashboard import quotes_are_stale
+    from stockmon.app.queries import SchedulerStatus
+
+    paced = SchedulerStatus(at(19, 4), "", "alphavantage", timedelta(minutes=30), True, None)
+    morning = quotes_of(("7203.TYO", at(19, 0, 10)))  # Thursday 09:10 in Tokyo
+    assert not quotes_are_stale(morning, at(19, 1, 30), paced, timedelta(seconds=60))
+    assert quotes_are_stale(morning, at(19, 4, 40), paced, timedelta(seconds=60))  # 3 h 30 traded
+    # the same age in New York's hours would have been under an hour: not stale
+    assert not quotes_are_stale(quotes_of(("AAPL", at(19, 0, 10))), at(19, 4, 40), paced,
+                                timedelta(seconds=60))  # fmt: skip
+    both = pd.concat([morning, quotes_of(("AAPL", at(19, 0, 10)))])
+    assert not quotes_are_stale(both, at(19, 4, 40), paced, timedelta(seconds=60))

@@ -2,18 +2,20 @@
 scheduler process."""
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from stockmon import __version__
 from stockmon.app.queries import scheduler_status
 from stockmon.app.status import request_cycle, retry_symbol, status_report, symbol_table
-from stockmon.domain.models import FetchStatus, SchedulerState, utcnow
+from stockmon.domain.models import FetchStatus, RetryRequest, SchedulerState, utcnow
 from stockmon.domain.watchlists import save_picks
 from stockmon.scheduler.budget import Limits
-from tests.conftest import av_refresher
+from tests.conftest import GENEROUS, av_provider, av_refresher
 from tests.running import scheduler_process
 
 
@@ -65,7 +67,7 @@ def test_the_demo_market_has_no_spending_and_a_round_time(engine, user_id):
     assert left is not None and timedelta(0) < left <= timedelta(seconds=60)
 
 
-def test_retry_ends_a_back_off_and_asks_for_a_cycle(engine, fake_av, clock, user_id):
+def test_retry_asks_the_leader_to_end_a_back_off_at_its_next_cycle(engine, fake_av, clock, user_id):
     save_picks(engine, user_id, ["IBM"])
     fake_av.script["IBM"] = "error"
     av_refresher(engine, fake_av, clock, []).run_cycle(pace=False)
@@ -74,14 +76,38 @@ def test_retry_ends_a_back_off_and_asks_for_a_cycle(engine, fake_av, clock, user
 
     assert retry_symbol(engine, "IBM", clock())
     assert not retry_symbol(engine, "NOPE", clock())
-    after = fetch_record(engine, "IBM")
+    assert fetch_record(engine, "IBM") == before  # the app writes a request, not the record
     with engine.connect() as conn:
         requested = conn.execute(select(SchedulerState.value)).scalars().all()
-    assert after.retry_after is None and after.last_attempt_at is None
-    assert clock().isoformat() in requested
+        asked = conn.execute(select(RetryRequest.symbol)).scalars().all()
+    assert clock().isoformat() in requested and asked == ["IBM"]
     fake_av.script["IBM"] = "ok"
     summary = av_refresher(engine, fake_av, clock, []).run_cycle(pace=False)
     assert summary.fetched == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(RetryRequest.symbol)).scalars().all() == []
+
+
+def test_a_deposed_leader_cannot_grant_a_retry(engine, fake_av, clock, user_id):
+    from stockmon.scheduler.ingest import Refresher
+    from stockmon.scheduler.leadership import LeadershipLost, Lease
+
+    save_picks(engine, user_id, ["IBM"])
+    fake_av.script["IBM"] = "error"
+    av_refresher(engine, fake_av, clock, []).run_cycle(pace=False)
+    before = fetch_record(engine, "IBM")
+    old = Lease(engine, timedelta(seconds=30), holder="old", now=clock)
+    assert old.try_acquire()
+    clock.advance(seconds=31)
+    assert Lease(engine, timedelta(seconds=30), holder="new", now=clock).try_acquire()
+    assert retry_symbol(engine, "IBM", clock())
+    provider, budget = av_provider(engine, fake_av, clock, GENEROUS)
+    deposed = Refresher(engine, provider, budget, [], now=clock, fence=old.fence)
+    with pytest.raises(LeadershipLost):
+        deposed.run_cycle(pace=False)
+    assert fetch_record(engine, "IBM") == before
+    with engine.connect() as conn:
+        assert conn.execute(select(RetryRequest.symbol)).scalars().all() == ["IBM"]
 
 
 def fetch_record(engine, symbol: str):
@@ -146,3 +172,22 @@ def test_the_status_page_lists_what_the_scheduler_tracks(engine, fake_av, clock,
     save_picks(engine, user_id, ["KO"])
     assert empty.tracked() == ["KO"]
     assert status_report(engine, clock(), [], budgeted=True).symbols["symbol"].tolist() == ["KO"]
+
+
+def test_the_time_to_refresh_all_counts_each_listings_own_trading_hours():
+    from stockmon.app.queries import SchedulerStatus
+    from stockmon.app.status import StatusReport
+
+    tokyo_morning = datetime(2026, 11, 19, 2, 20, tzinfo=UTC)  # Thursday 11:20 in Tokyo
+    symbols = pd.DataFrame(
+        {
+            "symbol": ["7203.TYO"],
+            "market": ["XTKS"],
+            "last_success_at": pd.to_datetime([tokyo_morning], utc=True),
+            "rejection": [None],
+        }
+    )
+    paced = SchedulerStatus(tokyo_morning, "", "alphavantage", timedelta(minutes=30), True, None)
+    report = StatusReport(status=paced, spending=None, symbols=symbols)
+    # 10 minutes before Tokyo's lunch break, 20 after it (12:30 to 12:50 in Tokyo)
+    assert report.until_all_refreshed(tokyo_morning) == timedelta(minutes=90)

@@ -25,11 +25,11 @@ from stockmon.domain.daily import YearRange
 from stockmon.domain.data_class import PRICES_PHRASE
 from stockmon.domain.db_trouble import SENTENCES, Trouble
 from stockmon.domain.export import csv_text
+from stockmon.domain.freshness import MISSED_INTERVALS, clock_of, is_stale
 from stockmon.domain.money import CHANGE_PERCENT, MONEY
 
 SPARKLINE_WINDOW = timedelta(hours=8)
 SPARKLINE_POINTS = 48
-MISSED_INTERVALS = 3  # late or stale after this many intervals without news
 CHANGED_ROW = "background-color: rgba(250, 204, 21, 0.22)"
 PRICE_COLUMNS = ["Price", "Change", "Open", "Prev close", "High", "Low"]
 TABLE_FORMATS = dict.fromkeys(PRICE_COLUMNS, MONEY) | {
@@ -60,17 +60,16 @@ def why_late(status: SchedulerStatus, seen: Trouble | None) -> str:
 
 
 def quotes_are_stale(
-    newest: datetime | None, now: datetime, status: SchedulerStatus, cycle: timedelta
+    quotes: pd.DataFrame, now: datetime, status: SchedulerStatus, cycle: timedelta
 ) -> bool:
-    """The newest quote is older than ``MISSED_INTERVALS`` of the refresh intervals the
-    scheduler publishes (its ``cycle`` before it has published one). When it paces by market
-    hours, age counts New York trading time: a Friday close is not stale on Sunday."""
-    if newest is None or pd.isna(newest):
-        return True
+    """Every quote of the list is stale (``freshness``'s rule, each on its own exchange) at the
+    refresh interval the scheduler publishes (its ``cycle`` before it has published one)."""
     interval = status.refresh_interval or cycle
-    if status.market_hours:
-        return market(DEFAULT_MARKET).trading_time(newest, now) > MISSED_INTERVALS * interval
-    return now - newest > MISSED_INTERVALS * interval
+    quoted = quotes.dropna(subset=["fetched_at"])
+    return all(
+        is_stale(clock_of(code, status.market_hours), fetched_at, now, interval)
+        for code, fetched_at in zip(quoted["market"], quoted["fetched_at"], strict=True)
+    )
 
 
 def pace_line(status: SchedulerStatus, now: datetime, zone: tzinfo) -> str | None:

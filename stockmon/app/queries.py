@@ -17,6 +17,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.domain.data_class import DataClass, data_class_of
 from stockmon.domain.db_trouble import Trouble
+from stockmon.domain.freshness import market_codes
 from stockmon.domain.models import (
     DATA_CLASS,
     LAST_CYCLE_AT,
@@ -44,8 +45,9 @@ from stockmon.domain.models import (
 QUOTE_COLUMNS = [
     "symbol", "name", "currency", "price", "change", "change_percent", "open", "previous_close",
     "high", "low", "volume", "latest_trading_day", "fetched_at", "data_class", "market_time",
+    "market",
 ]  # fmt: skip
-_LISTING_COLUMNS = ("name", "currency")
+_NOT_STORED = ("name", "currency", "market")  # from the listing; ``market``: its calendar code
 
 
 def _waiting_row(symbol: str, listing) -> dict[str, str | None]:
@@ -65,7 +67,7 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
             row.symbol: row
             for row in conn.execute(
                 select(
-                    *(quote[c] for c in QUOTE_COLUMNS if c not in _LISTING_COLUMNS),
+                    *(quote[c] for c in QUOTE_COLUMNS if c not in _NOT_STORED),
                     Symbol.name,
                     Symbol.currency,
                 )
@@ -83,6 +85,7 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
                     )
                 )
             }
+        markets = market_codes(conn, symbols)
     frame = pd.DataFrame.from_records(
         [rows[s]._asdict() if s in rows else _waiting_row(s, listings.get(s)) for s in symbols],
         columns=QUOTE_COLUMNS,
@@ -92,6 +95,7 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
     frame["name"] = frame["name"].fillna("")
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
     frame["market_time"] = pd.to_datetime(frame["market_time"], utc=True)
+    frame["market"] = [markets[s] for s in symbols]
     return frame
 
 

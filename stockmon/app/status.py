@@ -14,16 +14,18 @@ from datetime import datetime, timedelta, tzinfo
 from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, literal, select, update
+from sqlalchemy import Engine, case, func, literal, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.app.queries import SchedulerStatus, scheduler_status
 from stockmon.domain import tracking
 from stockmon.domain.db import upsert
+from stockmon.domain.freshness import clock_of, due_again, market_codes
 from stockmon.domain.models import (
     CYCLE_REQUESTED_AT,
     ApiRequest,
     FetchStatus,
+    RetryRequest,
     SchedulerState,
     Symbol,
 )
@@ -68,14 +70,20 @@ class StatusReport:
 
     def until_all_refreshed(self, now: datetime) -> timedelta | None:
         """How long until every tracked symbol has been refreshed once more at the published
-        pace: the most recently refreshed one comes round again one interval after its last
-        success (trading time when the scheduler paces by market hours). None before the
-        scheduler has published an interval or while symbols wait for a first quote."""
+        pace: each comes round again one interval after its last success, on its own clock
+        (``freshness``). None before the scheduler has published an interval, while symbols
+        wait for a first quote, or past the calendars' horizon."""
         interval = self.status.refresh_interval
         if interval is None or self.symbols.empty or self.waiting:
             return None
-        newest = self.symbols["last_success_at"].max().to_pydatetime()
-        return max(newest + interval - now, timedelta(0))
+        quoted = self.symbols.dropna(subset=["last_success_at"])
+        due = [
+            due_again(clock_of(code, self.status.market_hours), last.to_pydatetime(), interval)
+            for code, last in zip(quoted["market"], quoted["last_success_at"], strict=True)
+        ]
+        if not due or None in due:
+            return None
+        return max(max(d for d in due if d is not None) - now, timedelta(0))
 
 
 def symbol_state(last_success: datetime | None, rejection: str | None, failures: int) -> str:
@@ -162,6 +170,7 @@ def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -
         names = dict(
             conn.execute(select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(symbols))).all()
         )
+        markets = market_codes(conn, symbols)
         records = {
             row["symbol"]: row
             for row in conn.execute(
@@ -179,8 +188,11 @@ def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -
             ).mappings()
         }
     table = pd.DataFrame(
-        [{**records.get(s, {}), "symbol": s, "name": names.get(s, "")} for s in symbols],
-        columns=["symbol", "name", *RECORD_COLUMNS],
+        [
+            {**records.get(s, {}), "symbol": s, "name": names.get(s, ""), "market": markets[s]}
+            for s in symbols
+        ],
+        columns=["symbol", "name", "market", *RECORD_COLUMNS],
     )
     table["failures"] = table["failures"].fillna(0).astype(int)
     for column in ("last_success_at", "last_attempt_at", "retry_after", "history_loaded_at"):
@@ -215,14 +227,14 @@ def request_cycle(engine: Engine, now: datetime) -> None:
 
 
 def retry_symbol(engine: Engine, symbol: str, now: datetime) -> bool:
-    """End a symbol's back-off so the next cycle tries it, and ask for that cycle now.
-    False when the symbol has no fetch record."""
+    """Ask the leading scheduler to end a symbol's back-off at its next cycle, and for that
+    cycle now (the scheduler alone writes fetch records). False when the symbol has no fetch
+    record."""
     with engine.begin() as conn:
-        changed = conn.execute(
-            update(FetchStatus)
-            .where(FetchStatus.symbol == symbol)
-            .values(retry_after=None, last_attempt_at=None)
-        ).rowcount
-    if changed:
+        known = conn.execute(select(FetchStatus.symbol).where(FetchStatus.symbol == symbol)).first()
+        if known:
+            row = {"symbol": symbol, "requested_at": now}
+            upsert(conn, RetryRequest.__table__, [row], keys=["symbol"])
+    if known:
         request_cycle(engine, now)
-    return bool(changed)
+    return known is not None

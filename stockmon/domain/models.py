@@ -241,6 +241,16 @@ class Login(SQLModel, table=True):
     started_at: datetime
 
 
+class RetryRequest(SQLModel, table=True):
+    """An admin's "Retry now" for a failing symbol: the leading scheduler ends its back-off at
+    its next cycle, inside a fenced write, and deletes the request."""
+
+    __tablename__ = "retry_requests"
+
+    symbol: str = Field(primary_key=True, max_length=16)
+    requested_at: datetime
+
+
 class LoginFailure(SQLModel, table=True):
     """One failed login for a username (existing or not): the throttle counts these, in the
     database, so it holds across app replicas."""

@@ -7,11 +7,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Engine, Row, delete, select, update
 
 from stockmon import __version__
-from stockmon.domain.calendar import ALWAYS_OPEN, Market, market, market_of
+from stockmon.domain.calendar import Market
 from stockmon.domain.db import upsert
+from stockmon.domain.freshness import clock_of, market_codes
 from stockmon.domain.models import (
     DATA_CLASS,
     LAST_CYCLE_AT,
@@ -28,8 +29,8 @@ from stockmon.domain.models import (
     TROUBLE,
     VERSION,
     FetchStatus,
+    RetryRequest,
     SchedulerState,
-    Symbol,
     utcnow,
 )
 from stockmon.domain.tracking import NOTHING_TRACKED, tracked_symbols
@@ -146,6 +147,7 @@ class Refresher:
         when the lease is gone: nothing more is sent or written.
         """
         now = self._now()
+        self._grant_retries()
         symbols = self.tracked()
         summary = CycleSummary(tracked=len(symbols))
         if not symbols and not self._idle:
@@ -176,6 +178,21 @@ class Refresher:
                 self._plan_next(symbols, markets, to_fetch, summary)
         self._record_cycle(summary)
         return summary
+
+    def _grant_retries(self) -> None:
+        """End the back-off of the symbols an admin asked to retry (``RetryRequest``), in a
+        fenced write, so they are due in this cycle; the requests are then done."""
+        with fenced(self.engine, self._fence) as conn:
+            asked = conn.execute(select(RetryRequest.symbol)).scalars().all()
+            if not asked:
+                return
+            conn.execute(
+                update(FetchStatus)
+                .where(FetchStatus.symbol.in_(asked))
+                .values(retry_after=None, last_attempt_at=None)
+            )
+            conn.execute(delete(RetryRequest).where(RetryRequest.symbol.in_(asked)))
+        log.info("retrying %s, as asked", ", ".join(asked))
 
     def _fetch(self, to_fetch: Sequence[str], writer: ResultWriter, summary: CycleSummary) -> bool:
         """Fetch ``to_fetch`` a batch at a time into ``writer``; True when the provider
@@ -280,15 +297,9 @@ class Refresher:
         return chosen
 
     def _markets(self, symbols: Sequence[str]) -> dict[str, Market]:
-        if not self._market_hours:
-            return dict.fromkeys(symbols, market(ALWAYS_OPEN))
         with self.engine.connect() as conn:
-            exchanges = dict(
-                conn.execute(
-                    select(Symbol.symbol, Symbol.exchange).where(Symbol.symbol.in_(symbols))
-                ).all()
-            )
-        return {s: market(market_of(s, exchanges.get(s, ""))) for s in symbols}
+            codes = market_codes(conn, symbols)
+        return {s: clock_of(code, self._market_hours) for s, code in codes.items()}
 
     def _record_cycle(self, summary: CycleSummary) -> None:
         """Leave a heartbeat the app reads: when, what, how often each symbol refreshes, and

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from stockmon.domain.calendar import Market
+from stockmon.domain.freshness import age
 from stockmon.scheduler.budget import Limits
 
 NEVER = timedelta.max
@@ -115,9 +116,7 @@ class Pacer:
                 not_due += 1  # nothing has traded since the last attempt
                 continue
             staleness = (
-                market.trading_time(status.last_success_at, now)
-                if status.last_success_at
-                else NEVER
+                age(market, status.last_success_at, now) if status.last_success_at else NEVER
             )
             due.append((staleness, symbol))
             never_fetched = status.last_success_at is None and status.last_attempt_at is None
