@@ -21,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from stockmon.domain import redaction
+from stockmon.domain.backoff import growing_wait
 from stockmon.domain.config import Entitlement
 from stockmon.domain.data_class import DataClass
 from stockmon.providers.answers import (
@@ -56,6 +57,7 @@ BULK_MAX_SYMBOLS = 100
 QUOTE_FUNCTION = "GLOBAL_QUOTE"
 TOO_MANY_REQUESTS_BACKOFF = timedelta(minutes=1)  # a 429 without a usable Retry-After
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+RETRY_WAIT_LONGEST = timedelta(seconds=30)  # between two tries of one request
 
 
 class GatedAdapter(HTTPAdapter):
@@ -113,7 +115,7 @@ class AlphaVantageProvider:
         self._bulk = bulk
         self._min_interval = min_request_interval
         self._retries = retries
-        self._retry_wait = retry_wait
+        self._retry_wait = timedelta(seconds=retry_wait)
         self._sleep = sleep
         self._monotonic = monotonic
         self._last_request: float | None = None
@@ -197,7 +199,9 @@ class AlphaVantageProvider:
         params = {"function": function, **arguments, "apikey": self._key}
         for attempt in range(self._retries + 1):
             if attempt:
-                self._sleep(self._retry_wait * 2 ** (attempt - 1))
+                self._sleep(
+                    growing_wait(attempt, self._retry_wait, RETRY_WAIT_LONGEST).total_seconds()
+                )
             try:
                 return self._get_once(params)
             except _Retryable as error:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, insert, literal, select, update
 
+from stockmon.domain.backoff import growing_wait
 from stockmon.domain.models import AlertDelivery, AlertEvent, NotificationChannel, utcnow
 from stockmon.domain.notify import SEND_TIMEOUT, ChannelError, message, send, vault
 from stockmon.domain.vault import VaultError
@@ -246,8 +247,7 @@ def _delivered(engine: Engine, item: _Due, moment: datetime) -> None:
 
 def _failed(engine: Engine, item: _Due, reason: str, moment: datetime) -> None:
     attempts = item.attempts + 1
-    first, longest = RETRY_WAITS
-    wait_for = min(first * 3 ** (attempts - 1), longest)
+    wait_for = growing_wait(attempts, *RETRY_WAITS, factor=3)
     state = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     log.warning("alert delivery to channel %s failed (%s): %s", item.channel_id, state, reason)
     with engine.begin() as conn:

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from stockmon.domain.backoff import growing_wait
 from stockmon.domain.calendar import Market
 from stockmon.domain.freshness import age
 from stockmon.scheduler.budget import Limits
@@ -61,11 +62,6 @@ class Plan:
     slot: timedelta | None  # trading time between two paced requests
 
 
-def backoff(failures: int, bounds: tuple[timedelta, timedelta]) -> timedelta:
-    first, longest = bounds
-    return min(first * 2 ** min(failures - 1, 20), longest)
-
-
 def failure_backoff(
     failures: int, interval: timedelta | None, slot: timedelta | None, answered_before: bool
 ) -> timedelta:
@@ -78,11 +74,11 @@ def failure_backoff(
     gets one quick retry (its first fetch may meet a passing failure), not four: it is more
     likely failing than unlucky, and each quick retry takes the slot of a symbol that answers."""
     if interval is None or slot is None:
-        return backoff(failures, FAILED_BACKOFF)
+        return growing_wait(failures, *FAILED_BACKOFF)
     blips = PACED_BLIPS if answered_before else NEW_SYMBOL_BLIPS
     if failures <= blips:
         return max(FAILED_BACKOFF[0], slot / 2)
-    return min(interval * 2 ** (failures - blips - 1), interval * PACED_FAILURE_CAP)
+    return growing_wait(failures - blips, interval, interval * PACED_FAILURE_CAP)
 
 
 class Pacer:

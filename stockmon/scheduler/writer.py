@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, Row
 
+from stockmon.domain.backoff import growing_wait
 from stockmon.domain.calendar import Market
 from stockmon.domain.db import insert_ignoring_duplicates, upsert
 from stockmon.domain.models import FetchStatus, PriceHistory, Quote, utcnow
 from stockmon.providers.base import FetchResult, QuoteData, SymbolRejected
 from stockmon.scheduler import alert_evaluation
 from stockmon.scheduler.leadership import Fence, fenced
-from stockmon.scheduler.pacing import REJECTED_BACKOFF, backoff, failure_backoff
+from stockmon.scheduler.pacing import REJECTED_BACKOFF, failure_backoff
 
 FLUSH_EVERY_RESULTS = 500
 FLUSH_EVERY_SECONDS = 2.0
@@ -74,7 +75,9 @@ class ResultWriter:
         else:
             failures = (previous.consecutive_failures if previous else 0) + 1
             if isinstance(result, SymbolRejected):
-                retry_at = attempted_at + (result.backoff or backoff(failures, REJECTED_BACKOFF))
+                retry_at = attempted_at + (
+                    result.backoff or growing_wait(failures, *REJECTED_BACKOFF)
+                )
                 status["rejection"] = result.reason[:100]
             else:
                 answered_before = status["last_success_at"] is not None
