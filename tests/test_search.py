@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from stockmon.domain.models import ApiRequest, Symbol, utcnow
 from stockmon.domain.search import (
+    MAX_MATCHES,
     SearchError,
     clean_keywords,
     find_listings,
@@ -157,3 +158,15 @@ def test_a_running_scheduler_answers_a_search_within_seconds(tmp_path, database_
     assert search_state(engine, asked.id).found == 3
     assert set(find_listings(engine, "vanguard")["symbol"]) == {"VNQ", "VOO", "VT"}
     assert "search 'vanguard': 3 listings" in log.read_text()
+
+
+@pytest.mark.parametrize("words", ["A", "ap", "AAPL", "inc", "corp", "MS", "bank"])
+def test_the_catalog_and_the_demo_markets_search_rank_alike(engine, words):
+    from stockmon.domain.catalog import Listing, match_listings
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(Symbol.symbol, Symbol.name)).all()
+    listings = [Listing(symbol, name or "", "", "", "", "", "", "") for symbol, name in rows]
+    in_python = [listing.symbol for listing in match_listings(words, listings, MAX_MATCHES)]
+    assert in_python, f"nothing matches {words!r}: pick other words"
+    assert find_listings(engine, words)["symbol"].tolist() == in_python

@@ -56,21 +56,29 @@ def demo_listings() -> tuple[tuple[Listing, float], ...]:
     return tuple(listed)
 
 
-def match_listings(keywords: str, listings: Iterable[Listing], limit: int = 10) -> list[Listing]:
-    """Listings whose symbol starts with, or whose name holds, the words: the exact symbol
-    first, then other symbols, then names."""
-    words = keywords.strip().lower()
-    found = []
-    for listing in listings:
-        symbol = listing.symbol.lower()
-        if symbol == words:
-            found.append((0, listing))
-        elif symbol.startswith(words):
-            found.append((1, listing))
-        elif words in listing.name.lower():
-            found.append((2, listing))
-    found.sort(key=lambda ranked: (ranked[0], ranked[1].symbol))
-    return [listing for _rank, listing in found[:limit]]
+EXACT_SYMBOL, SYMBOL_PREFIX, NAME_HOLDS = 0, 1, 2
+"""How a listing matches search words, best first; ties by symbol. The catalog's SQL search
+(``search.find_listings``) ranks by the same three."""
+
+
+def match_rank(words: str, symbol: str, name: str) -> int | None:
+    """How ``symbol`` / ``name`` match ``words`` (None: they do not), case aside."""
+    words, symbol = words.strip().lower(), symbol.lower()
+    if symbol == words:
+        return EXACT_SYMBOL
+    if symbol.startswith(words):
+        return SYMBOL_PREFIX
+    return NAME_HOLDS if words in name.lower() else None
+
+
+def match_listings(keywords: str, listings: Iterable[Listing], limit: int) -> list[Listing]:
+    """The ``limit`` best listings matching the words, best first."""
+    ranked = [
+        (rank, listing.symbol, listing)
+        for listing in listings
+        if (rank := match_rank(keywords, listing.symbol, listing.name)) is not None
+    ]
+    return [listing for *_order, listing in sorted(ranked, key=lambda r: r[:2])[:limit]]
 
 
 @cache

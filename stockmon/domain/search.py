@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, case, func, or_, select
 
+from stockmon.domain.catalog import EXACT_SYMBOL, NAME_HOLDS, SYMBOL_PREFIX
 from stockmon.domain.models import Symbol, SymbolSearch
 
 SEARCH_KEPT = timedelta(days=7)  # an answered search is not sent again within this
 MAX_KEYWORDS = 40
-MAX_MATCHES = 25
+MAX_MATCHES = 25  # the picker's list; a provider's own search answers fewer
 
 
 class SearchError(ValueError):
@@ -91,9 +92,9 @@ def find_listings(engine: Engine, raw: str) -> pd.DataFrame:
     symbol = words.upper()
     pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rank = case(
-        (Symbol.symbol == symbol, 0),
-        (Symbol.symbol.startswith(symbol, autoescape=True), 1),
-        else_=2,
+        (Symbol.symbol == symbol, EXACT_SYMBOL),
+        (Symbol.symbol.startswith(symbol, autoescape=True), SYMBOL_PREFIX),
+        else_=NAME_HOLDS,
     )
     with engine.connect() as conn:
         rows = conn.execute(

@@ -22,6 +22,7 @@ MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minu
 HISTORY_DAYS = 365  # calendar days of daily bars a new symbol gets
 DAILY_VOLATILITY = 0.015  # standard deviation of a day's log return
 MIN_STEP_MINUTES = 0.25  # prices move a little even between fetches a second apart
+PROVIDER_MATCHES = 10  # a search answers at most this many listings, as Alpha Vantage does
 
 
 @dataclass
@@ -111,7 +112,8 @@ class DemoProvider:
 
     def search(self, keywords: str) -> list[Listing]:
         """The demo market's own listings that match: no request, no budget."""
-        return match_listings(keywords, (listing for listing, _price in demo_listings()))
+        listings = (listing for listing, _price in demo_listings())
+        return match_listings(keywords, listings, limit=PROVIDER_MATCHES)
 
     def _reference_price(self, symbol: str) -> float:
         if symbol in self._reference:
