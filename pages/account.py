@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from stockmon.app import ui, ui_login
+from stockmon.app import refusals, ui, ui_login
 from stockmon.app.presentation import escape_markdown
 from stockmon.domain import accounts, sessions
-from stockmon.domain.accounts import AccountError
 from stockmon.domain.watchlists import get_picks
 
 BROWSER_ZONE = "As my browser"
@@ -33,13 +32,10 @@ with st.form("profile"):
         help=f"{BROWSER_ZONE}: {st.context.timezone or 'UTC'}",
     )
     if st.form_submit_button("Save profile", type="primary"):
-        try:
+        with refusals.shown():
             accounts.update_profile(
                 engine, account.username, name, email, "" if zone == BROWSER_ZONE else zone
             )
-        except AccountError as error:
-            st.error(str(error))
-        else:
             st.session_state["account_notice"] = "Profile saved."
             st.rerun()
 if notice := st.session_state.pop("account_notice", None):
@@ -53,11 +49,8 @@ with st.form("change_password", clear_on_submit=True):
     )
     repeat = st.text_input("Repeat new password", type="password")
     if st.form_submit_button("Change password"):
-        try:
+        with refusals.shown():
             changed_at = accounts.change_password(engine, account.username, current, new, repeat)
-        except AccountError as error:
-            st.error(str(error))
-        else:
             ui_login.renew_session(changed_at)
             st.success("Password changed. You were logged out everywhere else.")
 

@@ -3,11 +3,11 @@ what fired."""
 
 import streamlit as st
 
-from stockmon.app import ui, ui_login
+from stockmon.app import refusals, ui, ui_login
 from stockmon.app.presentation import escape_markdown, with_dashes
 from stockmon.app.queries import catalog
 from stockmon.domain import alert_inbox, alert_kinds, notify
-from stockmon.domain.alert_rules import AlertError, create_rule, delete_rule, set_paused
+from stockmon.domain.alert_rules import create_rule, delete_rule, set_paused
 from stockmon.domain.money import MONEY, POINTS
 from stockmon.domain.watchlists import get_picks
 
@@ -44,11 +44,8 @@ with st.form("new_rule", clear_on_submit=True):
     note = st.text_input("Note (optional)", max_chars=200)
     one_shot = st.checkbox("Only once (pause the rule after it fires)")
     if st.form_submit_button("Create alert", type="primary"):
-        try:
+        with refusals.shown():
             create_rule(engine, account.id, symbol, kind, threshold, note, one_shot)
-        except AlertError as error:
-            st.error(str(error))
-        else:
             st.success(f"Alert created: {symbol} {alert_kinds.describe(kind, threshold)}.")
 
 rules = alert_inbox.rules_overview(engine, account.id)
@@ -131,22 +128,16 @@ st.caption(
 with st.form("new_channel", clear_on_submit=True):
     url = st.text_input("Notification URL", type="password", placeholder="ntfy://my-topic")
     if st.form_submit_button("Add"):
-        try:
+        with refusals.shown():
             shown = notify.add_channel(engine, account.id, url)
-        except notify.ChannelError as error:
-            st.error(str(error))
-        else:
             st.success(f"Added {shown}.")
 st.caption(f"Signed in as {escape_markdown(account.username)}.")
 for channel_id, shown in notify.channels(engine, account.id):
     url_column, test_column, remove_column = st.columns([4, 1, 1])
     url_column.code(shown, language=None)
     if test_column.button("Send test", key=f"test_{channel_id}", width="stretch"):
-        try:
+        with refusals.shown(wording="The test notification failed: {}."):
             notify.send_test(engine, account.id, channel_id)
-        except notify.ChannelError as error:
-            st.error(f"The test notification failed: {error}.")
-        else:
             st.success("Test notification sent.")
     if remove_column.button("Remove", key=f"remove_{channel_id}", width="stretch"):
         notify.remove_channel(engine, account.id, channel_id)

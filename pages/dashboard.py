@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import ui, ui_login, ui_positions
+from stockmon.app import refusals, ui, ui_login, ui_positions
 from stockmon.app.dashboard import (
     SPARKLINE_WINDOW,
     market_line,
@@ -22,7 +22,7 @@ from stockmon.app.presentation import (
 )
 from stockmon.app.snapshot import AlertCounts
 from stockmon.domain import alert_inbox, alert_kinds
-from stockmon.domain.alert_rules import AlertError, create_rule
+from stockmon.domain.alert_rules import create_rule
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import change_percent, money
 from stockmon.domain.positions import lots_of
@@ -57,11 +57,8 @@ with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"
     )
     threshold = st.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
     if st.form_submit_button("Create alert", type="primary"):
-        try:
+        with refusals.shown():
             create_rule(ui.engine(), account.id, symbol, kind, threshold)
-        except AlertError as error:
-            st.error(str(error))
-        else:
             st.success(f"Alert created: {symbol} {alert_kinds.describe(kind, threshold)}.")
 
 

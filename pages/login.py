@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from stockmon.app import ui, ui_login
+from stockmon.app import refusals, ui, ui_login
 from stockmon.app.presentation import escape_markdown
 from stockmon.domain import accounts
-from stockmon.domain.accounts import AccountError
 from stockmon.domain.config import Registration
 
 left, middle, right = st.columns([1, 2, 1])
@@ -41,16 +40,13 @@ with middle:
             )
             repeat = st.text_input("Repeat password", type="password")
             if st.form_submit_button("Create account", type="primary"):
-                try:
+                with refusals.shown(problem):
                     accounts.check_registration_policy(
                         email, registration, settings.registration_allowlist
                     )
                     created = accounts.create_user(
                         ui.engine(), username, name, email, password, repeat
                     )
-                except AccountError as error:
-                    problem.error(str(error))
-                else:
                     welcome = escape_markdown(created.name)
                     st.session_state["login_notice"] = (
                         f"Welcome, {welcome}! Your account is ready: log in below."

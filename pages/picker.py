@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import ui, ui_login
+from stockmon.app import refusals, ui, ui_login
 from stockmon.app.presentation import escape_markdown, with_dashes
 from stockmon.app.queries import catalog, latest_quotes
 from stockmon.domain.limits import current_limits
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import CHANGE_PERCENT, MONEY
-from stockmon.domain.search import SearchError, find_listings, request_search, search_state
+from stockmon.domain.search import find_listings, request_search, search_state
 from stockmon.domain.watchlists import (
     FIRST_LIST_NAME,
     WatchlistError,
@@ -40,16 +40,13 @@ shown = ui.list_switcher(lists)
 def change_lists(action, *args, done: str, show: str | None = None) -> None:
     """A list change, as a widget callback: its error, or ``done``, shows on the rerun it
     causes; the switcher then shows the list named ``show``, else the first list."""
-    try:
+    with refusals.shown(keep="lists_error"):
         action(engine, account.id, *args)
-    except WatchlistError as error:
-        st.session_state["lists_error"] = str(error)
-        return
-    st.toast(done, icon=":material/check:")
-    if show is None:
-        st.session_state.pop("list", None)
-    else:
-        st.session_state["list"] = show
+        st.toast(done, icon=":material/check:")
+        if show is None:
+            st.session_state.pop("list", None)
+        else:
+            st.session_state["list"] = show
 
 
 def add_list() -> None:
@@ -100,8 +97,7 @@ with st.popover("Manage lists", icon=":material/list:"):
         args=(delete_list, shown.id),
         kwargs={"done": f"Deleted {escape_markdown(shown.name)}."},
     )
-if error := st.session_state.pop("lists_error", None):
-    st.error(escape_markdown(error))
+refusals.show_kept("lists_error")
 
 symbols = catalog(engine)
 labels = {
@@ -116,11 +112,8 @@ picks_key = f"picks_{shown.id}"
 
 
 def save() -> None:
-    try:
+    with refusals.shown(keep="picks_error"):
         saved = save_picks(engine, account.id, st.session_state[picks_key], shown.id)
-    except WatchlistError as error:
-        st.session_state["picks_error"] = str(error)
-    else:
         st.toast(
             f"Saved {len(saved)} symbol{'s' * (len(saved) != 1)} on {escape_markdown(shown.name)}.",
             icon=":material/check:",
@@ -139,8 +132,7 @@ st.multiselect(
     key=picks_key,
     on_change=save,
 )
-if error := st.session_state.pop("picks_error", None):
-    st.error(escape_markdown(error))
+refusals.show_kept("picks_error")
 
 
 def add_found(symbol: str) -> None:
@@ -199,10 +191,8 @@ with st.expander(
             "Symbol or company", placeholder="ASML, Tesco, RELIANCE.BSE", max_chars=40
         )
         if st.form_submit_button("Search", icon=":material/search:"):
-            try:
+            with refusals.shown():  # our own words, never the person's
                 st.session_state["search_id"] = request_search(engine, words, utcnow()).id
-            except SearchError as error:  # our own words, never the person's
-                st.error(str(error))
     st.caption(
         "The scheduler asks the quote provider (one request from the shared budget) and adds "
         "what it finds for everyone; the same words again within a week cost nothing."

@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from stockmon.app import ui, ui_login, ui_positions
+from stockmon.app import refusals, ui, ui_login, ui_positions
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import COLUMN_MONEY, money
 from stockmon.domain.positions import PositionError, add_lot, lots_of, remove_lot
@@ -38,13 +38,10 @@ with st.form("new_lot", clear_on_submit=True):
     price = price_column.number_input("Price paid per share", min_value=0.0, step=1.0)
     fees = fees_column.number_input("Fees", min_value=0.0, step=1.0)
     if st.form_submit_button("Add lot", type="primary", icon=":material/add:"):
-        try:
+        with refusals.shown():
             if symbol is None:
                 raise PositionError("Choose the symbol you bought.")
             add_lot(engine, account.id, symbol, bought_on or date.today(), quantity, price, fees)
-        except PositionError as error:
-            st.error(str(error))
-        else:
             st.toast(f"Added {quantity:g} {symbol}.", icon=":material/check:")
 
 lots = lots_of(engine, account.id)
@@ -77,11 +74,8 @@ labels = {
 }
 chosen = left.selectbox("Remove a lot", list(labels), index=None, format_func=labels.get)
 if right.button("Remove", icon=":material/delete:", disabled=chosen is None):
-    try:
+    with refusals.shown():
         remove_lot(engine, account.id, chosen)
-    except PositionError as error:
-        st.error(str(error))
-    else:
         st.rerun()
 st.download_button(
     "Download positions CSV",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -228,3 +229,9 @@ def stockmon_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     stockmon_log.setLevel(logging.NOTSET)  # setLevel, not the attribute: it clears the cache
     yield
     stockmon_log.setLevel(level)
+
+
+def as_read(markdown: str) -> str:
+    """What a person reads of a markdown element's text: its escapes undone (the app escapes
+    every sentence that may hold people's words)."""
+    return re.sub(r"\\(.)", r"\1", markdown)

@@ -57,3 +57,33 @@ def test_money_is_written_by_one_module():
         if two_decimals.search(line) and "animation" not in line
     ]
     assert writing_their_own == []
+
+
+def test_every_refusal_of_the_domain_shares_one_base():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import stockmon.domain
+    from stockmon.domain.errors import StockmonError
+
+    refusals = {
+        f"{module.name}.{name}": cls
+        for module in pkgutil.iter_modules(stockmon.domain.__path__, "stockmon.domain.")
+        for name, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass)
+        if name.endswith("Error") and cls.__module__ == module.name
+    }
+    assert len(refusals) >= 8
+    assert [name for name, cls in refusals.items() if not issubclass(cls, StockmonError)] == []
+
+
+def test_pages_show_refusals_through_one_helper():
+    """No page catches a refusal to show it itself (``stockmon.app.refusals`` does)."""
+    caught = re.compile(r"except\s+[\w.]*Error\s+as\s+\w+")
+    found = [
+        f"pages/{path.name}:{number}"
+        for path in (ROOT / "pages").glob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if caught.search(line)
+    ]
+    assert found == []

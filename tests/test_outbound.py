@@ -10,6 +10,7 @@ import pytest
 
 from stockmon.domain import notify
 from stockmon.domain.outbound import OutboundPolicy
+from tests.conftest import as_read
 from tests.receivers import receiving
 from tests.test_app import ann, engine, logged_in_app  # noqa: F401 (fixtures)
 
@@ -124,7 +125,7 @@ def test_the_page_refuses_an_internal_url_in_one_sentence(engine, ann):  # noqa:
     url_input.input("json://127.0.0.1:5432/")
     next(b for b in at.button if b.label == "Add").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [as_read(e.value) for e in at.error] == [
         "stockmon does not send notifications to a loopback address; an admin may allow it "
         "with STOCKMON_NOTIFY_ALLOW_PRIVATE or STOCKMON_NOTIFY_ALLOWED_HOSTS."
     ]

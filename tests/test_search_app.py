@@ -5,6 +5,7 @@ from stockmon.domain.models import utcnow
 from stockmon.domain.watchlists import get_picks, save_picks
 from stockmon.providers import DemoProvider
 from stockmon.scheduler.discovery import answer_searches
+from tests.conftest import as_read
 from tests.test_app import ann, engine, logged_in_app  # noqa: F401 (fixtures)
 
 
@@ -39,4 +40,4 @@ def test_a_search_that_finds_nothing_says_so(engine, ann):  # noqa: F811
 def test_unusable_words_get_a_message(engine, ann):  # noqa: F811
     at = logged_in_app("pages/picker.py")
     next(b for b in at.button if b.label == "Search").click().run()
-    assert at.error[0].value == "Type a symbol or a company name to search for."
+    assert as_read(at.error[0].value) == "Type a symbol or a company name to search for."

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from stockmon.domain.config import Registration
+from stockmon.domain.errors import StockmonError
 from stockmon.domain.keys import COOKIE_KEY_FILE, kept_key
 from stockmon.domain.models import User, utcnow
 
@@ -29,7 +30,7 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit
 
 
-class AccountError(ValueError):
+class AccountError(StockmonError):
     """A registration or account change was refused; the message says why, for the person."""
 
 

@@ -20,13 +20,14 @@ from sqlalchemy import (
 
 from stockmon.domain.alert_kinds import CHANGE_KINDS, YEAR_KINDS, RuleKind
 from stockmon.domain.config import normalize_symbol
+from stockmon.domain.errors import StockmonError
 from stockmon.domain.models import AlertRule, utcnow
 
 MAX_NOTE = 200
 MAX_RULES_PER_USER = 500
 
 
-class AlertError(ValueError):
+class AlertError(StockmonError):
     """A rule that cannot be saved or changed; the message says why."""
 
 

@@ -10,13 +10,15 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from stockmon.domain.errors import StockmonError
+
 PUBLIC_ALPHA_VANTAGE_URL = "https://www.alphavantage.co/query"
 
 # Ticker symbols as exchanges spell them: letters, digits and a few separators (BRK.B, BF-B, ^GSPC).
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,15}$")
 
 
-class ConfigError(ValueError):
+class ConfigError(StockmonError):
     """A setting has a value stockmon cannot use; the message names the variable."""
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Row, delete, func, insert, select, update
 from stockmon.domain import redaction
 from stockmon.domain.alert_inbox import describe
 from stockmon.domain.config import Settings, load_settings
+from stockmon.domain.errors import StockmonError
 from stockmon.domain.keys import SECRET_KEY_FILE, kept_key
 from stockmon.domain.models import (
     AlertEvent,
@@ -37,7 +38,7 @@ MAX_CHANNELS = 10
 MAX_URL_LENGTH = 1000
 
 
-class ChannelError(ValueError):
+class ChannelError(StockmonError):
     """A notification URL that cannot be used; the message never repeats the URL."""
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select
 
 from stockmon.domain.config import normalize_symbol
+from stockmon.domain.errors import StockmonError
 from stockmon.domain.export import csv_text
 from stockmon.domain.models import Lot, Watchlist, WatchlistItem, utcnow
 
@@ -26,7 +27,7 @@ POSITION_COLUMNS = [
 ]  # fmt: skip
 
 
-class PositionError(ValueError):
+class PositionError(StockmonError):
     """A lot that cannot be saved; the message says why."""
 
 

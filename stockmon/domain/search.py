@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, or_, select
 
 from stockmon.domain.catalog import EXACT_SYMBOL, NAME_HOLDS, SYMBOL_PREFIX
+from stockmon.domain.errors import StockmonError
 from stockmon.domain.models import Symbol, SymbolSearch
 
 SEARCH_KEPT = timedelta(days=7)  # an answered search is not sent again within this
@@ -23,7 +24,7 @@ MAX_KEYWORDS = 40
 MAX_MATCHES = 25  # the picker's list; a provider's own search answers fewer
 
 
-class SearchError(ValueError):
+class SearchError(StockmonError):
     """Words that cannot be searched; the message says why."""
 
 

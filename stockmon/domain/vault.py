@@ -14,10 +14,12 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from stockmon.domain.errors import StockmonError
+
 PREFIX = "enc:v1:"
 
 
-class VaultError(ValueError):
+class VaultError(StockmonError):
     """A stored secret that the key at hand cannot open (encrypted with another key)."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from stockmon.domain.config import normalize_symbol
+from stockmon.domain.errors import StockmonError
 from stockmon.domain.limits import tracking_limits
 from stockmon.domain.models import Symbol, Watchlist, WatchlistItem, utcnow
 
@@ -20,7 +21,7 @@ MAX_LISTS = 20
 MAX_NAME_LENGTH = 40
 
 
-class WatchlistError(ValueError):
+class WatchlistError(StockmonError):
     """A list or picks that cannot be saved; the message says why."""
 
 
