@@ -64,7 +64,7 @@ def _postgres_schema() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'stockmon.domain.db'}"
+        yield f"sqlite:///{tmp_path / 'stockmon.db'}"
         return
     with _postgres_schema() as url:
         yield url

@@ -131,7 +131,7 @@ def add_account(
 ) -> None:
     """An account with ``picks`` (and empty lists named ``more_lists``) in the app's database,
     migrated first if the app has not yet got to it."""
-    engine = make_engine(f"sqlite:///{Path(app_url.data_dir) / 'stockmon.domain.db'}")
+    engine = make_engine(f"sqlite:///{Path(app_url.data_dir) / 'stockmon.db'}")
     prepare_database(engine)
     account = accounts.create_user(
         engine, username, username.title(), f"{username}@example.com", password

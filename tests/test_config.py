@@ -21,7 +21,7 @@ def clean_environment(monkeypatch, tmp_path):
 def test_defaults_run_the_demo_market_on_sqlite():
     settings = load_settings()
     assert settings.effective_provider is ProviderChoice.DEMO
-    assert settings.database_url == "sqlite:///data/stockmon.domain.db"
+    assert settings.database_url == "sqlite:///data/stockmon.db"
     assert settings.alpha_vantage_requests_per_minute == 5
     assert settings.alpha_vantage_requests_per_day == 25
     assert settings.alpha_vantage_base_url == "https://www.alphavantage.co/query"

@@ -116,7 +116,7 @@ def fill(folder: Path) -> None:
 
 
 def test_a_full_disk_is_named_by_the_scheduler_and_the_pages(full_disk):
-    url = f"sqlite:///{full_disk / 'stockmon.domain.db'}"
+    url = f"sqlite:///{full_disk / 'stockmon.db'}"
     engine = make_engine(url)
     prepare_database(engine)
     person = accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")
@@ -142,7 +142,7 @@ def test_the_dashboard_names_a_full_disk(full_disk, monkeypatch):
 
     from tests.test_app import logged_in_app
 
-    url = f"sqlite:///{full_disk / 'stockmon.domain.db'}"
+    url = f"sqlite:///{full_disk / 'stockmon.db'}"
     engine = make_engine(url)
     prepare_database(engine)
     person = accounts.create_user(engine, "ann", "Ann", "ann@example.com", "sup3rsecret")

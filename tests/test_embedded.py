@@ -35,7 +35,7 @@ def log_in(browser, address: str, username: str, password: str):
 def test_one_refresh_thread_whatever_the_sessions(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    url = f"sqlite:///{tmp_path / 'stockmon.domain.db'}"
+    url = f"sqlite:///{tmp_path / 'stockmon.db'}"
     engine = make_engine(url)
     prepare_database(engine)
     for name in ("ann", "bob", "cat"):

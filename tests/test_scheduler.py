@@ -77,7 +77,7 @@ def test_a_bad_setting_exits_with_a_clear_message(tmp_path):
 
 
 def test_long_running_scheduler_writes_every_interval_and_stops_on_sigterm(tmp_path):
-    url = f"sqlite:///{tmp_path / 'stockmon.domain.db'}"
+    url = f"sqlite:///{tmp_path / 'stockmon.db'}"
     environment = subprocess_environment(STOCKMON_DATABASE_URL=url, STOCKMON_REFRESH_SECONDS="1")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scheduler.py")],
@@ -90,7 +90,7 @@ def test_long_running_scheduler_writes_every_interval_and_stops_on_sigterm(tmp_p
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             time.sleep(0.5)
-            if (tmp_path / "stockmon.domain.db").exists() and quote_count(url) == 10:
+            if (tmp_path / "stockmon.db").exists() and quote_count(url) == 10:
                 break
         engine = make_engine(url)
         with engine.connect() as conn:

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, ScalarSelect, Select, bindparam, func, select
+from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.domain.data_class import DataClass, data_class_of
@@ -40,6 +41,7 @@ from stockmon.domain.models import (
     Quote,
     SchedulerState,
     Symbol,
+    table_of,
 )
 
 QUOTE_COLUMNS = [
@@ -61,27 +63,27 @@ def _waiting_row(symbol: str, listing) -> dict[str, str | None]:
 
 def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
     """One row per symbol in ``symbols`` order; symbols without a quote yet have NaN prices."""
-    quote = Quote.__table__.c
+    quote = table_of(Quote).c
     with engine.connect() as conn:
         rows = {
             row.symbol: row
             for row in conn.execute(
                 select(
                     *(quote[c] for c in QUOTE_COLUMNS if c not in _NOT_STORED),
-                    Symbol.name,
-                    Symbol.currency,
+                    col(Symbol.name),
+                    col(Symbol.currency),
                 )
                 .select_from(Quote)
-                .outerjoin(Symbol, Symbol.symbol == Quote.symbol)
-                .where(Quote.symbol.in_(symbols))
+                .outerjoin(Symbol, col(Symbol.symbol) == col(Quote.symbol))
+                .where(col(Quote.symbol).in_(symbols))
             ).all()
         }
         if waiting := [s for s in symbols if s not in rows]:  # picked, no quote yet
             listings = {
                 row.symbol: row
                 for row in conn.execute(
-                    select(Symbol.symbol, Symbol.name, Symbol.currency).where(
-                        Symbol.symbol.in_(waiting)
+                    select(col(Symbol.symbol), col(Symbol.name), col(Symbol.currency)).where(
+                        col(Symbol.symbol).in_(waiting)
                     )
                 )
             }
@@ -101,19 +103,19 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
 
 def fetch_problems(engine: Engine, symbols: Sequence[str] | None = None) -> dict[str, str]:
     """The last error of each symbol (of ``symbols``, or of all) whose latest fetch failed."""
-    query = select(FetchStatus.symbol, FetchStatus.last_error).where(
-        FetchStatus.consecutive_failures > 0, FetchStatus.last_error.is_not(None)
+    query = select(col(FetchStatus.symbol), col(FetchStatus.last_error)).where(
+        col(FetchStatus.consecutive_failures) > 0, col(FetchStatus.last_error).is_not(None)
     )
     if symbols is not None:
-        query = query.where(FetchStatus.symbol.in_(symbols))
+        query = query.where(col(FetchStatus.symbol).in_(symbols))
     with engine.connect() as conn:
         return dict(conn.execute(query).all())
 
 
 def rejections(engine: Engine) -> dict[str, str]:
     """Why the provider rejects each symbol whose latest answer was a rejection."""
-    query = select(FetchStatus.symbol, FetchStatus.rejection).where(
-        FetchStatus.rejection.is_not(None), FetchStatus.consecutive_failures > 0
+    query = select(col(FetchStatus.symbol), col(FetchStatus.rejection)).where(
+        col(FetchStatus.rejection).is_not(None), col(FetchStatus.consecutive_failures) > 0
     )
     with engine.connect() as conn:
         return dict(conn.execute(query).all())
@@ -135,10 +137,10 @@ def _sampled(
     row per symbol, one column per sample. The samples span the history there is, so a young
     database still draws a line.
     """
-    in_range = [PriceHistory.symbol.in_(symbols)]
+    in_range = [col(PriceHistory.symbol).in_(symbols)]
     if since is not None:
-        in_range.append(PriceHistory.ts >= since)
-    first = conn.execute(select(func.min(PriceHistory.ts)).where(*in_range)).scalar_one()
+        in_range.append(col(PriceHistory.ts) >= since)
+    first = conn.execute(select(func.min(col(PriceHistory.ts))).where(*in_range)).scalar_one()
     if first is None:
         return [], {}
     step = (until - first) / points
@@ -156,19 +158,19 @@ def _samples_statement(points: int) -> Select:
 
     def price_at(index: int) -> ScalarSelect:
         return (
-            select(PriceHistory.price)
+            select(col(PriceHistory.price))
             .where(
-                PriceHistory.symbol == Symbol.symbol,
-                PriceHistory.ts <= bindparam(f"t{index}", type_=UTCDateTime()),
-                PriceHistory.ts >= first,
+                col(PriceHistory.symbol) == col(Symbol.symbol),
+                col(PriceHistory.ts) <= bindparam(f"t{index}", type_=UTCDateTime()),
+                col(PriceHistory.ts) >= first,
             )
-            .order_by(PriceHistory.ts.desc())
+            .order_by(col(PriceHistory.ts).desc())
             .limit(1)
             .scalar_subquery()
         )
 
-    return select(Symbol.symbol, *map(price_at, range(points))).where(
-        Symbol.symbol.in_(bindparam("symbols", expanding=True))
+    return select(col(Symbol.symbol), *map(price_at, range(points))).where(
+        col(Symbol.symbol).in_(bindparam("symbols", expanding=True))
     )
 
 
@@ -253,8 +255,8 @@ def scheduler_status(engine: Engine) -> SchedulerStatus:
     with engine.connect() as conn:
         values = dict(
             conn.execute(
-                select(SchedulerState.key, SchedulerState.value).where(
-                    SchedulerState.key.in_(_STATUS_KEYS)
+                select(col(SchedulerState.key), col(SchedulerState.value)).where(
+                    col(SchedulerState.key).in_(_STATUS_KEYS)
                 )
             ).all()
         )
@@ -290,8 +292,8 @@ def catalog(engine: Engine) -> pd.DataFrame:
     """The symbols the picker offers: symbol, name, exchange, currency."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Symbol.symbol, Symbol.name, Symbol.exchange, Symbol.currency).order_by(
-                Symbol.symbol
-            )
+            select(
+                col(Symbol.symbol), col(Symbol.name), col(Symbol.exchange), col(Symbol.currency)
+            ).order_by(col(Symbol.symbol))
         ).all()
     return pd.DataFrame(rows, columns=["symbol", "name", "exchange", "currency"])

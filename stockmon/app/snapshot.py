@@ -15,6 +15,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
+from sqlmodel import col
 
 from stockmon.app.dashboard import SPARKLINE_POINTS, SPARKLINE_WINDOW, DashboardData
 from stockmon.app.queries import (
@@ -69,15 +70,17 @@ class MarketSnapshot:
 def take_snapshot(engine: Engine, now: datetime) -> MarketSnapshot:
     """Everything shared, in a handful of queries whatever the number of people."""
     with engine.connect() as conn:
-        symbols = list(conn.execute(select(Quote.symbol).order_by(Quote.symbol)).scalars())
+        symbols = list(
+            conn.execute(select(col(Quote.symbol)).order_by(col(Quote.symbol))).scalars()
+        )
         counts = conn.execute(
             select(
-                AlertEvent.user_id,
-                func.sum(case((AlertEvent.seen.is_(False), 1), else_=0)),
-                func.sum(case((AlertEvent.announced.is_(False), 1), else_=0)),
+                col(AlertEvent.user_id),
+                func.sum(case((col(AlertEvent.seen).is_(False), 1), else_=0)),
+                func.sum(case((col(AlertEvent.announced).is_(False), 1), else_=0)),
             )
-            .where(AlertEvent.seen.is_(False) | AlertEvent.announced.is_(False))
-            .group_by(AlertEvent.user_id)
+            .where(col(AlertEvent.seen).is_(False) | col(AlertEvent.announced).is_(False))
+            .group_by(col(AlertEvent.user_id))
         ).all()
     return MarketSnapshot(
         taken_at=now,

@@ -15,6 +15,7 @@ from itertools import pairwise
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, literal, select
+from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.app.queries import SchedulerStatus, scheduler_status
@@ -28,6 +29,7 @@ from stockmon.domain.models import (
     RetryRequest,
     SchedulerState,
     Symbol,
+    table_of,
 )
 
 SPENDING_WINDOW = timedelta(hours=24)
@@ -141,7 +143,7 @@ def spending(engine: Engine, provider: str, now: datetime) -> Spending:
     start = now - SPENDING_WINDOW
     width = SPENDING_WINDOW / SPENDING_BUCKETS
     edges = [start + width * index for index in range(SPENDING_BUCKETS + 1)]
-    sent = ApiRequest.sent_at
+    sent = col(ApiRequest.sent_at)
 
     def between(low: datetime, high: datetime):
         bounds = (literal(low, UTCDateTime()), literal(high, UTCDateTime()))
@@ -151,7 +153,7 @@ def spending(engine: Engine, provider: str, now: datetime) -> Spending:
     columns += [between(low, high) for low, high in pairwise(edges)]
     with engine.connect() as conn:
         counts = conn.execute(
-            select(*columns).where(ApiRequest.provider == provider, sent > start, sent <= now)
+            select(*columns).where(col(ApiRequest.provider) == provider, sent > start, sent <= now)
         ).one()
     return Spending(
         last_minute=int(counts[0]),
@@ -168,23 +170,25 @@ def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -
     symbols = sorted(tracking.tracked_symbols(engine, configured, budgeted))
     with engine.connect() as conn:
         names = dict(
-            conn.execute(select(Symbol.symbol, Symbol.name).where(Symbol.symbol.in_(symbols))).all()
+            conn.execute(
+                select(col(Symbol.symbol), col(Symbol.name)).where(col(Symbol.symbol).in_(symbols))
+            ).all()
         )
         markets = market_codes(conn, symbols)
         records = {
             row["symbol"]: row
             for row in conn.execute(
                 select(
-                    FetchStatus.symbol,
-                    FetchStatus.last_success_at,
-                    FetchStatus.last_attempt_at,
-                    FetchStatus.last_error,
-                    FetchStatus.consecutive_failures.label("failures"),
-                    FetchStatus.retry_after,
-                    FetchStatus.history_loaded_at,
-                    FetchStatus.history_error,
-                    FetchStatus.rejection,
-                ).where(FetchStatus.symbol.in_(symbols))
+                    col(FetchStatus.symbol),
+                    col(FetchStatus.last_success_at),
+                    col(FetchStatus.last_attempt_at),
+                    col(FetchStatus.last_error),
+                    col(FetchStatus.consecutive_failures).label("failures"),
+                    col(FetchStatus.retry_after),
+                    col(FetchStatus.history_loaded_at),
+                    col(FetchStatus.history_error),
+                    col(FetchStatus.rejection),
+                ).where(col(FetchStatus.symbol).in_(symbols))
             ).mappings()
         }
     table = pd.DataFrame(
@@ -223,7 +227,7 @@ def request_cycle(engine: Engine, now: datetime) -> None:
     stays within the budget and its pacing."""
     row = {"key": CYCLE_REQUESTED_AT, "value": now.isoformat(), "updated_at": now}
     with engine.begin() as conn:
-        upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+        upsert(conn, table_of(SchedulerState), [row], keys=["key"])
 
 
 def retry_symbol(engine: Engine, symbol: str, now: datetime) -> bool:
@@ -231,10 +235,12 @@ def retry_symbol(engine: Engine, symbol: str, now: datetime) -> bool:
     cycle now (the scheduler alone writes fetch records). False when the symbol has no fetch
     record."""
     with engine.begin() as conn:
-        known = conn.execute(select(FetchStatus.symbol).where(FetchStatus.symbol == symbol)).first()
+        known = conn.execute(
+            select(col(FetchStatus.symbol)).where(col(FetchStatus.symbol) == symbol)
+        ).first()
         if known:
             row = {"symbol": symbol, "requested_at": now}
-            upsert(conn, RetryRequest.__table__, [row], keys=["symbol"])
+            upsert(conn, table_of(RetryRequest), [row], keys=["symbol"])
     if known:
         request_cycle(engine, now)
     return known is not None

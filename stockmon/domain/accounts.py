@@ -17,7 +17,7 @@ from zoneinfo import available_timezones
 import bcrypt
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from stockmon.domain.config import Registration
 from stockmon.domain.errors import StockmonError
@@ -113,8 +113,9 @@ def create_user(
     check_password_rules(password, password_repeat)
     with Session(engine) as session:
         taken = session.exec(
-            select(User.username, User.email).where(
-                (func.lower(User.username) == username) | (func.lower(User.email) == email)
+            select(col(User.username), col(User.email)).where(
+                (func.lower(col(User.username)) == username)
+                | (func.lower(col(User.email)) == email)
             )
         ).first()
         if taken is not None:
@@ -161,14 +162,14 @@ def _account(user: User) -> Account:
 def get_account(engine: Engine, username: str) -> Account | None:
     with Session(engine) as session:
         user = session.exec(
-            select(User).where(User.username == normalize_username(username))
+            select(User).where(col(User.username) == normalize_username(username))
         ).scalar_one_or_none()
         return _account(user) if user else None
 
 
 def list_accounts(engine: Engine) -> list[Account]:
     with Session(engine) as session:
-        users = session.exec(select(User).order_by(User.username)).scalars()
+        users = session.exec(select(User).order_by(col(User.username))).scalars()
         return [_account(u) for u in users]
 
 
@@ -181,14 +182,16 @@ def update_profile(engine: Engine, username: str, name: str, email: str, timezon
     username = normalize_username(username)
     with engine.begin() as conn:
         taken = conn.execute(
-            select(User.id).where(func.lower(User.email) == email, User.username != username)
+            select(col(User.id)).where(
+                func.lower(col(User.email)) == email, col(User.username) != username
+            )
         ).first()
         if taken is not None:
             raise AccountError("That email address is already registered.")
         try:
             conn.execute(
                 update(User)
-                .where(User.username == username)
+                .where(col(User.username) == username)
                 .values(name=name, email=email, timezone=timezone or None)
             )
         except IntegrityError:  # taken by another replica a moment ago
@@ -202,7 +205,9 @@ def update_profile(engine: Engine, username: str, name: str, email: str, timezon
 def set_admin(engine: Engine, username: str, admin: bool) -> None:
     with engine.begin() as conn:
         result = conn.execute(
-            update(User).where(User.username == normalize_username(username)).values(is_admin=admin)
+            update(User)
+            .where(col(User.username) == normalize_username(username))
+            .values(is_admin=admin)
         )
     if result.rowcount == 0:
         raise AccountError(f"There is no user {username!r}.")
@@ -212,14 +217,18 @@ def remove_user(engine: Engine, username: str) -> bool:
     """Delete a user with everything of theirs (picks, alert rules and events, notification
     URLs); False when there was no such user."""
     with engine.begin() as conn:
-        result = conn.execute(delete(User).where(User.username == normalize_username(username)))
+        result = conn.execute(
+            delete(User).where(col(User.username) == normalize_username(username))
+        )
     return result.rowcount > 0
 
 
 def verify_password(engine: Engine, username: str, password: str) -> bool:
     with engine.connect() as conn:
         stored = conn.execute(
-            select(User.password_hash).where(User.username == normalize_username(username))
+            select(col(User.password_hash)).where(
+                col(User.username) == normalize_username(username)
+            )
         ).scalar_one_or_none()
     if stored is None or len(password.encode()) > MAX_PASSWORD_BYTES:
         return False
@@ -236,7 +245,7 @@ def set_password(
     with engine.begin() as conn:
         result = conn.execute(
             update(User)
-            .where(User.username == normalize_username(username))
+            .where(col(User.username) == normalize_username(username))
             .values(
                 password_hash=hash_password(password),
                 sessions_valid_after=now,

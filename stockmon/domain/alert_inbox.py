@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Engine, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from stockmon.domain.alert_kinds import describe, distance
 from stockmon.domain.daily import range_before
-from stockmon.domain.models import AlertDelivery, AlertEvent, AlertRule, Quote, utcnow
+from stockmon.domain.models import AlertDelivery, AlertEvent, AlertRule, Quote, table_of, utcnow
 
 RULE_COLUMNS = ["id", "symbol", "condition", "note", "state", "price", "distance", "one_shot"]
 EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen", "delivery"]
@@ -16,15 +16,21 @@ EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen
 
 def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
     """The person's rules with their state (armed, fired, paused) and distance to firing."""
-    mine = select(AlertRule.symbol).where(AlertRule.user_id == user_id)
+    mine = select(col(AlertRule.symbol)).where(col(AlertRule.user_id) == user_id)
     year = range_before(utcnow().date(), mine).subquery("year")
     with Session(engine) as session:
         rows = session.exec(
-            select(AlertRule, Quote.price, Quote.change_percent, year.c.year_low, year.c.year_high)
-            .outerjoin(Quote, Quote.symbol == AlertRule.symbol)
-            .outerjoin(year, year.c.symbol == AlertRule.symbol)
-            .where(AlertRule.user_id == user_id)
-            .order_by(AlertRule.symbol, AlertRule.id)
+            select(
+                AlertRule,
+                col(Quote.price),
+                col(Quote.change_percent),
+                year.c.year_low,
+                year.c.year_high,
+            )
+            .outerjoin(Quote, col(Quote.symbol) == col(AlertRule.symbol))
+            .outerjoin(year, year.c.symbol == col(AlertRule.symbol))
+            .where(col(AlertRule.user_id) == user_id)
+            .order_by(col(AlertRule.symbol), col(AlertRule.id))
         ).all()
     records = []
     for rule, price, change, year_low, year_high in rows:
@@ -48,17 +54,17 @@ def events(
     engine: Engine, user_id: int, symbol: str | None = None, unseen_only: bool = False
 ) -> pd.DataFrame:
     """The person's fired alerts, newest first (at most 500)."""
-    query = select(AlertEvent).where(AlertEvent.user_id == user_id)
+    query = select(AlertEvent).where(col(AlertEvent.user_id) == user_id)
     if symbol:
-        query = query.where(AlertEvent.symbol == symbol)
+        query = query.where(col(AlertEvent.symbol) == symbol)
     if unseen_only:
-        query = query.where(AlertEvent.seen.is_(False))
+        query = query.where(col(AlertEvent.seen).is_(False))
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by(AlertEvent.id.desc()).limit(500)).all()
+        rows = conn.execute(query.order_by(col(AlertEvent.id).desc()).limit(500)).all()
         states = conn.execute(
-            select(AlertDelivery.event_id, AlertDelivery.state, func.count())
-            .where(AlertDelivery.event_id.in_([e.id for e in rows]))
-            .group_by(AlertDelivery.event_id, AlertDelivery.state)
+            select(col(AlertDelivery.event_id), col(AlertDelivery.state), func.count())
+            .where(col(AlertDelivery.event_id).in_([e.id for e in rows]))
+            .group_by(col(AlertDelivery.event_id), col(AlertDelivery.state))
         ).all()
     delivery: dict[int, list[str]] = {}
     for event_id, state, count in sorted(states):
@@ -86,7 +92,7 @@ def unseen_count(engine: Engine, user_id: int) -> int:
         return conn.execute(
             select(func.count())
             .select_from(AlertEvent)
-            .where(AlertEvent.user_id == user_id, AlertEvent.seen.is_(False))
+            .where(col(AlertEvent.user_id) == user_id, col(AlertEvent.seen).is_(False))
         ).scalar_one()
 
 
@@ -94,7 +100,7 @@ def mark_all_read(engine: Engine, user_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(AlertEvent)
-            .where(AlertEvent.user_id == user_id, AlertEvent.seen.is_(False))
+            .where(col(AlertEvent.user_id) == user_id, col(AlertEvent.seen).is_(False))
             .values(seen=True)
         )
 
@@ -102,7 +108,7 @@ def mark_all_read(engine: Engine, user_id: int) -> None:
 def claim_announcements(engine: Engine, user_id: int) -> list[AlertEvent]:
     """Events not yet toasted, claimed in one statement, so that with several tabs open each
     event is toasted by exactly one of them."""
-    table = AlertEvent.__table__
+    table = table_of(AlertEvent)
     with engine.begin() as conn:
         rows = conn.execute(
             update(table)

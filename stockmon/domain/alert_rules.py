@@ -17,11 +17,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlmodel import col
 
 from stockmon.domain.alert_kinds import CHANGE_KINDS, YEAR_KINDS, RuleKind
 from stockmon.domain.config import normalize_symbol
 from stockmon.domain.errors import StockmonError
-from stockmon.domain.models import AlertRule, utcnow
+from stockmon.domain.models import AlertRule, table_of, utcnow
 
 MAX_NOTE = 200
 MAX_RULES_PER_USER = 500
@@ -85,12 +86,12 @@ def create_rule(
     rule = validate(symbol, kind, threshold, note)
     with engine.begin() as conn:
         count = conn.execute(
-            select(func.count()).select_from(AlertRule).where(AlertRule.user_id == user_id)
+            select(func.count()).select_from(AlertRule).where(col(AlertRule.user_id) == user_id)
         ).scalar_one()
         if count >= MAX_RULES_PER_USER:
             raise AlertError(f"You have {MAX_RULES_PER_USER} rules; delete some first.")
         return conn.execute(
-            AlertRule.__table__.insert().returning(AlertRule.__table__.c.id),
+            table_of(AlertRule).insert().returning(table_of(AlertRule).c.id),
             {
                 "user_id": user_id,
                 "symbol": rule.symbol,
@@ -113,7 +114,7 @@ def set_paused(engine: Engine, user_id: int, rule_id: int, paused: bool) -> None
     with engine.begin() as conn:
         changed = conn.execute(
             update(AlertRule)
-            .where(AlertRule.id == rule_id, AlertRule.user_id == user_id)
+            .where(col(AlertRule.id) == rule_id, col(AlertRule.user_id) == user_id)
             .values(**values)
         ).rowcount
     if not changed:
@@ -122,4 +123,6 @@ def set_paused(engine: Engine, user_id: int, rule_id: int, paused: bool) -> None
 
 def delete_rule(engine: Engine, user_id: int, rule_id: int) -> None:
     with engine.begin() as conn:
-        conn.execute(delete(AlertRule).where(AlertRule.id == rule_id, AlertRule.user_id == user_id))
+        conn.execute(
+            delete(AlertRule).where(col(AlertRule.id) == rule_id, col(AlertRule.user_id) == user_id)
+        )

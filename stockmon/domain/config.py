@@ -202,7 +202,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _complete(self) -> Settings:
         if self.database_url is None:
-            self.database_url = f"sqlite:///{self.data_dir / 'stockmon.domain.db'}"
+            self.database_url = f"sqlite:///{self.data_dir / 'stockmon.db'}"
         if self.refresh_seconds is None:  # the demo market costs nothing: let it move
             demo = self.effective_provider is ProviderChoice.DEMO
             self.refresh_seconds = 10 if demo else 60

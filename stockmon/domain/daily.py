@@ -9,8 +9,9 @@ from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, case, func, select
+from sqlmodel import col
 
-from stockmon.domain.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Symbol
+from stockmon.domain.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Symbol, table_of
 
 YEAR = timedelta(days=365)
 BAR_COLUMNS = ["symbol", "day", "open", "high", "low", "close", "volume"]
@@ -32,18 +33,18 @@ class YearRange:
 def daily_bars(engine: Engine, symbols: Sequence[str], since: date | None) -> pd.DataFrame:
     """The bars of ``symbols`` from ``since`` (None: all), oldest first."""
     query = select(
-        DailyBar.symbol,
-        DailyBar.day,
-        DailyBar.open,
-        DailyBar.high,
-        DailyBar.low,
-        DailyBar.close,
-        DailyBar.volume,
-    ).where(DailyBar.symbol.in_(list(symbols)))
+        col(DailyBar.symbol),
+        col(DailyBar.day),
+        col(DailyBar.open),
+        col(DailyBar.high),
+        col(DailyBar.low),
+        col(DailyBar.close),
+        col(DailyBar.volume),
+    ).where(col(DailyBar.symbol).in_(list(symbols)))
     if since is not None:
-        query = query.where(DailyBar.day >= since)
+        query = query.where(col(DailyBar.day) >= since)
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by(DailyBar.symbol, DailyBar.day)).all()
+        rows = conn.execute(query.order_by(col(DailyBar.symbol), col(DailyBar.day))).all()
     frame = pd.DataFrame(rows, columns=BAR_COLUMNS)
     frame["day"] = pd.to_datetime(frame["day"])
     return frame
@@ -84,7 +85,7 @@ def year_range_select(
     A symbol has a 52-week range only once its daily history has arrived, the provider gave
     its range, or its bars cover a year: the bars kept from today's quotes alone are the
     day's range, not the year's."""
-    bar, listing, status = DailyBar.__table__.c, Symbol.__table__.c, FetchStatus.__table__.c
+    bar, listing, status = table_of(DailyBar).c, table_of(Symbol).c, table_of(FetchStatus).c
     conditions = [bar.day > since]
     if before is not None:
         conditions.append(bar.day < before)
@@ -119,9 +120,9 @@ def history_loaded(engine: Engine, symbols: Sequence[str]) -> set[str]:
     with engine.connect() as conn:
         return set(
             conn.execute(
-                select(FetchStatus.symbol).where(
-                    FetchStatus.symbol.in_(list(symbols)),
-                    FetchStatus.history_loaded_at.is_not(None),
+                select(col(FetchStatus.symbol)).where(
+                    col(FetchStatus.symbol).in_(list(symbols)),
+                    col(FetchStatus.history_loaded_at).is_not(None),
                 )
             ).scalars()
         )

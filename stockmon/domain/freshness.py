@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select
+from sqlmodel import col
 
 from stockmon.domain.calendar import ALWAYS_OPEN, Market, market, market_of
 from stockmon.domain.models import Symbol
@@ -28,7 +29,9 @@ def clock_of(code: str, market_hours: bool) -> Market:
 def market_codes(conn: Connection, symbols: Sequence[str]) -> dict[str, str]:
     """Each symbol's exchange-calendars code, from its listing (New York when unlisted)."""
     exchanges: Mapping[str, str] = dict(
-        conn.execute(select(Symbol.symbol, Symbol.exchange).where(Symbol.symbol.in_(symbols))).all()
+        conn.execute(
+            select(col(Symbol.symbol), col(Symbol.exchange)).where(col(Symbol.symbol).in_(symbols))
+        ).all()
     )
     return {symbol: market_of(symbol, exchanges.get(symbol) or "") for symbol in symbols}
 

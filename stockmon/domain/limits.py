@@ -6,9 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
+from sqlmodel import col
 
 from stockmon.domain.db import upsert
-from stockmon.domain.models import MAX_PICKS_PER_USER, MAX_TRACKED_SYMBOLS, AppSetting, utcnow
+from stockmon.domain.models import (
+    MAX_PICKS_PER_USER,
+    MAX_TRACKED_SYMBOLS,
+    AppSetting,
+    table_of,
+    utcnow,
+)
 
 MAX_PICKS = 100  # per person, whatever an admin sets
 
@@ -22,8 +29,8 @@ class TrackingLimits:
 def tracking_limits(conn: Connection) -> TrackingLimits:
     values = dict(
         conn.execute(
-            select(AppSetting.key, AppSetting.value).where(
-                AppSetting.key.in_([MAX_PICKS_PER_USER, MAX_TRACKED_SYMBOLS])
+            select(col(AppSetting.key), col(AppSetting.value)).where(
+                col(AppSetting.key).in_([MAX_PICKS_PER_USER, MAX_TRACKED_SYMBOLS])
             )
         ).all()
     )
@@ -50,4 +57,4 @@ def set_tracking_limits(engine: Engine, per_user: int | None, total: int | None)
         rows.append({"key": MAX_TRACKED_SYMBOLS, "value": str(total) if total else ""})
     now = utcnow()
     with engine.begin() as conn:
-        upsert(conn, AppSetting.__table__, [r | {"updated_at": now} for r in rows], keys=["key"])
+        upsert(conn, table_of(AppSetting), [r | {"updated_at": now} for r in rows], keys=["key"])

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -407,3 +408,9 @@ class AlertDelivery(SQLModel, table=True):
     next_attempt_at: datetime
     last_error: str | None = Field(None, max_length=300)
     delivered_at: datetime | None = None
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, typed (SQLModel's metaclass sets ``__table__`` without
+    declaring it)."""
+    return model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, untyped

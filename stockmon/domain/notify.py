@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import apprise
 from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlmodel import col
 
 from stockmon.domain import redaction
 from stockmon.domain.alert_inbox import describe
@@ -128,7 +129,7 @@ def add_channel(engine: Engine, user_id: int, url: str) -> str:
         count = conn.execute(
             select(func.count())
             .select_from(NotificationChannel)
-            .where(NotificationChannel.user_id == user_id)
+            .where(col(NotificationChannel.user_id) == user_id)
         ).scalar_one()
         if count >= MAX_CHANNELS:
             raise ChannelError(f"You have {MAX_CHANNELS} notification URLs; remove one first.")
@@ -146,9 +147,9 @@ def channels(engine: Engine, user_id: int) -> list[tuple[int, str]]:
         return [
             (row.id, row.shown)
             for row in conn.execute(
-                select(NotificationChannel.id, NotificationChannel.shown)
-                .where(NotificationChannel.user_id == user_id)
-                .order_by(NotificationChannel.id)
+                select(col(NotificationChannel.id), col(NotificationChannel.shown))
+                .where(col(NotificationChannel.user_id) == user_id)
+                .order_by(col(NotificationChannel.id))
             )
         ]
 
@@ -157,7 +158,8 @@ def remove_channel(engine: Engine, user_id: int, channel_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             delete(NotificationChannel).where(
-                NotificationChannel.id == channel_id, NotificationChannel.user_id == user_id
+                col(NotificationChannel.id) == channel_id,
+                col(NotificationChannel.user_id) == user_id,
             )
         )
 
@@ -183,8 +185,9 @@ def send(url: str, title: str, body: str, timeout: float = SEND_TIMEOUT) -> None
 def send_test(engine: Engine, user_id: int, channel_id: int) -> None:
     with engine.connect() as conn:
         url = conn.execute(
-            select(NotificationChannel.url).where(
-                NotificationChannel.id == channel_id, NotificationChannel.user_id == user_id
+            select(col(NotificationChannel.url)).where(
+                col(NotificationChannel.id) == channel_id,
+                col(NotificationChannel.user_id) == user_id,
             )
         ).scalar_one_or_none()
     if url is None:
@@ -196,7 +199,9 @@ def seal_stored(engine: Engine) -> int:
     """Start-up: encrypt the URLs stored before encryption, and show each as it is shown now;
     how many were sealed."""
     with engine.connect() as conn:
-        plain = conn.execute(select(NotificationChannel.id, NotificationChannel.url)).all()
+        plain = conn.execute(
+            select(col(NotificationChannel.id), col(NotificationChannel.url))
+        ).all()
     sealed = 0
     for channel_id, url in plain:
         if is_sealed(url):
@@ -209,7 +214,9 @@ def seal_stored(engine: Engine) -> int:
         with engine.begin() as conn:
             sealed += conn.execute(
                 update(NotificationChannel)
-                .where(NotificationChannel.id == channel_id, NotificationChannel.url == url)
+                .where(
+                    col(NotificationChannel.id) == channel_id, col(NotificationChannel.url) == url
+                )
                 .values(url=vault().seal(url), shown=shown)
             ).rowcount
     if sealed:
@@ -222,11 +229,11 @@ def seal_stored(engine: Engine) -> int:
 def rotate_secret_key(engine: Engine, old: Vault, new: Vault) -> int:
     """Encrypt every stored URL with ``new``'s key, in one transaction; how many."""
     with engine.begin() as conn:
-        rows = conn.execute(select(NotificationChannel.id, NotificationChannel.url)).all()
+        rows = conn.execute(select(col(NotificationChannel.id), col(NotificationChannel.url))).all()
         for channel_id, url in rows:
             conn.execute(
                 update(NotificationChannel)
-                .where(NotificationChannel.id == channel_id)
+                .where(col(NotificationChannel.id) == channel_id)
                 .values(url=new.seal(old.open(url)))
             )
     return len(rows)

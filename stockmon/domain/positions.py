@@ -13,11 +13,12 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import Engine, delete, func, select
+from sqlmodel import col
 
 from stockmon.domain.config import normalize_symbol
 from stockmon.domain.errors import StockmonError
 from stockmon.domain.export import csv_text
-from stockmon.domain.models import Lot, Watchlist, WatchlistItem, utcnow
+from stockmon.domain.models import Lot, Watchlist, WatchlistItem, table_of, utcnow
 
 MAX_LOTS = 1_000  # per person
 LOT_COLUMNS = ["id", "symbol", "bought_on", "quantity", "price", "fees"]
@@ -60,9 +61,9 @@ def add_lot(
         raise PositionError("A lot cannot be bought in the future.")
     with engine.begin() as conn:
         watched = conn.execute(
-            select(WatchlistItem.symbol)
-            .join(Watchlist, Watchlist.id == WatchlistItem.watchlist_id)
-            .where(Watchlist.user_id == user_id, WatchlistItem.symbol == symbol)
+            select(col(WatchlistItem.symbol))
+            .join(Watchlist, col(Watchlist.id) == col(WatchlistItem.watchlist_id))
+            .where(col(Watchlist.user_id) == user_id, col(WatchlistItem.symbol) == symbol)
         ).first()
         if watched is None:
             raise PositionError(
@@ -70,12 +71,13 @@ def add_lot(
                 "of the symbols you watch."
             )
         held = conn.execute(
-            select(func.count()).select_from(Lot).where(Lot.user_id == user_id)
+            select(func.count()).select_from(Lot).where(col(Lot.user_id) == user_id)
         ).scalar_one()
         if held >= MAX_LOTS:
             raise PositionError(f"Keep at most {MAX_LOTS} lots.")
         return conn.execute(
-            Lot.__table__.insert()
+            table_of(Lot)
+            .insert()
             .values(
                 user_id=user_id,
                 symbol=symbol,
@@ -85,26 +87,33 @@ def add_lot(
                 fees=fees,
                 created_at=utcnow(),
             )
-            .returning(Lot.__table__.c.id)
+            .returning(table_of(Lot).c.id)
         ).scalar_one()
 
 
 def remove_lot(engine: Engine, user_id: int, lot_id: int) -> None:
     with engine.begin() as conn:
-        removed = conn.execute(delete(Lot).where(Lot.id == lot_id, Lot.user_id == user_id)).rowcount
+        removed = conn.execute(
+            delete(Lot).where(col(Lot.id) == lot_id, col(Lot.user_id) == user_id)
+        ).rowcount
     if not removed:
         raise PositionError("No such lot: it may have been removed.")
 
 
 def lots_of(engine: Engine, user_id: int, symbols: Sequence[str] | None = None) -> pd.DataFrame:
     """The person's lots (of ``symbols`` only, when given), oldest first."""
-    query = select(Lot.id, Lot.symbol, Lot.bought_on, Lot.quantity, Lot.price, Lot.fees).where(
-        Lot.user_id == user_id
-    )
+    query = select(
+        col(Lot.id),
+        col(Lot.symbol),
+        col(Lot.bought_on),
+        col(Lot.quantity),
+        col(Lot.price),
+        col(Lot.fees),
+    ).where(col(Lot.user_id) == user_id)
     if symbols is not None:
-        query = query.where(Lot.symbol.in_(list(symbols)))
+        query = query.where(col(Lot.symbol).in_(list(symbols)))
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by(Lot.bought_on, Lot.id)).all()
+        rows = conn.execute(query.order_by(col(Lot.bought_on), col(Lot.id))).all()
     return pd.DataFrame(rows, columns=LOT_COLUMNS)
 
 

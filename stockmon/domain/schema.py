@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from stockmon.domain.catalog import CatalogEntry, load_catalog
 from stockmon.domain.db import insert_ignoring_duplicates
 from stockmon.domain.locks import exclusive_lock
-from stockmon.domain.models import Symbol
+from stockmon.domain.models import Symbol, table_of
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -30,7 +30,7 @@ def seed_catalog(engine: Engine, entries: Sequence[CatalogEntry] | None = None) 
     """Add catalog symbols that are missing; rows already there are left as they are."""
     rows = [e.to_model().model_dump() for e in (entries if entries is not None else load_catalog())]
     with engine.begin() as conn:
-        insert_ignoring_duplicates(conn, Symbol.__table__, rows)
+        insert_ignoring_duplicates(conn, table_of(Symbol), rows)
 
 
 def prepare_database(engine: Engine) -> None:

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, or_, select
+from sqlmodel import col
 
 from stockmon.domain.catalog import EXACT_SYMBOL, NAME_HOLDS, SYMBOL_PREFIX
 from stockmon.domain.errors import StockmonError
-from stockmon.domain.models import Symbol, SymbolSearch
+from stockmon.domain.models import Symbol, SymbolSearch, table_of
 
 SEARCH_KEPT = timedelta(days=7)  # an answered search is not sent again within this
 MAX_KEYWORDS = 40
@@ -57,7 +58,7 @@ def request_search(engine: Engine, raw: str, now: datetime) -> SearchState:
     """The search for ``raw``: one still waiting, or answered well within ``SEARCH_KEPT``, is
     reused (no new request); otherwise a new one is written down for the scheduler."""
     keywords = clean_keywords(raw)
-    table = SymbolSearch.__table__
+    table = table_of(SymbolSearch)
     with engine.begin() as conn:
         reusable = conn.execute(
             select(table)
@@ -80,7 +81,7 @@ def request_search(engine: Engine, raw: str, now: datetime) -> SearchState:
 
 
 def search_state(engine: Engine, search_id: int) -> SearchState | None:
-    table = SymbolSearch.__table__
+    table = table_of(SymbolSearch)
     with engine.connect() as conn:
         row = conn.execute(select(table).where(table.c.id == search_id)).first()
     return None if row is None else _state(row)
@@ -93,25 +94,25 @@ def find_listings(engine: Engine, raw: str) -> pd.DataFrame:
     symbol = words.upper()
     pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rank = case(
-        (Symbol.symbol == symbol, EXACT_SYMBOL),
-        (Symbol.symbol.startswith(symbol, autoescape=True), SYMBOL_PREFIX),
+        (col(Symbol.symbol) == symbol, EXACT_SYMBOL),
+        (col(Symbol.symbol).startswith(symbol, autoescape=True), SYMBOL_PREFIX),
         else_=NAME_HOLDS,
     )
     with engine.connect() as conn:
         rows = conn.execute(
             select(
-                Symbol.symbol,
-                Symbol.name,
-                func.coalesce(Symbol.region, Symbol.exchange),
-                Symbol.currency,
+                col(Symbol.symbol),
+                col(Symbol.name),
+                func.coalesce(col(Symbol.region), col(Symbol.exchange)),
+                col(Symbol.currency),
             )
             .where(
                 or_(
-                    Symbol.symbol.startswith(symbol, autoescape=True),
-                    func.lower(Symbol.name).like(pattern + "%", escape="\\"),
+                    col(Symbol.symbol).startswith(symbol, autoescape=True),
+                    func.lower(col(Symbol.name)).like(pattern + "%", escape="\\"),
                 )
             )
-            .order_by(rank, Symbol.symbol)
+            .order_by(rank, col(Symbol.symbol))
             .limit(MAX_MATCHES)
         ).all()
     return pd.DataFrame(rows, columns=["symbol", "name", "region", "currency"])

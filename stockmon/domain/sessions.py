@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import jwt
 from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlmodel import col
 
 from stockmon.domain.accounts import (
     MAX_PASSWORD_BYTES,
@@ -87,14 +88,14 @@ def read_login_token(value: str, key: str, now: datetime | None = None) -> Login
 
 def _user_columns():
     return (
-        User.id,
-        User.username,
-        User.name,
-        User.email,
-        User.timezone,
-        User.is_admin,
-        User.password_hash,
-        User.sessions_valid_after,
+        col(User.id),
+        col(User.username),
+        col(User.name),
+        col(User.email),
+        col(User.timezone),
+        col(User.is_admin),
+        col(User.password_hash),
+        col(User.sessions_valid_after),
     )
 
 
@@ -113,8 +114,8 @@ def log_in(engine: Engine, username: str, password: str, now: datetime | None = 
     username = normalize_username(username)[:64]
     with engine.begin() as conn, transaction_lock(conn, f"login.{username}", "login"):
         failures, last_failure = conn.execute(
-            select(func.count(), func.max(LoginFailure.at)).where(
-                LoginFailure.username == username, LoginFailure.at > now - LOCK_WINDOW
+            select(func.count(), func.max(col(LoginFailure.at))).where(
+                col(LoginFailure.username) == username, col(LoginFailure.at) > now - LOCK_WINDOW
             )
         ).one()
         if failures >= LOCK_AFTER and last_failure + COOL_DOWN > now:
@@ -125,11 +126,11 @@ def log_in(engine: Engine, username: str, password: str, now: datetime | None = 
             )
         conn.execute(insert(LoginFailure).values(username=username, at=now))
     with engine.connect() as conn:
-        row = conn.execute(select(*_user_columns()).where(User.username == username)).first()
+        row = conn.execute(select(*_user_columns()).where(col(User.username) == username)).first()
     if not _password_matches(row.password_hash if row else _NOBODY, password) or row is None:
         raise LoginRefused(WRONG)
     with engine.begin() as conn:
-        conn.execute(delete(LoginFailure).where(LoginFailure.username == username))
+        conn.execute(delete(LoginFailure).where(col(LoginFailure.username) == username))
     return _account(row)
 
 
@@ -149,7 +150,7 @@ def start_login(engine: Engine, account: Account, now: datetime | None = None) -
 def end_login(engine: Engine, login: str) -> None:
     """Log out: the login's cookie opens nothing any more, wherever it was copied."""
     with engine.begin() as conn:
-        conn.execute(delete(Login).where(Login.id == login))
+        conn.execute(delete(Login).where(col(Login.id) == login))
 
 
 def valid_session(engine: Engine, username: str, login: str, started: datetime) -> Account | None:
@@ -159,8 +160,8 @@ def valid_session(engine: Engine, username: str, login: str, started: datetime) 
     with engine.connect() as conn:
         row = conn.execute(
             select(*_user_columns())
-            .join(Login, Login.user_id == User.id)
-            .where(User.username == normalize_username(username), Login.id == login)
+            .join(Login, col(Login.user_id) == col(User.id))
+            .where(col(User.username) == normalize_username(username), col(Login.id) == login)
         ).first()
     if row is None or (row.sessions_valid_after and started < row.sessions_valid_after):
         return None
@@ -174,7 +175,7 @@ def end_sessions(engine: Engine, username: str, now: datetime | None = None) -> 
     with engine.begin() as conn:
         conn.execute(
             update(User)
-            .where(User.username == normalize_username(username))
+            .where(col(User.username) == normalize_username(username))
             .values(sessions_valid_after=now)
         )
     return now
@@ -183,12 +184,12 @@ def end_sessions(engine: Engine, username: str, now: datetime | None = None) -> 
 def forget_failures_before(engine: Engine, moment: datetime) -> int:
     """Housekeeping: failed logins too old to count."""
     with engine.begin() as conn:
-        return conn.execute(delete(LoginFailure).where(LoginFailure.at < moment)).rowcount
+        return conn.execute(delete(LoginFailure).where(col(LoginFailure.at) < moment)).rowcount
 
 
 def forget_logins_before(engine: Engine, moment: datetime) -> int:
     """Housekeeping: logins whose cookies have expired (begun a ``LOGIN_LIFETIME`` ago)."""
     with engine.begin() as conn:
         return conn.execute(
-            delete(Login).where(Login.started_at < moment - LOGIN_LIFETIME)
+            delete(Login).where(col(Login.started_at) < moment - LOGIN_LIFETIME)
         ).rowcount

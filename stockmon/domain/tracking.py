@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from stockmon.domain.config import SYMBOL_PATTERN
 from stockmon.domain.models import WatchlistItem
@@ -26,7 +27,7 @@ def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -
     nothing if the provider's requests are ``budgeted``, else the demo market's list."""
     with engine.connect() as conn:
         picked = conn.execute(
-            select(WatchlistItem.symbol).distinct().order_by(WatchlistItem.symbol)
+            select(col(WatchlistItem.symbol)).distinct().order_by(col(WatchlistItem.symbol))
         ).scalars()
         symbols = [s for s in dict.fromkeys([*configured, *picked]) if SYMBOL_PATTERN.match(s)]
     if symbols or budgeted:

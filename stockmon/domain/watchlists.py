@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlmodel import col
 
 from stockmon.domain.config import normalize_symbol
 from stockmon.domain.errors import StockmonError
 from stockmon.domain.limits import tracking_limits
-from stockmon.domain.models import Symbol, Watchlist, WatchlistItem, utcnow
+from stockmon.domain.models import Symbol, Watchlist, WatchlistItem, table_of, utcnow
 
 FIRST_LIST_NAME = "My stocks"
 MAX_LISTS = 20
@@ -45,7 +46,7 @@ def _clean_name(name: str) -> str:
 
 def _owned(conn: Connection, user_id: int, list_id: int) -> Watchlist:
     row = conn.execute(
-        select(Watchlist).where(Watchlist.id == list_id, Watchlist.user_id == user_id)
+        select(Watchlist).where(col(Watchlist.id) == list_id, col(Watchlist.user_id) == user_id)
     ).first()
     if row is None:
         raise WatchlistError("No such list: it may have been deleted.")
@@ -53,11 +54,11 @@ def _owned(conn: Connection, user_id: int, list_id: int) -> Watchlist:
 
 
 def _name_taken(conn: Connection, user_id: int, name: str, list_id: int | None = None) -> bool:
-    query = select(Watchlist.id).where(
-        Watchlist.user_id == user_id, func.lower(Watchlist.name) == name.lower()
+    query = select(col(Watchlist.id)).where(
+        col(Watchlist.user_id) == user_id, func.lower(col(Watchlist.name)) == name.lower()
     )
     if list_id is not None:
-        query = query.where(Watchlist.id != list_id)
+        query = query.where(col(Watchlist.id) != list_id)
     return conn.execute(query).first() is not None
 
 
@@ -65,11 +66,11 @@ def lists_of(engine: Engine, user_id: int) -> list[ListInfo]:
     """A person's lists in their chosen order, with how many symbols each holds."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Watchlist.id, Watchlist.name, func.count(WatchlistItem.symbol))
-            .outerjoin(WatchlistItem, WatchlistItem.watchlist_id == Watchlist.id)
-            .where(Watchlist.user_id == user_id)
-            .group_by(Watchlist.id, Watchlist.name, Watchlist.position)
-            .order_by(Watchlist.position, Watchlist.id)
+            select(col(Watchlist.id), col(Watchlist.name), func.count(col(WatchlistItem.symbol)))
+            .outerjoin(WatchlistItem, col(WatchlistItem.watchlist_id) == col(Watchlist.id))
+            .where(col(Watchlist.user_id) == user_id)
+            .group_by(col(Watchlist.id), col(Watchlist.name), col(Watchlist.position))
+            .order_by(col(Watchlist.position), col(Watchlist.id))
         ).all()
     return [ListInfo(id, name, size) for id, name, size in rows]
 
@@ -79,24 +80,25 @@ def create_list(engine: Engine, user_id: int, name: str) -> ListInfo:
     name = _clean_name(name)
     with engine.begin() as conn:
         count = conn.execute(
-            select(func.count()).select_from(Watchlist).where(Watchlist.user_id == user_id)
+            select(func.count()).select_from(Watchlist).where(col(Watchlist.user_id) == user_id)
         ).scalar_one()
         if count >= MAX_LISTS:
             raise WatchlistError(f"Keep at most {MAX_LISTS} lists.")
         if _name_taken(conn, user_id, name):
             raise WatchlistError(f"You already have a list named {name!r}.")
         last = conn.execute(
-            select(func.max(Watchlist.position)).where(Watchlist.user_id == user_id)
+            select(func.max(col(Watchlist.position))).where(col(Watchlist.user_id) == user_id)
         ).scalar_one()
         list_id = conn.execute(
-            Watchlist.__table__.insert()
+            table_of(Watchlist)
+            .insert()
             .values(
                 user_id=user_id,
                 name=name,
                 position=0 if last is None else last + 1,
                 created_at=utcnow(),
             )
-            .returning(Watchlist.__table__.c.id)
+            .returning(table_of(Watchlist).c.id)
         ).scalar_one()
     return ListInfo(list_id, name, 0)
 
@@ -107,7 +109,7 @@ def rename_list(engine: Engine, user_id: int, list_id: int, name: str) -> str:
         _owned(conn, user_id, list_id)
         if _name_taken(conn, user_id, name, list_id):
             raise WatchlistError(f"You already have a list named {name!r}.")
-        conn.execute(update(Watchlist).where(Watchlist.id == list_id).values(name=name))
+        conn.execute(update(Watchlist).where(col(Watchlist.id) == list_id).values(name=name))
     return name
 
 
@@ -115,7 +117,7 @@ def delete_list(engine: Engine, user_id: int, list_id: int) -> None:
     """The list and its symbols go; the symbols stay tracked while any other list holds them."""
     with engine.begin() as conn:
         _owned(conn, user_id, list_id)
-        conn.execute(delete(Watchlist).where(Watchlist.id == list_id))
+        conn.execute(delete(Watchlist).where(col(Watchlist.id) == list_id))
 
 
 def move_list(engine: Engine, user_id: int, list_id: int, steps: int) -> None:
@@ -124,15 +126,17 @@ def move_list(engine: Engine, user_id: int, list_id: int, steps: int) -> None:
         _owned(conn, user_id, list_id)
         order = list(
             conn.execute(
-                select(Watchlist.id)
-                .where(Watchlist.user_id == user_id)
-                .order_by(Watchlist.position, Watchlist.id)
+                select(col(Watchlist.id))
+                .where(col(Watchlist.user_id) == user_id)
+                .order_by(col(Watchlist.position), col(Watchlist.id))
             ).scalars()
         )
         index = order.index(list_id)
         order.insert(max(0, min(len(order) - 1, index + steps)), order.pop(index))
         for position, each in enumerate(order):
-            conn.execute(update(Watchlist).where(Watchlist.id == each).values(position=position))
+            conn.execute(
+                update(Watchlist).where(col(Watchlist.id) == each).values(position=position)
+            )
 
 
 def list_symbols(engine: Engine, user_id: int, list_id: int) -> list[str]:
@@ -141,9 +145,9 @@ def list_symbols(engine: Engine, user_id: int, list_id: int) -> list[str]:
         _owned(conn, user_id, list_id)
         return list(
             conn.execute(
-                select(WatchlistItem.symbol)
-                .where(WatchlistItem.watchlist_id == list_id)
-                .order_by(WatchlistItem.position, WatchlistItem.symbol)
+                select(col(WatchlistItem.symbol))
+                .where(col(WatchlistItem.watchlist_id) == list_id)
+                .order_by(col(WatchlistItem.position), col(WatchlistItem.symbol))
             ).scalars()
         )
 
@@ -152,10 +156,10 @@ def get_picks(engine: Engine, user_id: int) -> list[str]:
     """Every symbol on any of the person's lists, each once, in list order."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(WatchlistItem.symbol)
-            .join(Watchlist, Watchlist.id == WatchlistItem.watchlist_id)
-            .where(Watchlist.user_id == user_id)
-            .order_by(Watchlist.position, Watchlist.id, WatchlistItem.position)
+            select(col(WatchlistItem.symbol))
+            .join(Watchlist, col(Watchlist.id) == col(WatchlistItem.watchlist_id))
+            .where(col(Watchlist.user_id) == user_id)
+            .order_by(col(Watchlist.position), col(Watchlist.id), col(WatchlistItem.position))
         ).scalars()
         return list(dict.fromkeys(rows))
 
@@ -163,17 +167,18 @@ def get_picks(engine: Engine, user_id: int) -> list[str]:
 def _first_list(conn: Connection, user_id: int) -> int:
     """The person's first list, created as "My stocks" when they have none."""
     found = conn.execute(
-        select(Watchlist.id)
-        .where(Watchlist.user_id == user_id)
-        .order_by(Watchlist.position, Watchlist.id)
+        select(col(Watchlist.id))
+        .where(col(Watchlist.user_id) == user_id)
+        .order_by(col(Watchlist.position), col(Watchlist.id))
         .limit(1)
     ).scalar()
     if found is not None:
         return found
     return conn.execute(
-        Watchlist.__table__.insert()
+        table_of(Watchlist)
+        .insert()
         .values(user_id=user_id, name=FIRST_LIST_NAME, position=0, created_at=utcnow())
-        .returning(Watchlist.__table__.c.id)
+        .returning(table_of(Watchlist).c.id)
     ).scalar_one()
 
 
@@ -181,10 +186,10 @@ def _check_caps(conn: Connection, user_id: int, list_id: int, picks: Sequence[st
     """The person's lists together stay within their cap, and everyone's within the total cap;
     symbols already tracked for someone else cost nothing more."""
     limits = tracking_limits(conn)
-    elsewhere = select(WatchlistItem.symbol, Watchlist.user_id).join(
-        Watchlist, Watchlist.id == WatchlistItem.watchlist_id
+    elsewhere = select(col(WatchlistItem.symbol), col(Watchlist.user_id)).join(
+        Watchlist, col(Watchlist.id) == col(WatchlistItem.watchlist_id)
     )
-    rows = conn.execute(elsewhere.where(WatchlistItem.watchlist_id != list_id)).all()
+    rows = conn.execute(elsewhere.where(col(WatchlistItem.watchlist_id) != list_id)).all()
     own = {symbol for symbol, owner in rows if owner == user_id} | set(picks)
     if len(own) > limits.per_user:
         raise WatchlistError(
@@ -220,14 +225,16 @@ def save_picks(
             list_id = _first_list(conn, user_id)
         else:
             _owned(conn, user_id, list_id)
-        known = set(conn.execute(select(Symbol.symbol).where(Symbol.symbol.in_(picks))).scalars())
+        known = set(
+            conn.execute(select(col(Symbol.symbol)).where(col(Symbol.symbol).in_(picks))).scalars()
+        )
         if unknown := [s for s in picks if s not in known]:
             raise WatchlistError(f"Not in the catalog: {', '.join(unknown)}")
         _check_caps(conn, user_id, list_id, picks)
-        conn.execute(delete(WatchlistItem).where(WatchlistItem.watchlist_id == list_id))
+        conn.execute(delete(WatchlistItem).where(col(WatchlistItem.watchlist_id) == list_id))
         if picks:
             conn.execute(
-                WatchlistItem.__table__.insert(),
+                table_of(WatchlistItem).insert(),
                 [
                     {"watchlist_id": list_id, "symbol": s, "position": i, "added_at": now}
                     for i, s in enumerate(picks)

@@ -18,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 
 from stockmon.domain.alert_kinds import YEAR_KINDS, RuleKind
 from stockmon.domain.daily import range_before
-from stockmon.domain.models import AlertEvent, AlertRule, Quote
+from stockmon.domain.models import AlertEvent, AlertRule, Quote, table_of
 from stockmon.scheduler.delivery import queue_deliveries
 
 PRICE_MARGIN = 0.001  # of the threshold
@@ -59,7 +59,7 @@ def _conditions(rule, quote, year) -> tuple[ColumnElement[bool], ColumnElement[b
 def _year_ranges(symbols: Collection[str], today: date):
     """The 52-week high and low before ``today`` of the symbols that 52-week rules watch
     (none watched: nothing to aggregate), as a subquery to join."""
-    rule = AlertRule.__table__.c
+    rule = table_of(AlertRule).c
     watched = select(rule.symbol).where(rule.kind.in_(YEAR_KINDS), rule.symbol.in_(list(symbols)))
     return range_before(today, watched).subquery("year")
 
@@ -74,7 +74,7 @@ def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
     """
     if not symbols:
         return 0
-    rule, quote = AlertRule.__table__.c, Quote.__table__.c
+    rule, quote = table_of(AlertRule).c, table_of(Quote).c
     # 52-week rules are few: only when one is active does the statement join the ranges,
     # so the common comparison costs what it did without them
     watching_years = conn.execute(
@@ -106,7 +106,7 @@ def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
 
 def _fire(conn: Connection, rule_ids: Sequence[int], now: datetime) -> None:
     """The rules' events with their deliveries; the rules disarmed (one-shot ones paused)."""
-    rule, quote, events = AlertRule.__table__.c, Quote.__table__.c, AlertEvent.__table__
+    rule, quote, events = table_of(AlertRule).c, table_of(Quote).c, table_of(AlertEvent)
     copied = {
         "rule_id": rule.id,
         "user_id": rule.user_id,

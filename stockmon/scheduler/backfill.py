@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
+from sqlmodel import col
 
 from stockmon.domain import redaction
 from stockmon.domain.db import upsert
-from stockmon.domain.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Quote, Symbol
+from stockmon.domain.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Quote, Symbol, table_of
 from stockmon.providers.base import (
     BudgetExhausted,
     DailyBarData,
@@ -61,10 +62,10 @@ class Backfill:
         with self.engine.connect() as conn:
             rows = dict(
                 conn.execute(
-                    select(FetchStatus.symbol, FetchStatus.history_attempt_at).where(
-                        FetchStatus.symbol.in_(list(symbols)),
-                        FetchStatus.history_loaded_at.is_not(None)
-                        | (FetchStatus.history_attempt_at > self._now() - RETRY_AFTER),
+                    select(col(FetchStatus.symbol), col(FetchStatus.history_attempt_at)).where(
+                        col(FetchStatus.symbol).in_(list(symbols)),
+                        col(FetchStatus.history_loaded_at).is_not(None)
+                        | (col(FetchStatus.history_attempt_at) > self._now() - RETRY_AFTER),
                     )
                 ).all()
             )
@@ -76,16 +77,17 @@ class Backfill:
         today = self._now().date()
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(Symbol.symbol)
-                .join(FetchStatus, FetchStatus.symbol == Symbol.symbol)
-                .join(DailyBar, DailyBar.symbol == Symbol.symbol)
+                select(col(Symbol.symbol))
+                .join(FetchStatus, col(FetchStatus.symbol) == col(Symbol.symbol))
+                .join(DailyBar, col(DailyBar.symbol) == col(Symbol.symbol))
                 .where(
-                    Symbol.symbol.in_(list(symbols)),
-                    FetchStatus.history_loaded_at.is_not(None),
-                    DailyBar.day > today - YEAR,
-                    Symbol.overview_at.is_(None) | (Symbol.overview_at <= self._now() - DAY),
+                    col(Symbol.symbol).in_(list(symbols)),
+                    col(FetchStatus.history_loaded_at).is_not(None),
+                    col(DailyBar.day) > today - YEAR,
+                    col(Symbol.overview_at).is_(None)
+                    | (col(Symbol.overview_at) <= self._now() - DAY),
                 )
-                .group_by(Symbol.symbol)
+                .group_by(col(Symbol.symbol))
                 .having(func.count() < FULL_YEAR_BARS)
             ).scalars()
             return [s for s in symbols if s in set(rows)]
@@ -104,10 +106,10 @@ class Backfill:
                 conn.execute(
                     select(func.count())
                     .select_from(FetchStatus)
-                    .where(FetchStatus.history_attempt_at > since)
+                    .where(col(FetchStatus.history_attempt_at) > since)
                 ).scalar_one()
                 + conn.execute(
-                    select(func.count()).select_from(Symbol).where(Symbol.overview_at > since)
+                    select(func.count()).select_from(Symbol).where(col(Symbol.overview_at) > since)
                 ).scalar_one()
             )
         allowed = math.floor(self._share * limits.per_day) - spent
@@ -136,7 +138,7 @@ class Backfill:
             else:
                 values = {"year_low": low, "year_high": high, "overview_at": self._now()}
             with fenced(self.engine, self._fence) as conn:
-                conn.execute(update(Symbol).where(Symbol.symbol == symbol).values(**values))
+                conn.execute(update(Symbol).where(col(Symbol.symbol) == symbol).values(**values))
 
     def _load_history(self, symbols: Sequence[str]) -> int:
         loaded = 0
@@ -163,9 +165,9 @@ class Backfill:
         with fenced(self.engine, self._fence) as conn:
             if bars:
                 rows = [_row(symbol, bar) for bar in bars]
-                upsert(conn, DailyBar.__table__, rows, keys=["symbol", "day"])
+                upsert(conn, table_of(DailyBar), rows, keys=["symbol", "day"])
             known = conn.execute(
-                update(FetchStatus).where(FetchStatus.symbol == symbol).values(**history)
+                update(FetchStatus).where(col(FetchStatus.symbol) == symbol).values(**history)
             ).rowcount
             if not known:  # not fetched yet: its bookkeeping starts here
                 conn.execute(
@@ -203,13 +205,13 @@ def record_todays_bars(engine: Engine, fence: Fence | None = None) -> int:
             }
             for q in conn.execute(
                 select(Quote).where(
-                    Quote.latest_trading_day.is_not(None),
-                    Quote.open.is_not(None),
-                    Quote.high.is_not(None),
-                    Quote.low.is_not(None),
+                    col(Quote.latest_trading_day).is_not(None),
+                    col(Quote.open).is_not(None),
+                    col(Quote.high).is_not(None),
+                    col(Quote.low).is_not(None),
                 )
             )
         ]
         if rows:
-            upsert(conn, DailyBar.__table__, rows, keys=["symbol", "day"])
+            upsert(conn, table_of(DailyBar), rows, keys=["symbol", "day"])
     return len(rows)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, select
+from sqlmodel import col
 
 from stockmon.domain.config import Settings
 from stockmon.domain.db import upsert
-from stockmon.domain.models import ApiRequest, SchedulerState, utcnow
+from stockmon.domain.models import ApiRequest, SchedulerState, table_of, utcnow
 from stockmon.providers.base import BudgetExhausted
 from stockmon.scheduler.leadership import Fence, fenced
 
@@ -71,7 +72,7 @@ class RequestBudget:
             if self._remaining(conn, now) <= 0:
                 raise BudgetExhausted(f"no {self._provider} requests left within the limits")
             conn.execute(
-                ApiRequest.__table__.insert(),
+                table_of(ApiRequest).insert(),
                 {"provider": self._provider, "sent_at": now, "leader_token": token},
             )
 
@@ -100,14 +101,15 @@ class RequestBudget:
         with self._engine.begin() as conn:
             conn.execute(
                 delete(ApiRequest).where(
-                    ApiRequest.provider == self._provider, ApiRequest.sent_at <= self._now() - DAY
+                    col(ApiRequest.provider) == self._provider,
+                    col(ApiRequest.sent_at) <= self._now() - DAY,
                 )
             )
 
     def block(self, until: datetime) -> None:
         row = {"key": self._block_key, "value": until.isoformat(), "updated_at": self._now()}
         with fenced(self._engine, self._fence) as conn:
-            upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+            upsert(conn, table_of(SchedulerState), [row], keys=["key"])
 
     def blocked_until(self, now: datetime | None = None) -> datetime | None:
         """The end of the current block, or None when the provider is not blocked."""
@@ -116,7 +118,7 @@ class RequestBudget:
 
     def _blocked_until(self, conn: Connection, now: datetime) -> datetime | None:
         value = conn.execute(
-            select(SchedulerState.value).where(SchedulerState.key == self._block_key)
+            select(col(SchedulerState.value)).where(col(SchedulerState.key) == self._block_key)
         ).scalar_one_or_none()
         if value is None:
             return None
@@ -135,5 +137,5 @@ class RequestBudget:
         return conn.execute(
             select(func.count())
             .select_from(ApiRequest)
-            .where(ApiRequest.provider == self._provider, ApiRequest.sent_at > since)
+            .where(col(ApiRequest.provider) == self._provider, col(ApiRequest.sent_at) > since)
         ).scalar_one()

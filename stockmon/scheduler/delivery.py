@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, insert, literal, select, update
+from sqlmodel import col
 
 from stockmon.domain.backoff import growing_wait
-from stockmon.domain.models import AlertDelivery, AlertEvent, NotificationChannel, utcnow
+from stockmon.domain.models import AlertDelivery, AlertEvent, NotificationChannel, table_of, utcnow
 from stockmon.domain.notify import SEND_TIMEOUT, ChannelError, message, send, vault
 from stockmon.domain.vault import VaultError
 
@@ -48,7 +49,7 @@ def queue_deliveries(conn: Connection, event_ids: Sequence[int], now: datetime) 
     """Inside the transaction that stores events: one pending delivery per owner's channel."""
     if not event_ids:
         return
-    events, chans = AlertEvent.__table__.c, NotificationChannel.__table__.c
+    events, chans = table_of(AlertEvent).c, table_of(NotificationChannel).c
     conn.execute(
         insert(AlertDelivery).from_select(
             ["event_id", "channel_id", "state", "attempts", "next_attempt_at"],
@@ -233,7 +234,9 @@ def _due(engine: Engine, moment: datetime) -> list[_Due]:
 
 
 def _key(item: _Due):
-    return (AlertDelivery.event_id == item.event_id) & (AlertDelivery.channel_id == item.channel_id)
+    return (col(AlertDelivery.event_id) == item.event_id) & (
+        col(AlertDelivery.channel_id) == item.channel_id
+    )
 
 
 def _delivered(engine: Engine, item: _Due, moment: datetime) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 
 from stockmon.domain import redaction
 from stockmon.domain.db import insert_ignoring_duplicates
-from stockmon.domain.models import Symbol, SymbolSearch
+from stockmon.domain.models import Symbol, SymbolSearch, table_of
 from stockmon.providers.base import (
     BudgetExhausted,
     Listing,
@@ -37,7 +37,7 @@ def answer_searches(
     fence: Fence | None = None,
 ) -> int:
     """Answer the oldest searches still waiting; how many were answered."""
-    table = SymbolSearch.__table__
+    table = table_of(SymbolSearch)
     with engine.connect() as conn:
         waiting = conn.execute(
             select(table.c.id, table.c.keywords)
@@ -49,7 +49,7 @@ def answer_searches(
         listings, error = _search(provider, keywords)
         with fenced(engine, fence) as conn:
             if listings:
-                insert_ignoring_duplicates(conn, Symbol.__table__, [_row(x) for x in listings])
+                insert_ignoring_duplicates(conn, table_of(Symbol), [_row(x) for x in listings])
             conn.execute(
                 update(table)
                 .where(table.c.id == search_id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, Row, delete, select, update
+from sqlmodel import col
 
 from stockmon import __version__
 from stockmon.domain.calendar import Market
@@ -31,6 +32,7 @@ from stockmon.domain.models import (
     FetchStatus,
     RetryRequest,
     SchedulerState,
+    table_of,
     utcnow,
 )
 from stockmon.domain.tracking import NOTHING_TRACKED, tracked_symbols
@@ -183,15 +185,15 @@ class Refresher:
         """End the back-off of the symbols an admin asked to retry (``RetryRequest``), in a
         fenced write, so they are due in this cycle; the requests are then done."""
         with fenced(self.engine, self._fence) as conn:
-            asked = conn.execute(select(RetryRequest.symbol)).scalars().all()
+            asked = conn.execute(select(col(RetryRequest.symbol))).scalars().all()
             if not asked:
                 return
             conn.execute(
                 update(FetchStatus)
-                .where(FetchStatus.symbol.in_(asked))
+                .where(col(FetchStatus.symbol).in_(asked))
                 .values(retry_after=None, last_attempt_at=None)
             )
-            conn.execute(delete(RetryRequest).where(RetryRequest.symbol.in_(asked)))
+            conn.execute(delete(RetryRequest).where(col(RetryRequest.symbol).in_(asked)))
         log.info("retrying %s, as asked", ", ".join(asked))
 
     def _fetch(self, to_fetch: Sequence[str], writer: ResultWriter, summary: CycleSummary) -> bool:
@@ -325,12 +327,12 @@ class Refresher:
         }
         rows = [{"key": k, "value": v, "updated_at": finished} for k, v in facts.items()]
         with fenced(self.engine, self._fence) as conn:
-            upsert(conn, SchedulerState.__table__, rows, keys=["key"])
+            upsert(conn, table_of(SchedulerState), rows, keys=["key"])
 
     def _load_statuses(self, symbols: Sequence[str]) -> dict[str, Row]:
         if not symbols:
             return {}
-        table = FetchStatus.__table__
+        table = table_of(FetchStatus)
         with self.engine.connect() as conn:
             rows = conn.execute(select(table).where(table.c.symbol.in_(symbols)))
             return {row.symbol: row for row in rows}

@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import col
 
 from stockmon.domain import db_trouble
-from stockmon.domain.models import LeaderLease, utcnow
+from stockmon.domain.models import LeaderLease, table_of, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class Lease:
 
     def _try_acquire(self) -> bool:
         now = self._now()
-        table = LeaderLease.__table__
+        table = table_of(LeaderLease)
         try:
             with self._engine.begin() as conn:
                 _short_lock_wait(conn)
@@ -148,7 +149,7 @@ class Lease:
 
     def _ours(self) -> ColumnElement[bool]:
         """The lease row as this process last held it."""
-        table = LeaderLease.__table__
+        table = table_of(LeaderLease)
         return and_(
             table.c.name == self.name, table.c.holder == self.holder, table.c.token == self.token
         )
@@ -156,7 +157,7 @@ class Lease:
     def _renew(self, conn: Connection, now: datetime) -> bool:
         renewal = (
             update(LeaderLease)
-            .where(self._ours(), LeaderLease.expires_at > now)
+            .where(self._ours(), col(LeaderLease.expires_at) > now)
             .values(expires_at=now + self.ttl)
         )
         return bool(conn.execute(renewal).rowcount)
@@ -181,7 +182,7 @@ def current_holder(
     engine: Engine, name: str = SCHEDULER, now: datetime | None = None
 ) -> tuple[str, datetime] | None:
     """The holder of an unexpired lease and when it runs out, or None."""
-    table = LeaderLease.__table__
+    table = table_of(LeaderLease)
     with engine.connect() as conn:
         row = conn.execute(
             select(table.c.holder, table.c.expires_at).where(table.c.name == name)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, delete, func, select
+from sqlmodel import col
 
 from stockmon.domain.db import upsert
-from stockmon.domain.models import FetchStatus, PriceHistory, SchedulerState
+from stockmon.domain.models import FetchStatus, PriceHistory, SchedulerState, table_of
 
 WATERMARK = "retention.rolled_up_until"
 BUCKET = timedelta(minutes=30)
@@ -45,11 +46,11 @@ def _watermark(engine: Engine) -> datetime | None:
     kept, so later runs never scan the table."""
     with engine.begin() as conn:
         value = conn.execute(
-            select(SchedulerState.value).where(SchedulerState.key == WATERMARK)
+            select(col(SchedulerState.value)).where(col(SchedulerState.key) == WATERMARK)
         ).scalar_one_or_none()
         if value is not None:
             return datetime.fromisoformat(value)
-        oldest = conn.execute(select(func.min(PriceHistory.ts))).scalar_one_or_none()
+        oldest = conn.execute(select(func.min(col(PriceHistory.ts)))).scalar_one_or_none()
         if oldest is None:
             return None
         _save_watermark(conn, _bucket_start(oldest))
@@ -58,15 +59,15 @@ def _watermark(engine: Engine) -> datetime | None:
 
 def _save_watermark(conn: Connection, until: datetime) -> None:
     row = {"key": WATERMARK, "value": until.isoformat(), "updated_at": datetime.now(UTC)}
-    upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+    upsert(conn, table_of(SchedulerState), [row], keys=["key"])
 
 
 def _roll_up_slice(engine: Engine, start: datetime, end: datetime) -> int:
     """Keep the last point of each bucket in [start, end) for every symbol; one transaction."""
-    history = PriceHistory.__table__
+    history = table_of(PriceHistory)
     deleted = 0
     with engine.begin() as conn:
-        symbols = conn.execute(select(FetchStatus.symbol)).scalars().all()
+        symbols = conn.execute(select(col(FetchStatus.symbol))).scalars().all()
         for symbol in symbols:
             stamps = conn.execute(
                 select(history.c.ts)

@@ -19,7 +19,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from stockmon.domain import db_trouble, notify, sessions
 from stockmon.domain.config import ProviderChoice, Settings
@@ -31,6 +31,7 @@ from stockmon.domain.models import (
     TROUBLE_AT,
     Quote,
     SchedulerState,
+    table_of,
     utcnow,
 )
 from stockmon.domain.schema import prepare_database
@@ -124,7 +125,7 @@ def cycle_request(engine: Engine) -> str | None:
     """When an admin last asked for a cycle now (the status page writes it)."""
     with engine.connect() as conn:
         return conn.execute(
-            select(SchedulerState.value).where(SchedulerState.key == CYCLE_REQUESTED_AT)
+            select(col(SchedulerState.value)).where(col(SchedulerState.key) == CYCLE_REQUESTED_AT)
         ).scalar()
 
 
@@ -143,7 +144,7 @@ def database_trouble(worker: Worker, what: str, error: SQLAlchemyError) -> None:
         contextlib.suppress(SQLAlchemyError, LeadershipLost),
         fenced(worker.engine, worker.lease.fence) as conn,
     ):
-        upsert(conn, SchedulerState.__table__, rows, keys=["key"])
+        upsert(conn, table_of(SchedulerState), rows, keys=["key"])
 
 
 def keep_lease(worker: Worker) -> bool:
@@ -156,7 +157,7 @@ def keep_lease(worker: Worker) -> bool:
         row = {"key": LEADER, "value": worker.lease.holder, "updated_at": now}
         try:
             with fenced(worker.engine, worker.lease.fence) as conn:
-                upsert(conn, SchedulerState.__table__, [row], keys=["key"])
+                upsert(conn, table_of(SchedulerState), [row], keys=["key"])
         except (LeadershipLost, SQLAlchemyError) as error:
             log.warning("could not publish the leader: %s", type(error).__name__)
             return worker.lease.leading

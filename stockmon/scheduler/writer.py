@@ -12,7 +12,7 @@ from sqlalchemy import Engine, Row
 from stockmon.domain.backoff import growing_wait
 from stockmon.domain.calendar import Market
 from stockmon.domain.db import insert_ignoring_duplicates, upsert
-from stockmon.domain.models import FetchStatus, PriceHistory, Quote, utcnow
+from stockmon.domain.models import FetchStatus, PriceHistory, Quote, table_of, utcnow
 from stockmon.providers.base import FetchResult, QuoteData, SymbolRejected
 from stockmon.scheduler import alert_evaluation
 from stockmon.scheduler.leadership import Fence, fenced
@@ -109,11 +109,11 @@ class ResultWriter:
         fired = 0
         if self._status_rows:
             with fenced(self.engine, self._fence) as conn:
-                upsert(conn, Quote.__table__, self._quotes, keys=["symbol"])
-                insert_ignoring_duplicates(conn, PriceHistory.__table__, self._history)
+                upsert(conn, table_of(Quote), self._quotes, keys=["symbol"])
+                insert_ignoring_duplicates(conn, table_of(PriceHistory), self._history)
                 symbols = [q["symbol"] for q in self._quotes]
                 fired = alert_evaluation.evaluate(conn, symbols, self._now())
-                upsert(conn, FetchStatus.__table__, self._status_rows, keys=["symbol"])
+                upsert(conn, table_of(FetchStatus), self._status_rows, keys=["symbol"])
         self.alerts_fired += fired
         if fired and self._on_alerts:  # committed: the events can be delivered now
             self._on_alerts()
