@@ -83,15 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         worker = build_worker(settings)
     except SQLAlchemyError as error:
-        reason = redaction.redact(f"{type(error).__name__}: {error.orig or error}")[:300]
+        reason = redaction.redact(
+            f"{type(error).__name__}: {getattr(error, 'orig', None) or error}"
+        )[:300]
         words = db_trouble.sentence(error, make_engine(settings.database_url))
         print(f"stockmon: {words} ({reason})", file=sys.stderr)
         return 1
     if args.once:
         if not keep_lease(worker):
-            reason = worker.lease.standing_by_because
-            if reason != HELD_ELSEWHERE:
-                print(f"stockmon: cannot lead: {reason}", file=sys.stderr)
+            why = worker.lease.standing_by_because
+            if why != HELD_ELSEWHERE:
+                print(f"stockmon: cannot lead: {why}", file=sys.stderr)
                 return 1
             holder = current_holder(worker.engine)
             print(

@@ -38,7 +38,7 @@ with st.form("new_rule", clear_on_submit=True):
     kind = middle.selectbox(
         "Condition",
         list(alert_kinds.KIND_CHOICES),
-        format_func=alert_kinds.KIND_CHOICES.get,
+        format_func=alert_kinds.KIND_CHOICES.__getitem__,
     )
     threshold = right.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
     note = st.text_input("Note (optional)", max_chars=200)
@@ -46,7 +46,7 @@ with st.form("new_rule", clear_on_submit=True):
     if st.form_submit_button("Create alert", type="primary"):
         with refusals.shown():
             create_rule(engine, account.id, symbol, kind, threshold, note, one_shot)
-            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind, threshold)}.")
+            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind or '', threshold)}.")
 
 rules = alert_inbox.rules_overview(engine, account.id)
 st.subheader("Your rules")

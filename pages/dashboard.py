@@ -53,13 +53,15 @@ if not picks:
 with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"):
     symbol = st.selectbox("Symbol", picks)
     kind = st.selectbox(
-        "Condition", list(alert_kinds.KIND_CHOICES), format_func=alert_kinds.KIND_CHOICES.get
+        "Condition",
+        list(alert_kinds.KIND_CHOICES),
+        format_func=alert_kinds.KIND_CHOICES.__getitem__,
     )
     threshold = st.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
     if st.form_submit_button("Create alert", type="primary"):
         with refusals.shown():
             create_rule(ui.engine(), account.id, symbol, kind, threshold)
-            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind, threshold)}.")
+            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind or '', threshold)}.")
 
 
 def announce_alerts(counts: AlertCounts) -> None:

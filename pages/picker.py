@@ -125,7 +125,7 @@ if picks_key not in st.session_state:  # the widget's state, also set when a sea
 st.multiselect(
     f"Stocks on {escape_markdown(shown.name)}",
     options=list(labels),
-    format_func=labels.get,
+    format_func=labels.__getitem__,
     max_selections=current_limits(engine).per_user,
     placeholder="Search symbols or companies",
     select_all=False,

@@ -67,13 +67,12 @@ st.dataframe(
 )
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 labels = {
-    int(
-        lot.id
-    ): f"{lot.symbol} · {lot.quantity:g} on {lot.bought_on:%Y-%m-%d} at {money(lot.price)}"
+    int(lot.id): f"{lot.symbol} · {lot.quantity:g} on {lot.bought_on:%Y-%m-%d}"
+    f" at {money(lot.price)}"
     for lot in lots.itertuples()
 }
-chosen = left.selectbox("Remove a lot", list(labels), index=None, format_func=labels.get)
-if right.button("Remove", icon=":material/delete:", disabled=chosen is None):
+chosen = left.selectbox("Remove a lot", list(labels), index=None, format_func=labels.__getitem__)
+if right.button("Remove", icon=":material/delete:", disabled=chosen is None) and chosen is not None:
     with refusals.shown():
         remove_lot(engine, account.id, chosen)
         st.rerun()

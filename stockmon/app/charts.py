@@ -35,8 +35,9 @@ def price_figure(
 ) -> go.Figure:
     """Price over time, coloured by the move against the previous close (a labelled line)."""
     last = float(series["price"].iloc[-1])
-    has_close = previous_close is not None and not math.isnan(previous_close)
-    color = change_color(last - previous_close) if has_close else FLAT
+    close = math.nan if previous_close is None else previous_close
+    has_close = not math.isnan(close)
+    color = change_color(last - close) if has_close else FLAT
     figure = go.Figure(
         go.Scatter(
             x=_local(series["ts"], zone),
@@ -49,10 +50,10 @@ def price_figure(
     )
     if has_close:
         figure.add_hline(
-            y=previous_close,
+            y=close,
             line_dash="dot",
             line_color=FLAT,
-            annotation_text=f"previous close {money(previous_close)}",
+            annotation_text=f"previous close {money(close)}",
             annotation_position="top left",
             annotation_font_color=FLAT,
             annotation_bgcolor="rgba(255, 255, 255, 0.8)",

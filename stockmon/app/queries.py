@@ -12,7 +12,16 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, ScalarSelect, Select, bindparam, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    ScalarSelect,
+    Select,
+    bindparam,
+    func,
+    select,
+)
 from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -109,7 +118,7 @@ def fetch_problems(engine: Engine, symbols: Sequence[str] | None = None) -> dict
     if symbols is not None:
         query = query.where(col(FetchStatus.symbol).in_(symbols))
     with engine.connect() as conn:
-        return dict(conn.execute(query).all())
+        return {symbol: error or "" for symbol, error in conn.execute(query).all()}
 
 
 def rejections(engine: Engine) -> dict[str, str]:
@@ -118,7 +127,7 @@ def rejections(engine: Engine) -> dict[str, str]:
         col(FetchStatus.rejection).is_not(None), col(FetchStatus.consecutive_failures) > 0
     )
     with engine.connect() as conn:
-        return dict(conn.execute(query).all())
+        return {symbol: error or "" for symbol, error in conn.execute(query).all()}
 
 
 def _sampled(
@@ -137,7 +146,7 @@ def _sampled(
     row per symbol, one column per sample. The samples span the history there is, so a young
     database still draws a line.
     """
-    in_range = [col(PriceHistory.symbol).in_(symbols)]
+    in_range: list[ColumnElement[bool]] = [col(PriceHistory.symbol).in_(symbols)]
     if since is not None:
         in_range.append(col(PriceHistory.ts) >= since)
     first = conn.execute(select(func.min(col(PriceHistory.ts))).where(*in_range)).scalar_one()

@@ -212,12 +212,13 @@ def status_report(
     """The report of the scheduler that tracks ``configured`` symbols with a ``budgeted``
     provider (what it published, once it has)."""
     status = scheduler_status(engine)
-    limited = status.provider is not None and status.per_minute is not None
-    if status.provider is not None:
+    provider = status.provider
+    limited = provider is not None and status.per_minute is not None
+    if provider is not None:
         budgeted = limited
     return StatusReport(
         status=status,
-        spending=spending(engine, status.provider, now) if limited else None,
+        spending=spending(engine, provider, now) if provider and limited else None,
         symbols=tracked_symbols(engine, configured, budgeted),
     )
 

@@ -275,6 +275,7 @@ def list_switcher(lists: Sequence[ListInfo]) -> ListInfo:
         key="list",
         label_visibility="collapsed" if len(names) == 1 else "visible",
     )
+    chosen = chosen or names[0]  # required: None only before the first run
     st.session_state["shown_list"] = chosen
     st.query_params["list"] = chosen
     return next((each for each in lists if each.name == chosen), lists[0])

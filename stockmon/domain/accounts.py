@@ -15,9 +15,9 @@ from pathlib import Path
 from zoneinfo import available_timezones
 
 import bcrypt
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from stockmon.domain.config import Registration
 from stockmon.domain.errors import StockmonError
@@ -119,7 +119,8 @@ def create_user(
             )
         ).first()
         if taken is not None:
-            what = "username" if taken.username.lower() == username else "email address"
+            taken_username, _email = taken
+            what = "username" if taken_username.lower() == username else "email address"
             raise AccountError(f"That {what} is already registered.")
         created = utcnow()
         user = User(
@@ -156,6 +157,7 @@ def known_timezone(name: object) -> str | None:
 
 
 def _account(user: User) -> Account:
+    assert user.id is not None  # a stored user
     return Account(user.id, user.username, user.name, user.email, user.timezone, user.is_admin)
 
 
@@ -163,13 +165,13 @@ def get_account(engine: Engine, username: str) -> Account | None:
     with Session(engine) as session:
         user = session.exec(
             select(User).where(col(User.username) == normalize_username(username))
-        ).scalar_one_or_none()
+        ).one_or_none()
         return _account(user) if user else None
 
 
 def list_accounts(engine: Engine) -> list[Account]:
     with Session(engine) as session:
-        users = session.exec(select(User).order_by(col(User.username))).scalars()
+        users = session.exec(select(User).order_by(col(User.username))).all()
         return [_account(u) for u in users]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Engine, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from stockmon.domain.alert_kinds import describe, distance
@@ -19,8 +20,8 @@ def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
     mine = select(col(AlertRule.symbol)).where(col(AlertRule.user_id) == user_id)
     year = range_before(utcnow().date(), mine).subquery("year")
     with Session(engine) as session:
-        rows = session.exec(
-            select(
+        rows = session.execute(
+            sa_select(
                 AlertRule,
                 col(Quote.price),
                 col(Quote.change_percent),

@@ -44,8 +44,10 @@ class NewRule:
     one_shot: bool = False
 
 
-def validate(symbol: str, kind: str, threshold: float, note: str = "") -> NewRule:
+def validate(symbol: str | None, kind: str | None, threshold: float, note: str = "") -> NewRule:
     """A rule as it will be stored, or ``AlertError`` with one clear sentence."""
+    if symbol is None or kind is None:
+        raise AlertError("Choose a symbol and a condition.")
     try:
         symbol = normalize_symbol(symbol)
         rule_kind = RuleKind(kind)
@@ -76,8 +78,8 @@ def validate(symbol: str, kind: str, threshold: float, note: str = "") -> NewRul
 def create_rule(
     engine: Engine,
     user_id: int,
-    symbol: str,
-    kind: str,
+    symbol: str | None,
+    kind: str | None,
     threshold: float,
     note: str = "",
     one_shot: bool = False,

@@ -151,7 +151,7 @@ def market(code: str) -> Market:
     for row in schedule.itertuples():
         opens, closes = row.open.timestamp(), row.close.timestamp()
         break_start, break_end = getattr(row, "break_start", None), getattr(row, "break_end", None)
-        if break_start is not None and break_start == break_start and break_end == break_end:
+        if break_start is not None and break_end is not None and break_start == break_start:
             periods += [(opens, break_start.timestamp()), (break_end.timestamp(), closes)]
         else:
             periods.append((opens, closes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -78,18 +78,23 @@ class Settings(BaseSettings):
     )
 
     provider: ProviderChoice = Field(ProviderChoice.AUTO, alias="STOCKMON_PROVIDER")
-    database_url: str | None = Field(
-        None, alias="STOCKMON_DATABASE_URL", description="default: a SQLite file in data_dir"
+    database_url: str = Field(
+        "",
+        alias="STOCKMON_DATABASE_URL",
+        description="default: a SQLite file in data_dir",
+        validate_default=False,  # unset: filled in by _complete
     )
-    refresh_seconds: int | None = Field(
-        None,
+    refresh_seconds: int = Field(
+        0,
+        validate_default=False,  # unset: filled in by _complete
         ge=1,
         le=86_400,
         alias="STOCKMON_REFRESH_SECONDS",
         description="default: 10 on the demo market, 60 on Alpha Vantage",
     )
-    leader_lease_seconds: int | None = Field(
-        None,
+    leader_lease_seconds: int = Field(
+        0,
+        validate_default=False,  # unset: filled in by _complete
         ge=3,
         le=86_400,
         alias="STOCKMON_LEADER_LEASE_SECONDS",
@@ -134,14 +139,14 @@ class Settings(BaseSettings):
 
     @field_validator("symbols", mode="before")
     @classmethod
-    def _split_symbols(cls, value: object) -> tuple[str, ...]:
+    def _split_symbols(cls, value: Any) -> tuple[str, ...]:
         parts = value.split(",") if isinstance(value, str) else list(value or ())
         symbols = [normalize_symbol(part) for part in parts if str(part).strip()]
         return tuple(dict.fromkeys(symbols))
 
     @field_validator("notify_allowed_hosts", "notify_schemes", mode="before")
     @classmethod
-    def _split_words(cls, value: object) -> tuple[str, ...]:
+    def _split_words(cls, value: Any) -> tuple[str, ...]:
         parts = value.split(",") if isinstance(value, str) else list(value or ())
         words = [str(part).strip().lower() for part in parts if str(part).strip()]
         for word in words:
@@ -151,7 +156,7 @@ class Settings(BaseSettings):
 
     @field_validator("registration_allowlist", mode="before")
     @classmethod
-    def _split_allowlist(cls, value: object) -> tuple[str, ...]:
+    def _split_allowlist(cls, value: Any) -> tuple[str, ...]:
         parts = value.split(",") if isinstance(value, str) else list(value or ())
         entries = [str(part).strip().lower().lstrip("@") for part in parts if str(part).strip()]
         for entry in entries:
@@ -192,21 +197,20 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _supported_database(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(
-            ("sqlite://", "postgresql://", "postgresql+psycopg://")
-        ):
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
         return value
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:
-        if self.database_url is None:
+        chosen = self.model_fields_set
+        if "database_url" not in chosen:
             self.database_url = f"sqlite:///{self.data_dir / 'stockmon.db'}"
-        if self.refresh_seconds is None:  # the demo market costs nothing: let it move
+        if "refresh_seconds" not in chosen:  # the demo market costs nothing: let it move
             demo = self.effective_provider is ProviderChoice.DEMO
             self.refresh_seconds = 10 if demo else 60
-        if self.leader_lease_seconds is None:
+        if "leader_lease_seconds" not in chosen:
             self.leader_lease_seconds = max(30, 2 * self.refresh_seconds)
         if self.registration is Registration.ALLOWLIST and not self.registration_allowlist:
             raise ValueError(
@@ -242,7 +246,7 @@ def _describe(error: ValidationError) -> str:
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings; raise ``ConfigError`` with one line per bad variable."""
     try:
         return Settings(**overrides)

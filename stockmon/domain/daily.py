@@ -76,7 +76,7 @@ def range_before(today: date, symbols: ColumnElement | Select) -> Select:
 
 
 def year_range_select(
-    since: date, before: date | None = None, symbols: ColumnElement | None = None
+    since: date, before: date | None = None, symbols: ColumnElement | Select | None = None
 ) -> Select:
     """(symbol, year_low, year_high, days): the lowest low and highest high of each symbol's
     daily bars after ``since`` (and before ``before``), of ``symbols`` only if given, widened

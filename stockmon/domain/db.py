@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.sql import Insert
+from sqlalchemy.engine.default import DefaultDialect
 
 
 def make_engine(
@@ -64,15 +65,18 @@ def _limit_sqlite_statements(engine: Engine, seconds: float) -> None:
     a progress handler, called every few thousand virtual-machine steps, checks the clock)."""
 
     def started(conn: Connection, *_args: Any) -> None:
-        conn.connection.dbapi_connection.set_progress_handler(
-            _deadline_checker(time.monotonic() + seconds), 10_000
-        )
+        _sqlite_of(conn).set_progress_handler(_deadline_checker(time.monotonic() + seconds), 10_000)
 
     def finished(conn: Connection, *_args: Any) -> None:
-        conn.connection.dbapi_connection.set_progress_handler(None, 0)
+        _sqlite_of(conn).set_progress_handler(None, 0)
 
     event.listen(engine, "before_cursor_execute", started)
     event.listen(engine, "after_cursor_execute", finished)
+
+
+def _sqlite_of(conn: Connection) -> sqlite3.Connection:
+    """The driver's connection under a checked-out SQLite connection."""
+    return cast(sqlite3.Connection, conn.connection.dbapi_connection)
 
 
 def _deadline_checker(deadline: float) -> Callable[[], int]:
@@ -98,10 +102,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def insert_for(dialect: Dialect, table: Table) -> Insert:
+UpsertingInsert = postgresql.Insert | sqlite.Insert
+
+
+def insert_for(dialect: Dialect, table: Table) -> UpsertingInsert:
     """A dialect-specific INSERT that offers ``on_conflict_do_update`` / ``do_nothing``."""
-    module = postgresql if dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+    if dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def insert_ignoring_duplicates(
@@ -152,9 +160,9 @@ class _BulkInsert:
         else:
             statement = statement.on_conflict_do_nothing()
         if not dialect.positional:  # psycopg binds positional parameters faster than named ones
-            dialect = type(dialect)(paramstyle="format")
+            dialect = cast(type[DefaultDialect], type(dialect))(paramstyle="format")
         compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-        names = tuple(compiled.positiontup) if compiled.positional else columns
+        names = tuple(compiled.positiontup or ()) if compiled.positional else columns
         converters = tuple(
             table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         )

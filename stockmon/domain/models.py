@@ -36,8 +36,8 @@ class Quote(SQLModel, table=True):
     low: float | None = None
     previous_close: float | None = None
     change: float | None = None
-    change_percent: float | None = Field(None, description="1.23 means 1.23 %")
-    volume: int | None = Field(None, sa_type=BigInteger)
+    change_percent: float | None = Field(default=None, description="1.23 means 1.23 %")
+    volume: int | None = Field(default=None, sa_type=BigInteger)
     latest_trading_day: date | None = None
     fetched_at: datetime
     data_class: str | None = Field(
@@ -65,7 +65,7 @@ class PriceHistory(SQLModel, table=True):
     symbol: str = Field(max_length=16)
     ts: datetime
     price: float
-    volume: int | None = Field(None, sa_type=BigInteger)
+    volume: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Symbol(SQLModel, table=True):
@@ -76,16 +76,20 @@ class Symbol(SQLModel, table=True):
 
     symbol: str = Field(primary_key=True, max_length=16)
     name: str = Field(max_length=200)
-    exchange: str = Field("", max_length=32)
-    currency: str = Field("USD", max_length=8)
-    kind: str | None = Field(None, max_length=32, description="Equity, ETF, ...")
-    region: str | None = Field(None, max_length=64)
-    market_open: str | None = Field(None, max_length=8, description="local time, 09:30")
-    market_close: str | None = Field(None, max_length=8)
-    timezone: str | None = Field(None, max_length=16, description="as the provider says: UTC-04")
-    year_low: float | None = Field(None, description="the provider's 52-week low (OVERVIEW)")
-    year_high: float | None = Field(None, description="the provider's 52-week high")
-    overview_at: datetime | None = Field(None, description="when the two were fetched")
+    exchange: str = Field(default="", max_length=32)
+    currency: str = Field(default="USD", max_length=8)
+    kind: str | None = Field(default=None, max_length=32, description="Equity, ETF, ...")
+    region: str | None = Field(default=None, max_length=64)
+    market_open: str | None = Field(default=None, max_length=8, description="local time, 09:30")
+    market_close: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(
+        default=None, max_length=16, description="as the provider says: UTC-04"
+    )
+    year_low: float | None = Field(
+        default=None, description="the provider's 52-week low (OVERVIEW)"
+    )
+    year_high: float | None = Field(default=None, description="the provider's 52-week high")
+    overview_at: datetime | None = Field(default=None, description="when the two were fetched")
 
 
 class SymbolSearch(SQLModel, table=True):
@@ -99,8 +103,8 @@ class SymbolSearch(SQLModel, table=True):
     keywords: str = Field(max_length=40)
     requested_at: datetime
     answered_at: datetime | None = None
-    found: int | None = Field(None, description="listings in the answer")
-    error: str | None = Field(None, max_length=300, description="why there is no answer")
+    found: int | None = Field(default=None, description="listings in the answer")
+    error: str | None = Field(default=None, max_length=300, description="why there is no answer")
 
 
 class FetchStatus(SQLModel, table=True):
@@ -111,15 +115,17 @@ class FetchStatus(SQLModel, table=True):
     symbol: str = Field(primary_key=True, max_length=16)
     last_attempt_at: datetime | None = None
     last_success_at: datetime | None = None
-    last_error: str | None = Field(None, max_length=500)
+    last_error: str | None = Field(default=None, max_length=500)
     rejection: str | None = Field(
         None, max_length=100, description="why the provider rejects the symbol (latest answer)"
     )
     consecutive_failures: int = 0
-    retry_after: datetime | None = Field(None, description="no attempt before this time")
-    history_attempt_at: datetime | None = Field(None, description="last daily-history backfill")
-    history_loaded_at: datetime | None = Field(None, description="when its history arrived")
-    history_error: str | None = Field(None, max_length=300)
+    retry_after: datetime | None = Field(default=None, description="no attempt before this time")
+    history_attempt_at: datetime | None = Field(
+        default=None, description="last daily-history backfill"
+    )
+    history_loaded_at: datetime | None = Field(default=None, description="when its history arrived")
+    history_error: str | None = Field(default=None, max_length=300)
 
 
 FULL_YEAR_BARS = 240  # fewer daily bars than this in a year: the provider's range fills in
@@ -136,7 +142,7 @@ class DailyBar(SQLModel, table=True):
     high: float
     low: float
     close: float
-    volume: int | None = Field(None, sa_type=BigInteger)
+    volume: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ApiRequest(SQLModel, table=True):
@@ -148,7 +154,7 @@ class ApiRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     provider: str = Field(max_length=32)
     sent_at: datetime
-    leader_token: int | None = Field(None, description="the lease token of the sender")
+    leader_token: int | None = Field(default=None, description="the lease token of the sender")
 
 
 class SchedulerState(SQLModel, table=True):
@@ -221,7 +227,9 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True)
     password_hash: str = Field(max_length=100)
     created_at: datetime
-    timezone: str | None = Field(None, max_length=64, description="IANA name; None: the browser's")
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA name; None: the browser's"
+    )
     is_admin: bool = False
     sessions_valid_after: datetime | None = Field(
         None, description="logins from before this moment are ended (password change, log out)"
@@ -335,7 +343,7 @@ class AlertRule(SQLModel, table=True):
     symbol: str = Field(max_length=16)
     kind: str = Field(max_length=16, description="a RuleKind (stockmon.domain.alert_kinds)")
     threshold: float
-    note: str = Field("", max_length=200)
+    note: str = Field(default="", max_length=200)
     paused: bool = False
     one_shot: bool = False
     armed: bool = True
@@ -362,11 +370,13 @@ class AlertEvent(SQLModel, table=True):
     threshold: float
     price: float
     change_percent: float | None = None
-    note: str = Field("", max_length=200)
+    note: str = Field(default="", max_length=200)
     quote_at: datetime
     fired_at: datetime
     seen: bool = False
-    announced: bool = Field(False, description="toasted in the app (once, whatever the tabs)")
+    announced: bool = Field(
+        default=False, description="toasted in the app (once, whatever the tabs)"
+    )
 
 
 class NotificationChannel(SQLModel, table=True):
@@ -403,10 +413,10 @@ class AlertDelivery(SQLModel, table=True):
             Integer, ForeignKey("notification_channels.id", ondelete="CASCADE"), primary_key=True
         )
     )
-    state: str = Field("pending", max_length=16, description="pending, delivered, failed")
+    state: str = Field(default="pending", max_length=16, description="pending, delivered, failed")
     attempts: int = 0
     next_attempt_at: datetime
-    last_error: str | None = Field(None, max_length=300)
+    last_error: str | None = Field(default=None, max_length=300)
     delivered_at: datetime | None = None
 
 

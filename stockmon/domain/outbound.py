@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -153,8 +154,10 @@ def _install() -> None:
     global _installed
     with _install_lock:
         if not _installed:
-            socket.socket.connect = _checked(socket.socket.connect)  # type: ignore[method-assign]
-            socket.socket.connect_ex = _checked(socket.socket.connect_ex)  # type: ignore[method-assign]
+            # the guard replaces the methods on purpose, once per process
+            sockets: Any = socket.socket
+            sockets.connect = _checked(socket.socket.connect)
+            sockets.connect_ex = _checked(socket.socket.connect_ex)
             _installed = True
 
 

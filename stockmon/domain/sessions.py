@@ -77,6 +77,7 @@ def read_login_token(value: str, key: str, now: datetime | None = None) -> Login
         return None
     if type(expires) not in (int, float):
         return None
+    assert isinstance(expires, int | float)
     try:
         expires_at = datetime.fromtimestamp(expires, UTC)
     except (OverflowError, OSError, ValueError):

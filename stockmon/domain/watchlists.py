@@ -72,7 +72,7 @@ def lists_of(engine: Engine, user_id: int) -> list[ListInfo]:
             .group_by(col(Watchlist.id), col(Watchlist.name), col(Watchlist.position))
             .order_by(col(Watchlist.position), col(Watchlist.id))
         ).all()
-    return [ListInfo(id, name, size) for id, name, size in rows]
+    return [ListInfo(list_id, name, size) for list_id, name, size in rows if list_id is not None]
 
 
 def create_list(engine: Engine, user_id: int, name: str) -> ListInfo:

@@ -148,8 +148,8 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
         if message.lower() != "success" or not isinstance(body.get("data"), list):
             return Answer(AnswerClass.MALFORMED, f"bulk answer without quotes: {message!r}")
         return Answer(AnswerClass.QUOTE)
-    key = quote_key(body)
-    fields = body.get(key) if key else None
+    quoted_under = quote_key(body)
+    fields = body.get(quoted_under) if quoted_under else None
     if not isinstance(fields, dict):
         return Answer(AnswerClass.MALFORMED, "'Global Quote' is not an object")
     if not fields:
@@ -256,7 +256,7 @@ def _quote(
     """``QuoteData`` from one answer object whose keys are ``names``; every field is required."""
     if missing := [key for key in names.values() if key not in fields]:
         raise ProviderError(f"quote is missing {', '.join(missing)}")
-    numbers = {
+    numbers: dict[str, Any] = {
         name: _number(fields, key)
         for name, key in names.items()
         if name not in ("symbol", "latest_trading_day")

@@ -134,7 +134,7 @@ class Backfill:
                 return
             except ProviderError as error:  # tried again in a day; the bars' range stays
                 log.info("52-week range of %s: %s", symbol, redaction.redact(str(error))[:200])
-                values = {"overview_at": self._now()}
+                values: dict[str, object] = {"overview_at": self._now()}
             else:
                 values = {"year_low": low, "year_high": high, "overview_at": self._now()}
             with fenced(self.engine, self._fence) as conn:

@@ -190,7 +190,9 @@ def deliver_due(
 def _due(engine: Engine, moment: datetime) -> list[_Due]:
     """Up to ``BATCH`` due deliveries, oldest first, at most ``BATCH_PER_CHANNEL`` a channel,
     so one person's backlog never fills the batch: everyone's oldest come first."""
-    delivery, event, channel = AlertDelivery, AlertEvent, NotificationChannel
+    delivery = table_of(AlertDelivery).c
+    events, channels = table_of(AlertEvent), table_of(NotificationChannel)
+    event, channel = events.c, channels.c
     turn = (
         func.row_number()
         .over(partition_by=delivery.channel_id, order_by=delivery.next_attempt_at)
@@ -221,8 +223,8 @@ def _due(engine: Engine, moment: datetime) -> list[_Due]:
                 event.price,
                 event.note,
             )
-            .join(event, event.id == ranked.c.event_id)
-            .join(channel, channel.id == ranked.c.channel_id)
+            .join(events, event.id == ranked.c.event_id)
+            .join(channels, channel.id == ranked.c.channel_id)
             .where(ranked.c.turn <= BATCH_PER_CHANNEL)
             .order_by(ranked.c.turn, ranked.c.next_attempt_at)
             .limit(BATCH)

@@ -288,7 +288,7 @@ class Refresher:
         summary.not_due, summary.backing_off = plan.not_due, plan.backing_off
         allowed = self.budget.remaining() * self._provider.batch_size
         paced = (plan.paced_slots or 0) * self._provider.batch_size
-        chosen = []
+        chosen: list[str] = []
         for symbol in plan.due:
             if len(chosen) >= allowed:
                 break

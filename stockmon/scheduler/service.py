@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from stockmon.domain import db_trouble, notify, sessions
 from stockmon.domain.config import ProviderChoice, Settings
@@ -103,7 +104,7 @@ def build_worker(settings: Settings) -> Worker:
     provider = make_provider(settings, gate=budget.take if budget else no_gate)
     if isinstance(provider, DemoProvider):
         with Session(engine) as session:
-            provider.resume(list(session.exec(select(Quote)).scalars()))
+            provider.resume(list(session.exec(select(Quote))))
     refresher = Refresher(
         engine,
         provider,
@@ -136,7 +137,7 @@ def database_trouble(worker: Worker, what: str, error: SQLAlchemyError) -> None:
     trouble = db_trouble.explain(error, worker.engine)
     log.error("%s: %s (%s)", what, db_trouble.SENTENCES[trouble], type(error).__name__)
     now = utcnow()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"key": TROUBLE, "value": trouble.value, "updated_at": now},
         {"key": TROUBLE_AT, "value": now.isoformat(), "updated_at": now},
     ]
@@ -185,8 +186,8 @@ def run_cycle(worker: Worker, pace: bool) -> None:
     level = worker.cycle_log.level(line)
     log.log(level, line)
     error_level = logging.WARNING if level == logging.INFO else logging.DEBUG
-    for symbol, error in sorted(summary.errors.items()):
-        log.log(error_level, "%s: %s", symbol, error)
+    for symbol, problem in sorted(summary.errors.items()):
+        log.log(error_level, "%s: %s", symbol, problem)
 
 
 def housekeeping(worker: Worker) -> None:
