@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from stockmon.app import embedded, ui, ui_login
+from stockmon.app import embedded, frame, ui, ui_login
 from stockmon.app.presentation import escape_markdown
 
 # pandas stores strings in Arrow arrays by default. Streamlit draws a styled table (the
@@ -12,8 +12,8 @@ from stockmon.app.presentation import escape_markdown
 # app spends a fifth less CPU under 25 open dashboards (bench/sessions.py).
 pd.set_option("mode.string_storage", "python")
 # The icon ships with the app: no request leaves for an icon host when a page loads.
-st.set_page_config(page_title="stockmon", page_icon=str(ui.ICON), layout="wide")
-st.html(ui.APP_CSS)
+st.set_page_config(page_title="stockmon", page_icon=str(frame.ICON), layout="wide")
+st.html(frame.APP_CSS)
 embedded.run_embedded_scheduler()
 
 ui_login.init_login_state()
@@ -27,30 +27,33 @@ if (account := ui_login.current_account()) is not None:
             account = None
         else:
             st.divider()
-            ui.scheduler_caption()
+            frame.scheduler_caption()
 
 if account is None:
     ui_login.forget_login_cookie()
     page = st.navigation(
-        [st.Page(ui.PAGES["login"], title="Sign in", icon=":material/login:", default=True)],
+        [st.Page(frame.PAGES["login"], title="Sign in", icon=":material/login:", default=True)],
         position="hidden",
     )
 else:
     page = st.navigation(
         [
             st.Page(
-                ui.PAGES["dashboard"], title="Dashboard", icon=":material/monitoring:", default=True
+                frame.PAGES["dashboard"],
+                title="Dashboard",
+                icon=":material/monitoring:",
+                default=True,
             ),
-            st.Page(ui.PAGES["picker"], title="Stock Picker", icon=":material/playlist_add:"),
-            st.Page(ui.PAGES["charts"], title="Charts", icon=":material/show_chart:"),
-            st.Page(ui.PAGES["positions"], title="Positions", icon=":material/wallet:"),
-            st.Page(ui.PAGES["alerts"], title="Alerts", icon=":material/notifications:"),
-            st.Page(ui.PAGES["status"], title="Status", icon=":material/monitor_heart:"),
-            st.Page(ui.PAGES["account"], title="Account", icon=":material/person:"),
+            st.Page(frame.PAGES["picker"], title="Stock Picker", icon=":material/playlist_add:"),
+            st.Page(frame.PAGES["charts"], title="Charts", icon=":material/show_chart:"),
+            st.Page(frame.PAGES["positions"], title="Positions", icon=":material/wallet:"),
+            st.Page(frame.PAGES["alerts"], title="Alerts", icon=":material/notifications:"),
+            st.Page(frame.PAGES["status"], title="Status", icon=":material/monitor_heart:"),
+            st.Page(frame.PAGES["account"], title="Account", icon=":material/person:"),
         ],
         position="top",  # on a phone a menu that closes once a page is chosen
     )
 if account is not None:
-    ui.close_navigation_on_phones(page.url_path)
+    frame.close_navigation_on_phones(page.url_path)
 with ui.showing_database_trouble():
     page.run()

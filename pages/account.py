@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from stockmon.app import refusals, ui, ui_login
+from stockmon.app import frame, refusals, ui, ui_login
 from stockmon.app.presentation import escape_markdown
 from stockmon.domain import accounts, sessions
 from stockmon.domain.watchlists import get_picks
@@ -17,7 +17,7 @@ st.markdown(
     f"**{escape_markdown(account.name)}** · @{account.username} · "
     f"{escape_markdown(account.email)}  \n"
     f"Watching {len(get_picks(engine, account.id))} stocks · times shown in "
-    f"{ui.timezone(account)}."
+    f"{frame.timezone(account)}."
 )
 
 with st.form("profile"):

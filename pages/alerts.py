@@ -3,7 +3,7 @@ what fired."""
 
 import streamlit as st
 
-from stockmon.app import refusals, ui, ui_login
+from stockmon.app import frame, refusals, ui, ui_login
 from stockmon.app.presentation import escape_markdown, with_dashes
 from stockmon.app.queries import catalog
 from stockmon.domain import alert_inbox, alert_kinds, notify
@@ -13,7 +13,7 @@ from stockmon.domain.watchlists import get_picks
 
 account = ui_login.require_account()
 engine = ui.engine()
-zone = ui.timezone(account)
+zone = frame.timezone(account)
 
 st.title("Alerts")
 st.caption(

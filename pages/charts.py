@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from stockmon.app import ui, ui_login
+from stockmon.app import frame, ui, ui_login
 from stockmon.app.charts import (
     PLOTLY_CONFIG,
     candle_figure,
@@ -37,7 +37,7 @@ DAILY_RANGES = {"3 months", "6 months", "1 year"}  # drawn from daily bars
 account = ui_login.require_account()
 settings = ui.settings()
 engine = ui.engine()
-zone = ui.timezone(account)
+zone = frame.timezone(account)
 picks = get_picks(engine, account.id)
 lots = lots_of(engine, account.id)
 st.html(CHARTS_CSS)
@@ -45,7 +45,9 @@ st.html(CHARTS_CSS)
 st.title("Charts")
 if not picks:
     st.info("Pick some stocks first.")
-    st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
+    st.page_link(
+        frame.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:"
+    )
     st.stop()
 
 chosen = st.multiselect("Symbols", picks, default=picks[:4], key="symbols", bind="query-params")

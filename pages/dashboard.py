@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import refusals, ui, ui_login, ui_positions
+from stockmon.app import frame, refusals, ui, ui_login, ui_positions
 from stockmon.app.dashboard import (
     SPARKLINE_WINDOW,
     market_line,
@@ -30,16 +30,18 @@ from stockmon.domain.watchlists import WatchlistError, list_symbols, lists_of
 
 account = ui_login.require_account()
 settings = ui.settings()
-zone = ui.timezone(account)
+zone = frame.timezone(account)
 lists = lists_of(ui.engine(), account.id)
 st.html(DASHBOARD_CSS)
 
 st.title("Dashboard")
 if not any(each.size for each in lists):
     st.info("You have not picked any stocks yet.")
-    st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
+    st.page_link(
+        frame.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:"
+    )
     st.stop()
-shown = ui.list_switcher(lists)
+shown = frame.list_switcher(lists)
 try:
     picks = list_symbols(ui.engine(), account.id, shown.id)
 except WatchlistError:  # deleted in another tab since the lists were read
@@ -47,7 +49,7 @@ except WatchlistError:  # deleted in another tab since the lists were read
 lots = lots_of(ui.engine(), account.id, picks)  # read per page load, not per refresh
 if not picks:
     st.info(f"{escape_markdown(shown.name)} is empty.")
-    st.page_link(ui.PAGES["picker"], label="Add stocks to it", icon=":material/playlist_add:")
+    st.page_link(frame.PAGES["picker"], label="Add stocks to it", icon=":material/playlist_add:")
     st.stop()
 
 with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"):
@@ -78,7 +80,7 @@ def announce_alerts(counts: AlertCounts) -> None:
         )
     if unseen := max(counts.unseen, len(fresh)):
         st.page_link(
-            ui.PAGES["alerts"],
+            frame.PAGES["alerts"],
             label=f"{unseen} new alert{'s' * (unseen != 1)}",
             icon=":material/notifications_active:",
         )

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import refusals, ui, ui_login
+from stockmon.app import frame, refusals, ui, ui_login
 from stockmon.app.presentation import escape_markdown, with_dashes
 from stockmon.app.queries import catalog, latest_quotes
 from stockmon.domain.limits import current_limits
@@ -34,7 +34,7 @@ st.caption(
 )
 
 lists = lists_of(engine, account.id) or [create_list(engine, account.id, FIRST_LIST_NAME)]
-shown = ui.list_switcher(lists)
+shown = frame.list_switcher(lists)
 
 
 def change_lists(action, *args, done: str, show: str | None = None) -> None:
@@ -215,7 +215,7 @@ if current:
             "change_percent": st.column_config.NumberColumn("Change %"),
         },
     )
-    st.page_link(ui.PAGES["dashboard"], label="Open the dashboard", icon=":material/monitoring:")
+    st.page_link(frame.PAGES["dashboard"], label="Open the dashboard", icon=":material/monitoring:")
 
 with st.expander(f"Browse all {len(symbols)} symbols"):
     st.dataframe(

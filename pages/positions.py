@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from stockmon.app import refusals, ui, ui_login, ui_positions
+from stockmon.app import frame, refusals, ui, ui_login, ui_positions
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import COLUMN_MONEY, money
 from stockmon.domain.positions import PositionError, add_lot, lots_of, remove_lot
@@ -23,7 +23,9 @@ picks = get_picks(engine, account.id)
 names = ui.symbol_names()
 if not picks:
     st.info("Pick the stocks you hold first: positions are valued at their quotes.")
-    st.page_link(ui.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:")
+    st.page_link(
+        frame.PAGES["picker"], label="Pick stocks to watch", icon=":material/playlist_add:"
+    )
     st.stop()
 
 with st.form("new_lot", clear_on_submit=True):

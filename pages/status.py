@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import ui, ui_login
+from stockmon.app import frame, ui, ui_login
 from stockmon.app.charts import PLOTLY_CONFIG, spending_figure
 from stockmon.app.dashboard import scheduler_is_late, why_late
 from stockmon.app.presentation import (
@@ -27,7 +27,7 @@ from stockmon.domain.models import utcnow
 account = ui_login.require_account()
 settings = ui.settings()
 engine = ui.engine()
-zone = ui.timezone(account)
+zone = frame.timezone(account)
 # before the scheduler's first cycle says otherwise: the provider these settings choose
 budgeted = settings.effective_provider is not ProviderChoice.DEMO
 

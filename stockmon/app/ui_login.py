@@ -14,7 +14,8 @@ from datetime import datetime
 import streamlit as st
 from streamlit_authenticator.controllers import AuthenticationController
 
-from stockmon.app.ui import PAGES, engine, settings
+from stockmon.app.frame import PAGES
+from stockmon.app.ui import engine, settings
 from stockmon.domain import accounts, sessions
 from stockmon.domain.accounts import Account
 from stockmon.domain.models import utcnow
