@@ -242,6 +242,8 @@ def test_every_rule_kind_has_its_words_and_its_distance():
         assert describe(kind, 5) != f"{kind} 5"
         assert math.isfinite(distance(kind, 5, 150.0, 1.0, year_low=100.0, year_high=200.0))
     assert describe("above", 1234.5) == "price above 1,234.50"
+    # a 52-week rule's threshold may be 0 (a new high): only its own formula is worked out
+    assert distance("high_52w", 0, 150.0, 1.0, year_low=100.0, year_high=200.0) == 25.0
 
 
 def test_52_week_rules_show_their_distance(engine, user_id):

@@ -71,15 +71,19 @@ def distance(
     52-week range it needs is missing."""
     now, day = _number(price), _number(change)
     high, low = _number(year_high) or math.nan, _number(year_low) or math.nan
-    distances: dict[str, float] = {
-        RuleKind.ABOVE: (threshold - now) / threshold * 100,
-        RuleKind.BELOW: (now - threshold) / threshold * 100,
-        RuleKind.UP_PCT: threshold - day,
-        RuleKind.DOWN_PCT: day + threshold,
-        RuleKind.HIGH_52W: (high - now) / high * 100 - threshold,
-        RuleKind.LOW_52W: (now - low) / low * 100 - threshold,
-    }
-    return distances.get(kind, math.nan)
+    if kind == RuleKind.ABOVE:
+        return (threshold - now) / threshold * 100
+    if kind == RuleKind.BELOW:
+        return (now - threshold) / threshold * 100
+    if kind == RuleKind.UP_PCT:
+        return threshold - day
+    if kind == RuleKind.DOWN_PCT:
+        return day + threshold
+    if kind == RuleKind.HIGH_52W:
+        return (high - now) / high * 100 - threshold
+    if kind == RuleKind.LOW_52W:
+        return (now - low) / low * 100 - threshold
+    return math.nan
 
 
 def _number(value: float | None) -> float:
