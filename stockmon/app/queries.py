@@ -25,9 +25,9 @@ from sqlalchemy import (
 from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from stockmon.domain.calendar import market_of
 from stockmon.domain.data_class import DataClass, data_class_of
 from stockmon.domain.db_trouble import Trouble
-from stockmon.domain.freshness import market_codes
 from stockmon.domain.models import (
     DATA_CLASS,
     LAST_CYCLE_AT,
@@ -62,11 +62,12 @@ _NOT_STORED = ("name", "currency", "market")  # from the listing; ``market``: it
 
 
 def _waiting_row(symbol: str, listing) -> dict[str, str | None]:
-    """The row of a symbol without a quote yet: its name and currency when listed."""
+    """The row of a symbol without a quote yet: its name, currency and exchange when listed."""
     return {
         "symbol": symbol,
         "name": listing.name if listing else "",
         "currency": listing.currency if listing else None,
+        "exchange": listing.exchange if listing else "",
     }
 
 
@@ -81,6 +82,7 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
                     *(quote[c] for c in QUOTE_COLUMNS if c not in _NOT_STORED),
                     col(Symbol.name),
                     col(Symbol.currency),
+                    col(Symbol.exchange),
                 )
                 .select_from(Quote)
                 .outerjoin(Symbol, col(Symbol.symbol) == col(Quote.symbol))
@@ -91,23 +93,27 @@ def latest_quotes(engine: Engine, symbols: Sequence[str]) -> pd.DataFrame:
             listings = {
                 row.symbol: row
                 for row in conn.execute(
-                    select(col(Symbol.symbol), col(Symbol.name), col(Symbol.currency)).where(
-                        col(Symbol.symbol).in_(waiting)
-                    )
+                    select(
+                        col(Symbol.symbol),
+                        col(Symbol.name),
+                        col(Symbol.currency),
+                        col(Symbol.exchange),
+                    ).where(col(Symbol.symbol).in_(waiting))
                 )
             }
-        markets = market_codes(conn, symbols)
     frame = pd.DataFrame.from_records(
         [rows[s]._asdict() if s in rows else _waiting_row(s, listings.get(s)) for s in symbols],
-        columns=QUOTE_COLUMNS,
+        columns=[*QUOTE_COLUMNS, "exchange"],
     )
     for name in ("price", "change", "change_percent", "open", "previous_close", "high", "low"):
         frame[name] = frame[name].astype("float64")
     frame["name"] = frame["name"].fillna("")
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
     frame["market_time"] = pd.to_datetime(frame["market_time"], utc=True)
-    frame["market"] = [markets[s] for s in symbols]
-    return frame
+    frame["market"] = [
+        market_of(s, exchange or "") for s, exchange in zip(symbols, frame["exchange"], strict=True)
+    ]
+    return frame.drop(columns="exchange")
 
 
 def fetch_problems(engine: Engine, symbols: Sequence[str] | None = None) -> dict[str, str]:

@@ -20,8 +20,9 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.app.queries import SchedulerStatus, scheduler_status
 from stockmon.domain import tracking
+from stockmon.domain.calendar import market_of
 from stockmon.domain.db import upsert
-from stockmon.domain.freshness import clock_of, due_again, market_codes
+from stockmon.domain.freshness import clock_of, due_again
 from stockmon.domain.models import (
     CYCLE_REQUESTED_AT,
     ApiRequest,
@@ -169,12 +170,13 @@ def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -
     and whether its provider is budgeted), with names and fetch records, by symbol."""
     symbols = sorted(tracking.tracked_symbols(engine, configured, budgeted))
     with engine.connect() as conn:
-        names = dict(
-            conn.execute(
-                select(col(Symbol.symbol), col(Symbol.name)).where(col(Symbol.symbol).in_(symbols))
-            ).all()
-        )
-        markets = market_codes(conn, symbols)
+        listings = conn.execute(
+            select(col(Symbol.symbol), col(Symbol.name), col(Symbol.exchange)).where(
+                col(Symbol.symbol).in_(symbols)
+            )
+        ).all()
+        names = {row.symbol: row.name for row in listings}
+        exchanges = {row.symbol: row.exchange for row in listings}
         records = {
             row["symbol"]: row
             for row in conn.execute(
@@ -193,7 +195,12 @@ def tracked_symbols(engine: Engine, configured: Sequence[str], budgeted: bool) -
         }
     table = pd.DataFrame(
         [
-            {**records.get(s, {}), "symbol": s, "name": names.get(s, ""), "market": markets[s]}
+            {
+                **records.get(s, {}),
+                "symbol": s,
+                "name": names.get(s, ""),
+                "market": market_of(s, exchanges.get(s) or ""),
+            }
             for s in symbols
         ],
         columns=["symbol", "name", "market", *RECORD_COLUMNS],

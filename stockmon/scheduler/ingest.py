@@ -183,11 +183,13 @@ class Refresher:
 
     def _grant_retries(self) -> None:
         """End the back-off of the symbols an admin asked to retry (``RetryRequest``), in a
-        fenced write, so they are due in this cycle; the requests are then done."""
-        with fenced(self.engine, self._fence) as conn:
+        fenced write, so they are due in this cycle; the requests are then done. Without a
+        request nothing is written (the lease is renewed by the cycle's own writes)."""
+        with self.engine.connect() as conn:
             asked = conn.execute(select(col(RetryRequest.symbol))).scalars().all()
-            if not asked:
-                return
+        if not asked:
+            return
+        with fenced(self.engine, self._fence) as conn:
             conn.execute(
                 update(FetchStatus)
                 .where(col(FetchStatus.symbol).in_(asked))
@@ -299,9 +301,11 @@ class Refresher:
         return chosen
 
     def _markets(self, symbols: Sequence[str]) -> dict[str, Market]:
+        if not self._market_hours:  # every symbol ages by the clock: no listing to look up
+            return {s: clock_of("", market_hours=False) for s in symbols}
         with self.engine.connect() as conn:
             codes = market_codes(conn, symbols)
-        return {s: clock_of(code, self._market_hours) for s, code in codes.items()}
+        return {s: clock_of(code, market_hours=True) for s, code in codes.items()}
 
     def _record_cycle(self, summary: CycleSummary) -> None:
         """Leave a heartbeat the app reads: when, what, how often each symbol refreshes, and
