@@ -55,6 +55,13 @@ def run_forever(worker: Worker) -> None:
         settings.refresh_seconds,
         settings.leader_lease_seconds,
     )
+    if len(keys := settings.keys_set) > 1:
+        log.info(
+            "keys are set for %s: quotes come from %s (STOCKMON_PROVIDER=%s)",
+            " and ".join(k.value for k in keys),
+            settings.effective_provider.value,
+            settings.provider.value,
+        )
     try:
         if not stop.is_set():
             scheduler.start()

@@ -20,9 +20,9 @@ from sqlalchemy import (
 from sqlmodel import col
 
 from stockmon.domain.alert_kinds import CHANGE_KINDS, YEAR_KINDS, RuleKind
-from stockmon.domain.config import normalize_symbol
 from stockmon.domain.errors import StockmonError
 from stockmon.domain.models import AlertRule, table_of, utcnow
+from stockmon.domain.symbols import normalize_symbol
 
 MAX_NOTE = 200
 MAX_RULES_PER_USER = 500

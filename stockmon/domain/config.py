@@ -11,11 +11,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stockmon.domain.errors import StockmonError
+from stockmon.domain.symbols import normalize_symbol
 
 PUBLIC_ALPHA_VANTAGE_URL = "https://www.alphavantage.co/query"
-
-# Ticker symbols as exchanges spell them: letters, digits and a few separators (BRK.B, BF-B, ^GSPC).
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,15}$")
+PUBLIC_FINNHUB_URL = "https://finnhub.io/api/v1"
+PUBLIC_FINNHUB_STREAM_URL = "wss://ws.finnhub.io"
 
 
 class ConfigError(StockmonError):
@@ -42,15 +42,17 @@ class Entitlement(StrEnum):
 class ProviderChoice(StrEnum):
     AUTO = "auto"
     ALPHAVANTAGE = "alphavantage"
+    FINNHUB = "finnhub"
     DEMO = "demo"
 
 
-def normalize_symbol(raw: str) -> str:
-    """Upper-case and validate one ticker symbol, or raise ``ValueError`` with the reason."""
-    symbol = raw.strip().upper()
-    if not SYMBOL_PATTERN.match(symbol):
-        raise ValueError(f"{raw!r} is not a ticker symbol (letters, digits, '.', '-', '^', '=')")
-    return symbol
+# The scheduler's cycle by provider: the demo market costs nothing, so it moves often; a
+# Finnhub cycle spends a few of its 60 requests a minute; Alpha Vantage paces a daily cap.
+DEFAULT_REFRESH_SECONDS = {
+    ProviderChoice.DEMO: 10,
+    ProviderChoice.FINNHUB: 5,
+    ProviderChoice.ALPHAVANTAGE: 60,
+}
 
 
 class Settings(BaseSettings):
@@ -77,7 +79,28 @@ class Settings(BaseSettings):
         1.0, ge=0, alias="ALPHA_VANTAGE_MIN_REQUEST_INTERVAL"
     )
 
-    provider: ProviderChoice = Field(ProviderChoice.AUTO, alias="STOCKMON_PROVIDER")
+    finnhub_api_key: SecretStr | None = Field(None, alias="FINNHUB_API_KEY")
+    finnhub_base_url: str = Field(PUBLIC_FINNHUB_URL, alias="FINNHUB_BASE_URL")
+    finnhub_ws_url: str = Field(
+        PUBLIC_FINNHUB_STREAM_URL, alias="FINNHUB_WS_URL", description="the trade stream"
+    )
+    finnhub_requests_per_minute: int = Field(
+        60, ge=1, le=1_800, alias="FINNHUB_REQUESTS_PER_MINUTE", description="30 a second kept too"
+    )
+    finnhub_timeout_seconds: float = Field(10.0, gt=0, alias="FINNHUB_TIMEOUT_SECONDS")
+    stream_point_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3_600,
+        alias="STOCKMON_STREAM_POINT_SECONDS",
+        description="streamed trades add a history point at most this often per symbol",
+    )
+
+    provider: ProviderChoice = Field(
+        ProviderChoice.AUTO,
+        alias="STOCKMON_PROVIDER",
+        description="auto: Alpha Vantage with its key, else Finnhub with its key, else demo",
+    )
     database_url: str = Field(
         "",
         alias="STOCKMON_DATABASE_URL",
@@ -90,7 +113,7 @@ class Settings(BaseSettings):
         ge=1,
         le=86_400,
         alias="STOCKMON_REFRESH_SECONDS",
-        description="default: 10 on the demo market, 60 on Alpha Vantage",
+        description="default: 10 on the demo market, 5 on Finnhub, 60 on Alpha Vantage",
     )
     leader_lease_seconds: int = Field(
         0,
@@ -171,7 +194,9 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
 
-    @field_validator("alpha_vantage_api_key", "cookie_key", "secret_key", mode="before")
+    @field_validator(
+        "alpha_vantage_api_key", "finnhub_api_key", "cookie_key", "secret_key", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -188,11 +213,18 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters")
         return value
 
-    @field_validator("alpha_vantage_base_url")
+    @field_validator("alpha_vantage_base_url", "finnhub_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("finnhub_ws_url")
+    @classmethod
+    def _websocket_url(cls, value: str) -> str:
+        if not re.match(r"^wss?://[^\s/?#]+[^\s?#]*$", value):
+            raise ValueError("must be a ws:// or wss:// URL without a query")
         return value
 
     @field_validator("database_url")
@@ -207,9 +239,8 @@ class Settings(BaseSettings):
         chosen = self.model_fields_set
         if "database_url" not in chosen:
             self.database_url = f"sqlite:///{self.data_dir / 'stockmon.db'}"
-        if "refresh_seconds" not in chosen:  # the demo market costs nothing: let it move
-            demo = self.effective_provider is ProviderChoice.DEMO
-            self.refresh_seconds = 10 if demo else 60
+        if "refresh_seconds" not in chosen:  # a cycle paces a budget: short without a daily cap
+            self.refresh_seconds = DEFAULT_REFRESH_SECONDS[self.effective_provider]
         if "leader_lease_seconds" not in chosen:
             self.leader_lease_seconds = max(30, 2 * self.refresh_seconds)
         if self.registration is Registration.ALLOWLIST and not self.registration_allowlist:
@@ -217,23 +248,45 @@ class Settings(BaseSettings):
                 "STOCKMON_REGISTRATION=allowlist needs STOCKMON_REGISTRATION_ALLOWLIST "
                 "(e-mail domains or addresses, comma-separated)"
             )
-        if self.provider is ProviderChoice.ALPHAVANTAGE and self.alpha_vantage_api_key is None:
-            raise ValueError(
-                "STOCKMON_PROVIDER=alphavantage needs ALPHA_VANTAGE_API_KEY "
-                "(or use STOCKMON_PROVIDER=demo)"
-            )
+        for choice, key, variable in (
+            (ProviderChoice.ALPHAVANTAGE, self.alpha_vantage_api_key, "ALPHA_VANTAGE_API_KEY"),
+            (ProviderChoice.FINNHUB, self.finnhub_api_key, "FINNHUB_API_KEY"),
+        ):
+            if self.provider is choice and key is None:
+                raise ValueError(
+                    f"STOCKMON_PROVIDER={choice.value} needs {variable} "
+                    "(or use STOCKMON_PROVIDER=demo)"
+                )
         return self
 
     @property
     def effective_provider(self) -> ProviderChoice:
-        """``auto`` resolved: Alpha Vantage when a key is set, else the offline demo market."""
-        if self.provider is ProviderChoice.AUTO:
-            has_key = self.alpha_vantage_api_key is not None
-            return ProviderChoice.ALPHAVANTAGE if has_key else ProviderChoice.DEMO
-        return self.provider
+        """``auto`` resolved: Alpha Vantage when its key is set (the default real provider),
+        else Finnhub when its key is, else the offline demo market."""
+        if self.provider is not ProviderChoice.AUTO:
+            return self.provider
+        if self.alpha_vantage_api_key is not None:
+            return ProviderChoice.ALPHAVANTAGE
+        if self.finnhub_api_key is not None:
+            return ProviderChoice.FINNHUB
+        return ProviderChoice.DEMO
+
+    @property
+    def keys_set(self) -> list[ProviderChoice]:
+        """The real providers whose keys are set."""
+        keys = {
+            ProviderChoice.ALPHAVANTAGE: self.alpha_vantage_api_key,
+            ProviderChoice.FINNHUB: self.finnhub_api_key,
+        }
+        return [choice for choice, key in keys.items() if key is not None]
 
 
-_SECRET_FIELDS = {"ALPHA_VANTAGE_API_KEY", "STOCKMON_COOKIE_KEY", "STOCKMON_SECRET_KEY"}
+_SECRET_FIELDS = {
+    "ALPHA_VANTAGE_API_KEY",
+    "FINNHUB_API_KEY",
+    "STOCKMON_COOKIE_KEY",
+    "STOCKMON_SECRET_KEY",
+}
 
 
 def _describe(error: ValidationError) -> str:

@@ -15,10 +15,10 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import col
 
-from stockmon.domain.config import normalize_symbol
 from stockmon.domain.errors import StockmonError
 from stockmon.domain.export import csv_text
 from stockmon.domain.models import Lot, Watchlist, WatchlistItem, table_of, utcnow
+from stockmon.domain.symbols import normalize_symbol
 
 MAX_LOTS = 1_000  # per person
 LOT_COLUMNS = ["id", "symbol", "bought_on", "quantity", "price", "fees"]

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from stockmon.domain.config import SYMBOL_PATTERN
 from stockmon.domain.models import WatchlistItem
+from stockmon.domain.symbols import SYMBOL_PATTERN
 
 DEMO_SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "AMD", "NFLX", "DIS")
 NOTHING_TRACKED = (

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlmodel import col
 
-from stockmon.domain.config import normalize_symbol
 from stockmon.domain.errors import StockmonError
 from stockmon.domain.limits import tracking_limits
 from stockmon.domain.models import Symbol, Watchlist, WatchlistItem, table_of, utcnow
+from stockmon.domain.symbols import normalize_symbol
 
 FIRST_LIST_NAME = "My stocks"
 MAX_LISTS = 20

@@ -10,15 +10,12 @@ means is decided in ``answers``.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from stockmon.domain import redaction
 from stockmon.domain.backoff import growing_wait
@@ -50,41 +47,20 @@ from stockmon.providers.base import (
     no_gate,
 )
 from stockmon.providers.series import parse_daily_series, parse_year_range
+from stockmon.providers.transport import (
+    RETRY_STATUSES,
+    Retryable,
+    Spacing,
+    gated_session,
+    retry_after,
+    short,
+)
 
 log = logging.getLogger(__name__)
 
 BULK_MAX_SYMBOLS = 100
 QUOTE_FUNCTION = "GLOBAL_QUOTE"
-TOO_MANY_REQUESTS_BACKOFF = timedelta(minutes=1)  # a 429 without a usable Retry-After
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_WAIT_LONGEST = timedelta(seconds=30)  # between two tries of one request
-
-
-class GatedAdapter(HTTPAdapter):
-    """An adapter that asks the gate before each request goes on the wire, and never retries
-    by itself (retries are the client's, so each one is gated too)."""
-
-    def __init__(self, gate: RequestGate) -> None:
-        super().__init__(max_retries=0)
-        self._gate = gate
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):
-        self._gate()
-        return super().send(request, *args, **kwargs)
-
-
-def retry_after(response: requests.Response, now: datetime) -> timedelta:
-    """The wait a 429 asks for: ``Retry-After`` in seconds or as an HTTP date; else a minute."""
-    raw = response.headers.get("Retry-After", "").strip()
-    if raw.isdigit():
-        return timedelta(seconds=int(raw))
-    try:
-        until = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return TOO_MANY_REQUESTS_BACKOFF
-    if until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
-    return max(until - now, timedelta(0))
 
 
 class AlphaVantageProvider:
@@ -113,18 +89,11 @@ class AlphaVantageProvider:
         self._entitlement = entitlement
         self._daily_cap = daily_cap
         self._bulk = bulk
-        self._min_interval = min_request_interval
         self._retries = retries
         self._retry_wait = timedelta(seconds=retry_wait)
         self._sleep = sleep
-        self._monotonic = monotonic
-        self._last_request: float | None = None
-        self._paused_until = -float("inf")  # a burst answer's pause, on ``monotonic``
-        self._one_at_a_time = threading.Lock()  # spacing holds across the scheduler's threads
-        self._session = requests.Session()
-        adapter = GatedAdapter(gate)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._spacing = Spacing(min_request_interval, sleep, monotonic)
+        self._session = gated_session(gate)
         redaction.add_secret(api_key)
 
     @property
@@ -204,10 +173,10 @@ class AlphaVantageProvider:
                 )
             try:
                 return self._get_once(params)
-            except _Retryable as error:
+            except Retryable as error:
                 failure = error.args[0]
             except Paused as pause:  # whichever request comes next waits
-                self._paused_until = self._monotonic() + pause.pause.total_seconds()
+                self._spacing.pause(pause.pause.total_seconds())
                 raise
             except BudgetExhausted:
                 if not attempt:
@@ -224,21 +193,20 @@ class AlphaVantageProvider:
 
     def _send(self, params: dict[str, str]) -> dict[str, Any]:
         try:
-            with self._one_at_a_time:
-                self._space_requests()
+            with self._spacing.turn():
                 response = self._session.get(self._base_url, params=params, timeout=self._timeout)
         except requests.Timeout:
             raise ProviderError(f"no answer within {self._timeout:g} s") from None
         except requests.ConnectionError as error:
-            raise _Retryable(f"connection failed: {_short(error)}") from None
+            raise Retryable(f"connection failed: {short(error)}") from None
         except requests.RequestException as error:
-            raise ProviderError(f"request failed: {_short(error)}") from None
+            raise ProviderError(f"request failed: {short(error)}") from None
         if response.status_code == 429:
             raise RateLimited(
                 "HTTP 429 Too Many Requests", retry_after(response, datetime.now(UTC))
             )
         if response.status_code in RETRY_STATUSES:
-            raise _Retryable(f"HTTP {response.status_code} from the quote server")
+            raise Retryable(f"HTTP {response.status_code} from the quote server")
         if response.status_code != 200:
             raise ProviderError(f"HTTP {response.status_code} from the quote server")
         try:
@@ -251,22 +219,3 @@ class AlphaVantageProvider:
         if not isinstance(body, dict):
             raise ProviderError(f"answer is JSON {type(body).__name__}, not an object")
         return body
-
-    def _space_requests(self) -> None:
-        """Wait out the spacing between requests and any pause a burst answer asked for."""
-        now = self._monotonic()
-        earliest = self._paused_until
-        if self._last_request is not None:
-            earliest = max(earliest, self._last_request + self._min_interval)
-        if (wait := earliest - now) > 0:
-            self._sleep(wait)
-            now += wait
-        self._last_request = now
-
-
-class _Retryable(ProviderError):
-    """A failure that says nothing about the symbol: worth one more (gated) try."""
-
-
-def _short(error: Exception) -> str:
-    return redaction.redact(f"{type(error).__name__}: {error}")[:200]

@@ -16,9 +16,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stockmon.domain.config import Entitlement, normalize_symbol
+from stockmon.domain.config import Entitlement
 from stockmon.domain.data_class import DataClass
 from stockmon.domain.redaction import redact
+from stockmon.domain.symbols import normalize_symbol
 from stockmon.providers.base import (
     Listing,
     Paused,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from stockmon.domain.catalog import Listing
 from stockmon.domain.data_class import DataClass
@@ -142,6 +142,28 @@ class QuoteProvider(Protocol):
         """
         ...
 
+    def year_range(self, symbol: str) -> tuple[float, float]:
+        """The symbol's 52-week (low, high), in one request.
+
+        Raises ``SymbolRejected`` for a symbol with no range, ``ProviderUnavailable`` for a
+        refusal of service, ``ProviderError`` otherwise.
+        """
+        ...
+
+    def search(self, keywords: str) -> list[Listing]:
+        """Listings whose symbol or name matches ``keywords``, best first, in one request.
+
+        Raises ``ProviderError`` (``ProviderUnavailable`` for a refusal of service).
+        """
+        ...
+
+
+@runtime_checkable
+class HistoryProvider(Protocol):
+    """A provider that has daily bars (Finnhub's free plan has none)."""
+
+    name: str
+
     def daily_history(self, symbol: str) -> list[DailyBarData]:
         """The symbol's daily bars, oldest first, in one request.
 
@@ -151,15 +173,5 @@ class QuoteProvider(Protocol):
         ...
 
     def year_range(self, symbol: str) -> tuple[float, float]:
-        """The symbol's 52-week (low, high), in one request.
-
-        Raises like ``daily_history``.
-        """
-        ...
-
-    def search(self, keywords: str) -> list[Listing]:
-        """Listings whose symbol or name matches ``keywords``, best first, in one request.
-
-        Raises ``ProviderError`` (``ProviderUnavailable`` for a refusal of service).
-        """
+        """As ``QuoteProvider.year_range``."""
         ...

@@ -4,7 +4,9 @@ When a symbol is first tracked its daily bars are fetched once (Alpha Vantage
 ``TIME_SERIES_DAILY``, compact: the last 100 sessions; the demo market: a year), within a
 share of the daily request budget so quotes come first: backfill attempts in the last 24 hours
 stay under ``share`` x the daily limit. Afterwards the bars are kept current from the latest
-quotes (``record_todays_bars``, off the fetch path), never fetched again.
+quotes (``record_todays_bars``, off the fetch path), never fetched again. A provider without
+daily bars (Finnhub's free plan) is asked only for 52-week ranges, and the bars grow from the
+quotes alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from stockmon.domain.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Quote,
 from stockmon.providers.base import (
     BudgetExhausted,
     DailyBarData,
+    HistoryProvider,
     Paused,
     ProviderError,
     ProviderUnavailable,
@@ -44,7 +47,7 @@ class Backfill:
     def __init__(
         self,
         engine: Engine,
-        provider: QuoteProvider,
+        provider: HistoryProvider | QuoteProvider,
         budget: RequestBudget | None,
         share: float,
         now: Callable[[], datetime],
@@ -52,13 +55,21 @@ class Backfill:
     ) -> None:
         self.engine = engine
         self._provider = provider
+        self._history = provider if isinstance(provider, HistoryProvider) else None
         self._budget = budget
         self._share = share
         self._now = now
         self._fence = fence
 
+    @property
+    def history_source(self) -> str:
+        """The provider daily bars come from ("" none: they grow from quotes alone)."""
+        return self._history.name if self._history is not None else ""
+
     def due(self, symbols: Sequence[str]) -> list[str]:
         """Symbols without history whose last attempt (if any) is old enough, in order."""
+        if self._history is None:
+            return []
         with self.engine.connect() as conn:
             rows = dict(
                 conn.execute(
@@ -72,10 +83,16 @@ class Backfill:
         return [s for s in symbols if s not in rows]
 
     def ranges_due(self, symbols: Sequence[str]) -> list[str]:
-        """Symbols with history but less than a year of it, whose provider 52-week range is
-        missing or a day old."""
+        """Symbols with history but less than a year of it (with a provider of no history:
+        every symbol), whose provider 52-week range is missing or a day old."""
         today = self._now().date()
+        stale = col(Symbol.overview_at).is_(None) | (col(Symbol.overview_at) <= self._now() - DAY)
         with self.engine.connect() as conn:
+            if self._history is None:
+                found = conn.execute(
+                    select(col(Symbol.symbol)).where(col(Symbol.symbol).in_(list(symbols)), stale)
+                ).scalars()
+                return [s for s in symbols if s in set(found)]
             rows = conn.execute(
                 select(col(Symbol.symbol))
                 .join(FetchStatus, col(FetchStatus.symbol) == col(Symbol.symbol))
@@ -84,8 +101,7 @@ class Backfill:
                     col(Symbol.symbol).in_(list(symbols)),
                     col(FetchStatus.history_loaded_at).is_not(None),
                     col(DailyBar.day) > today - YEAR,
-                    col(Symbol.overview_at).is_(None)
-                    | (col(Symbol.overview_at) <= self._now() - DAY),
+                    stale,
                 )
                 .group_by(col(Symbol.symbol))
                 .having(func.count() < FULL_YEAR_BARS)
@@ -143,8 +159,9 @@ class Backfill:
     def _load_history(self, symbols: Sequence[str]) -> int:
         loaded = 0
         for symbol in symbols:
+            assert self._history is not None  # ``due`` is empty without one
             try:
-                bars = self._provider.daily_history(symbol)
+                bars = self._history.daily_history(symbol)
             except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
                 log.info("history backfill waits: %s", redaction.redact(str(refusal))[:200])
                 break

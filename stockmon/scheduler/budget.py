@@ -2,9 +2,9 @@
 
 Every request is a row in ``api_requests``, written by ``take`` before the request goes on the
 wire (retries included), in a transaction fenced by the scheduler's lease. The per-minute and
-per-day limits are checked over rolling windows (the last 60 seconds, the last 24 hours), never
-looser than a calendar day's count. A rate-limit answer blocks the provider until a time kept in
-``scheduler_state``.
+per-day limits (and a per-second one where the provider has it) are checked over rolling windows
+(the last second, 60 seconds, 24 hours), never looser than a calendar day's count. A rate-limit
+answer blocks the provider until a time kept in ``scheduler_state``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, func, select
 from sqlmodel import col
 
-from stockmon.domain.config import Settings
+from stockmon.domain.config import ProviderChoice, Settings
 from stockmon.domain.db import upsert
 from stockmon.domain.models import ApiRequest, SchedulerState, table_of, utcnow
 from stockmon.providers.base import BudgetExhausted
+from stockmon.providers.finnhub import PER_SECOND_LIMIT
 from stockmon.scheduler.leadership import Fence, fenced
 
+SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 
@@ -30,12 +32,15 @@ DAY = timedelta(days=1)
 class Limits:
     per_minute: int
     per_day: int  # 0: no daily cap
+    per_second: int = 0  # 0: none beyond the per-minute limit
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
+    def of(cls, settings: Settings, provider: ProviderChoice) -> Limits:
+        """The limits ``provider`` is kept within, as the settings give them."""
+        if provider is ProviderChoice.FINNHUB:
+            return cls(settings.finnhub_requests_per_minute, 0, PER_SECOND_LIMIT)
         return cls(
-            per_minute=settings.alpha_vantage_requests_per_minute,
-            per_day=settings.alpha_vantage_requests_per_day,
+            settings.alpha_vantage_requests_per_minute, settings.alpha_vantage_requests_per_day
         )
 
     @property
@@ -129,6 +134,8 @@ class RequestBudget:
         if self._blocked_until(conn, now) is not None:
             return 0
         left = self.limits.per_minute - self._count_since(conn, now - MINUTE)
+        if self.limits.per_second:
+            left = min(left, self.limits.per_second - self._count_since(conn, now - SECOND))
         if self.limits.per_day:
             left = min(left, self.limits.per_day - self._count_since(conn, now - DAY))
         return max(left, 0)

@@ -284,7 +284,7 @@ class Refresher:
             summary.skipped_for_budget = max(len(due) - allowed, 0)
             return due[:allowed]
 
-        pacer = Pacer(self.budget.limits, self._provider.batch_size)
+        pacer = Pacer(self.budget.limits, self._provider.batch_size, self._cycle)
         plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
         summary.interval, summary.slot = plan.interval, plan.slot
         summary.not_due, summary.backing_off = plan.not_due, plan.backing_off

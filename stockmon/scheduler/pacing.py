@@ -5,6 +5,9 @@
   symbols) / (the day's trading minutes, summed over symbols) requests are spent. Weekends and
   holidays spend nothing, so with N symbols on one exchange each symbol is refreshed about every
   session-length x N / D of trading time (390 x 10 / 25 = 156 minutes on the free plan).
+- **Evenly without a daily cap.** Each cycle spends at most its share of the per-minute limit
+  (R x cycle / 1 minute), so N symbols are each refreshed every N / R minutes instead of in
+  bursts that empty the minute's window and then wait (10 symbols at 60 a minute: every 10 s).
 - **Only what changed.** A symbol is due when its market has traded since its last attempt; a
   quote fetched after the close stays current until the market reopens. The fetch after a
   close that gets the closing price is paid from the day's unspent budget, or free when the
@@ -30,6 +33,7 @@ from stockmon.domain.freshness import age
 from stockmon.scheduler.budget import Limits
 
 NEVER = timedelta.max
+MINUTE = timedelta(minutes=1)
 REJECTED_BACKOFF = (timedelta(minutes=15), timedelta(hours=24))  # first, longest
 FAILED_BACKOFF = (timedelta(minutes=1), timedelta(minutes=30))  # unpaced (demo, --once)
 PACED_BLIPS = 4  # paced: failures in a row retried at the next slot
@@ -82,9 +86,10 @@ def failure_backoff(
 
 
 class Pacer:
-    def __init__(self, limits: Limits, batch_size: int) -> None:
+    def __init__(self, limits: Limits, batch_size: int, cycle: timedelta = timedelta(0)) -> None:
         self.limits = limits
         self.batch_size = batch_size
+        self.cycle = cycle  # how often a plan is made; 0: spend what the limits allow at once
 
     def plan(
         self,
@@ -124,6 +129,8 @@ class Pacer:
             elapsed, whole = day_share
             line = self.limits.per_day * elapsed / whole if whole else 0.0
             slots = max(math.ceil(line - 1e-9) - spent_today, 0)
+        elif self.cycle:
+            slots = max(math.floor(self.limits.per_minute * (self.cycle / MINUTE)), 1)
         slot = interval / math.ceil(len(symbols) / self.batch_size) if interval else None
         return Plan(
             [s for _, s in due], slots, frozenset(free), not_due, backing_off, interval, slot

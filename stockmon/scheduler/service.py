@@ -27,6 +27,7 @@ from stockmon.domain.config import ProviderChoice, Settings
 from stockmon.domain.db import make_engine, upsert
 from stockmon.domain.models import (
     CYCLE_REQUESTED_AT,
+    DAILY_HISTORY,
     LEADER,
     TROUBLE,
     TROUBLE_AT,
@@ -37,9 +38,10 @@ from stockmon.domain.models import (
 )
 from stockmon.domain.schema import prepare_database
 from stockmon.providers import (
-    AlphaVantageProvider,
     DemoProvider,
+    HistoryProvider,
     QuoteProvider,
+    make_alpha_vantage,
     make_provider,
     no_gate,
 )
@@ -50,11 +52,13 @@ from stockmon.scheduler.discovery import answer_searches
 from stockmon.scheduler.ingest import Refresher
 from stockmon.scheduler.leadership import LeadershipLost, Lease, fenced
 from stockmon.scheduler.retention import roll_up
+from stockmon.scheduler.stream import TradeStream
 
 log = logging.getLogger("stockmon.scheduler")
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
 DELIVER_EVERY = timedelta(seconds=2)
 HISTORY_EVERY = timedelta(seconds=10)
+STREAM_EVERY = timedelta(seconds=2)  # how soon the stream follows the lease and the picks
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Worker:
     settings: Settings
     deliverer: Deliverer
     backfill: Backfill
+    stream: TradeStream | None = None  # Finnhub's trade stream, run while this process leads
     cycle_log: CycleLog = field(default_factory=CycleLog)
     answered_request: str | None = None  # the last cycle request from the app acted on
 
@@ -97,10 +102,11 @@ def build_worker(settings: Settings) -> Worker:
     prepare_database(engine)
     notify.seal_stored(engine)
     lease = Lease(engine, lease_ttl)
+    choice = settings.effective_provider
     budget = None
-    if settings.effective_provider is ProviderChoice.ALPHAVANTAGE:
-        limits = Limits.from_settings(settings)
-        budget = RequestBudget(engine, AlphaVantageProvider.name, limits, fence=lease.fence)
+    if choice is not ProviderChoice.DEMO:
+        limits = Limits.of(settings, choice)
+        budget = RequestBudget(engine, choice.value, limits, fence=lease.fence)
     provider = make_provider(settings, gate=budget.take if budget else no_gate)
     if isinstance(provider, DemoProvider):
         with Session(engine) as session:
@@ -114,12 +120,40 @@ def build_worker(settings: Settings) -> Worker:
         cycle=timedelta(seconds=settings.refresh_seconds),
         market_hours=settings.market_hours,
     )
+    history, history_budget = daily_history_source(settings, engine, lease, provider, budget)
     backfill = Backfill(
-        engine, provider, budget, settings.history_budget_share, utcnow, fence=lease.fence
+        engine, history, history_budget, settings.history_budget_share, utcnow, fence=lease.fence
     )
     worker = Worker(engine, lease, provider, refresher, settings, Deliverer(engine), backfill)
+    if choice is ProviderChoice.FINNHUB:
+        assert settings.finnhub_api_key is not None
+        worker.stream = TradeStream(
+            engine,
+            settings.finnhub_ws_url,
+            settings.finnhub_api_key.get_secret_value(),
+            lease.fence,
+            settings.stream_point_seconds,
+        )
     worker.answered_request = cycle_request(engine)  # from before this start: done or stale
     return worker
+
+
+def daily_history_source(
+    settings: Settings,
+    engine: Engine,
+    lease: Lease,
+    provider: QuoteProvider,
+    budget: RequestBudget | None,
+) -> tuple[HistoryProvider | QuoteProvider, RequestBudget | None]:
+    """Where daily bars and 52-week ranges come from, and the budget they are paid from: the
+    quote provider, unless it has no daily bars (Finnhub's free plan) and an Alpha Vantage key
+    is set too; then Alpha Vantage, within its own budget."""
+    has_bars = isinstance(provider, HistoryProvider)
+    if has_bars or settings.alpha_vantage_api_key is None:
+        return provider, budget
+    limits = Limits.of(settings, ProviderChoice.ALPHAVANTAGE)
+    own = RequestBudget(engine, ProviderChoice.ALPHAVANTAGE.value, limits, fence=lease.fence)
+    return make_alpha_vantage(settings, gate=own.take), own
 
 
 def cycle_request(engine: Engine) -> str | None:
@@ -152,13 +186,20 @@ def keep_lease(worker: Worker) -> bool:
     """Renew or take the lease; write down who leads. True while this process leads."""
     was_leading = worker.lease.leading
     if not worker.lease.try_acquire():
+        if worker.stream is not None and worker.stream.running:
+            log.info("closing the trade stream: this process no longer leads")
+            worker.stream.stop()
         return False
     if not was_leading:
         now = utcnow()
-        row = {"key": LEADER, "value": worker.lease.holder, "updated_at": now}
+        history = worker.backfill.history_source
+        rows = [
+            {"key": LEADER, "value": worker.lease.holder, "updated_at": now},
+            {"key": DAILY_HISTORY, "value": history, "updated_at": now},
+        ]
         try:
             with fenced(worker.engine, worker.lease.fence) as conn:
-                upsert(conn, table_of(SchedulerState), [row], keys=["key"])
+                upsert(conn, table_of(SchedulerState), rows, keys=["key"])
         except (LeadershipLost, SQLAlchemyError) as error:
             log.warning("could not publish the leader: %s", type(error).__name__)
             return worker.lease.leading
@@ -251,8 +292,28 @@ def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
         run_now()
 
 
+def keep_stream(worker: Worker) -> None:
+    """Run the trade stream while this process leads, following the tracked symbols; close it
+    the moment it does not."""
+    stream = worker.stream
+    if stream is None:
+        return
+    if not worker.lease.leading:
+        if stream.running:
+            stream.stop()
+        return
+    try:
+        stream.follow(worker.refresher.tracked())
+    except SQLAlchemyError as error:
+        database_trouble(worker, "trade stream kept its symbols", error)
+    stream.start()
+
+
 def release(worker: Worker) -> None:
-    """Give the lease back; a failure here is logged, never raised over the real error."""
+    """Close the trade stream and give the lease back; a failure here is logged, never raised
+    over the real error."""
+    if worker.stream is not None:
+        worker.stream.stop()
     try:
         worker.lease.release()
     except SQLAlchemyError as error:
@@ -275,6 +336,8 @@ def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
         return modify
 
     worker.refresher.on_alerts = run_now("deliver")  # alerts just fired: send them at once
+    if worker.stream is not None:
+        worker.stream.on_alerts = run_now("deliver")
     lease_every = min(settings.refresh_seconds, settings.leader_lease_seconds / 3)
     every_tick = DELIVER_EVERY.total_seconds()
     jobs = (
@@ -284,6 +347,7 @@ def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
         (deliver_alerts, (worker,), every_tick, "deliver"),
         (answer_requests, (worker, run_now("refresh")), every_tick, "requests"),
         (backfill_history, (worker,), HISTORY_EVERY.total_seconds(), "history"),
+        (keep_stream, (worker,), STREAM_EVERY.total_seconds(), "stream"),
     )
     for function, args, seconds, name in jobs:
         scheduler.add_job(

@@ -1,0 +1,113 @@
+"""What every HTTP provider sends through: a session whose adapter asks the request gate before
+each request goes on the wire, spacing between requests, and the wait a rate-limit answer asks.
+
+The gate is called for the first try and each retry alike, so every request is recorded in the
+budget before it leaves the process, and a gate that says no stops it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from stockmon.domain import redaction
+from stockmon.providers.base import ProviderError, RequestGate
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+TOO_MANY_REQUESTS_BACKOFF = timedelta(minutes=1)  # a 429 that says nothing usable
+
+
+class GatedAdapter(HTTPAdapter):
+    """An adapter that asks the gate before each request goes on the wire, and never retries
+    by itself (retries are the client's, so each one is gated too)."""
+
+    def __init__(self, gate: RequestGate) -> None:
+        super().__init__(max_retries=0)
+        self._gate = gate
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):
+        self._gate()
+        return super().send(request, *args, **kwargs)
+
+
+def gated_session(gate: RequestGate) -> requests.Session:
+    session = requests.Session()
+    adapter = GatedAdapter(gate)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def retry_after(response: requests.Response, now: datetime) -> timedelta:
+    """The wait a 429 asks for: ``Retry-After`` in seconds or as an HTTP date, else an
+    ``X-Ratelimit-Reset`` epoch second, else a minute."""
+    raw = response.headers.get("Retry-After", "").strip()
+    if raw.isdigit():
+        return timedelta(seconds=int(raw))
+    if raw:
+        try:
+            until = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return TOO_MANY_REQUESTS_BACKOFF
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        return max(until - now, timedelta(0))
+    reset = response.headers.get("X-Ratelimit-Reset", "").strip()
+    if reset.isdigit():
+        wait = datetime.fromtimestamp(int(reset), UTC) - now
+        if timedelta(0) <= wait <= timedelta(hours=1):  # a reset an hour away is not one
+            return wait
+    return TOO_MANY_REQUESTS_BACKOFF
+
+
+class Spacing:
+    """Requests at least ``interval`` seconds apart, across the scheduler's threads, and none
+    before a pause a provider asked for has passed."""
+
+    def __init__(
+        self,
+        interval: float,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last: float | None = None
+        self._paused_until = -float("inf")
+        self._one_at_a_time = threading.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Whichever request comes next waits ``seconds`` from now."""
+        self._paused_until = self._monotonic() + seconds
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the turn to send one request, once the spacing allows it."""
+        with self._one_at_a_time:
+            now = self._monotonic()
+            earliest = self._paused_until
+            if self._last is not None:
+                earliest = max(earliest, self._last + self._interval)
+            if (wait := earliest - now) > 0:
+                self._sleep(wait)
+                now += wait
+            self._last = now
+            yield
+
+
+class Retryable(ProviderError):
+    """A failure that says nothing about the symbol: worth one more (gated) try."""
+
+
+def short(error: Exception) -> str:
+    """An exception in a few redacted words."""
+    return redaction.redact(f"{type(error).__name__}: {error}")[:200]
