@@ -7,6 +7,11 @@ its last good quote, divided by the bound 390 min x N / D (the session length ti
 the daily budget: 156 min here), and the requests the server received over either limit.
 Targets: (a) <= 1.1x the bound, (b) <= 1.1x the floor below, 0 over a limit.
 
+(c) Finnhub's free plan (60 requests a minute, 30 a second, no daily cap) against a fake
+Finnhub over a simulated trading day, with 10 and 100 symbols and a 5-second cycle: the worst
+staleness during trading hours over the bound N / R (symbols over the per-minute rate: 10 s and
+100 s), target <= 1.1x, and the requests the server received over either limit, target 0.
+
 For (b) it also prints the floor no schedule can beat under such losses: a model of a perfect
 scheduler (the budget spread exactly evenly over the sessions, the failing symbol costing
 nothing, the stalest healthy symbol fetched at every slot and a failed fetch retried at the
@@ -30,10 +35,11 @@ from sqlalchemy import delete, select
 from bench.common import each_database
 from stockmon.domain.calendar import market
 from stockmon.domain.models import ApiRequest, FetchStatus, PriceHistory, Quote, SchedulerState
-from stockmon.providers import AlphaVantageProvider
+from stockmon.providers import AlphaVantageProvider, FinnhubProvider
 from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.ingest import Refresher
 from tests.fake_alphavantage import fails_at_random, serve
+from tests.fake_finnhub import serve_finnhub
 
 SYMBOLS = [f"F{i:02d}" for i in range(10)]
 FAILING = SYMBOLS[-1]
@@ -46,14 +52,23 @@ SESSION_MINUTES = 390.0  # a New York trading day
 BOUND = timedelta(minutes=SESSION_MINUTES * len(SYMBOLS) / LIMITS.per_day)
 TARGET_OF_BOUND = 1.1  # (a): the worst staleness, over the bound
 TARGET_OF_FLOOR = 1.1  # (b): the worst staleness, over the perfect scheduler's on the same losses
+FINNHUB_LIMITS = Limits(per_minute=60, per_day=0, per_second=30)
+FINNHUB_CYCLE = timedelta(seconds=5)  # the default cycle on Finnhub
+FINNHUB_DAY = (datetime(2026, 3, 3, 14, 30, tzinfo=UTC), datetime(2026, 3, 3, 21, tzinfo=UTC))
 
 
 class SimulatedClock:
-    def __init__(self) -> None:
-        self.now = START
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
 
     def __call__(self) -> datetime:
         return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def monotonic(self) -> float:
+        return self.now.timestamp()
 
 
 def simulate(
@@ -88,6 +103,36 @@ def simulate(
         over = fake.over_limits(LIMITS.per_minute, LIMITS.per_day)
         spent_failing = sum(r.symbol == failing for r in fake.received)
         return worst, over, len(fake.received), spent_failing
+
+
+def simulate_finnhub(engine, symbols: int) -> tuple[timedelta, timedelta, int, int]:
+    """(worst trading-hours staleness, the bound N / R, requests over a limit, requests) for
+    ``symbols`` symbols over one simulated New York session on Finnhub's free plan. The
+    provider's spacing between requests passes on the simulated clock."""
+    nyse = market("XNYS")
+    names = [f"S{i:03d}" for i in range(symbols)]
+    opens, closes = FINNHUB_DAY
+    clock = SimulatedClock(opens - timedelta(minutes=1))
+    with serve_finnhub() as fake:
+        fake.now = lambda: clock().timestamp()
+        budget = RequestBudget(engine, FinnhubProvider.name, FINNHUB_LIMITS, now=clock)
+        provider = FinnhubProvider(
+            fake.api_key, fake.url, gate=budget.take, sleep=clock.sleep, monotonic=clock.monotonic
+        )
+        refresher = Refresher(engine, provider, budget, names, now=clock, cycle=FINNHUB_CYCLE)
+        worst = timedelta(0)
+        while clock() < closes:
+            cycle_start = clock()
+            last_good = _last_successes(engine)
+            if nyse.is_open(cycle_start) and len(last_good) == len(names):
+                worst = max(
+                    worst, *(nyse.trading_time(at, cycle_start) for at in last_good.values())
+                )
+            refresher.run_cycle()
+            clock.now = max(clock(), cycle_start + FINNHUB_CYCLE)
+        bound = timedelta(minutes=symbols / FINNHUB_LIMITS.per_minute)
+        over = fake.over_limits(FINNHUB_LIMITS.per_minute, FINNHUB_LIMITS.per_second)
+        return worst, bound, over, len(fake.received)
 
 
 def ideal_worst(seed: int, failure_rate: float, days: int = 5) -> float:
@@ -148,6 +193,15 @@ def main() -> None:
                 f"{name:>10} {label}: {sent} requests received{of_them}, worst staleness "
                 f"{worst.total_seconds() / 60:.0f} trading min = {measured:.2f}x the bound"
                 f"{verdict}, over a limit: {over} (target 0)"
+            )
+            _reset(engine)
+        for symbols in (10, 100):
+            worst, bound, over, sent = simulate_finnhub(engine, symbols)
+            print(
+                f"{name:>10} (c) Finnhub free plan, {symbols} symbols, a 5 s cycle for a session: "
+                f"{sent} requests received, worst staleness {worst.total_seconds():.1f} s = "
+                f"{worst / bound:.2f}x the bound N / R = {bound.total_seconds():.0f} s "
+                f"(target <= {TARGET_OF_BOUND}), over a limit: {over} (target 0)"
             )
             _reset(engine)
 

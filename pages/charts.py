@@ -16,7 +16,8 @@ from stockmon.app.charts import (
     portfolio_figure,
     price_figure,
 )
-from stockmon.app.presentation import CHARTS_CSS, escape_markdown
+from stockmon.app.heartbeat import scheduler_status
+from stockmon.app.presentation import CHARTS_CSS, escape_markdown, provider_label
 from stockmon.app.queries import latest_quotes, price_history
 from stockmon.domain.daily import bars_as_prices, daily_bars, history_loaded
 from stockmon.domain.models import utcnow
@@ -80,7 +81,14 @@ def draw_charts() -> None:
     now = utcnow()
     window = RANGES[span]
     history, bars = prices(chosen, now, window)
-    if span in DAILY_RANGES and len(loaded := history_loaded(engine, chosen)) < len(chosen):
+    status = scheduler_status(engine)
+    if span in DAILY_RANGES and status.daily_history == "":
+        st.caption(
+            f"{provider_label(status.provider or '')} gives no daily history on this plan: "
+            "the long ranges show the days stockmon has recorded from its quotes since it "
+            "started."
+        )
+    elif span in DAILY_RANGES and len(loaded := history_loaded(engine, chosen)) < len(chosen):
         st.caption(
             f"Daily history for {len(loaded)} of {len(chosen)} symbols so far: the scheduler "
             "fetches the rest within its share of the request budget."

@@ -19,6 +19,7 @@ from stockmon.app.status import (
     request_cycle,
     retry_symbol,
     status_report,
+    stream_line,
     symbol_table,
 )
 from stockmon.domain.config import ProviderChoice
@@ -96,6 +97,10 @@ def draw_status() -> None:
         f"**Provider** {escape_markdown(provider)} · **prices** {prices} · **leader** "
         f"`{status.leader or '—'}` · **version** {status.version or '—'}"
     )
+    if status.stream is not None:
+        st.markdown(stream_line(status.stream, zone))
+        if status.stream.error:
+            st.caption(f"Last stream error: {escape_markdown(status.stream.error)}")
     if status.last_cycle_at and status.last_cycle_summary:
         finished = clock_time(status.last_cycle_at, zone)
         st.caption(f"Last cycle, {finished}: {escape_markdown(status.last_cycle_summary)}")

@@ -4,7 +4,7 @@ markets trade."""
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from stockmon.app.queries import scheduler_status
+from stockmon.app.heartbeat import scheduler_status
 from stockmon.scheduler.budget import Limits, RequestBudget
 from tests.conftest import av_refresher
 

@@ -111,7 +111,7 @@ def quotes_of(*fetched: tuple[str, datetime]) -> pd.DataFrame:
 
 def test_a_friday_close_is_not_stale_on_sunday():
     from stockmon.app.dashboard import quotes_are_stale
-    from stockmon.app.queries import SchedulerStatus
+    from stockmon.app.heartbeat import SchedulerStatus
 
     paced = SchedulerStatus(at(20, 21), "", "alphavantage", timedelta(minutes=156), True, None)
     friday_close = quotes_of(("AAPL", at(20, 21, 5)))
@@ -123,7 +123,7 @@ def test_a_friday_close_is_not_stale_on_sunday():
 
 def test_a_tokyo_quote_ages_on_tokyo_time_while_new_york_sleeps():
     from stockmon.app.dashboard import quotes_are_stale
-    from stockmon.app.queries import SchedulerStatus
+    from stockmon.app.heartbeat import SchedulerStatus
 
     paced = SchedulerStatus(at(19, 4), "", "alphavantage", timedelta(minutes=30), True, None)
     morning = quotes_of(("7203.TYO", at(19, 0, 10)))  # Thursday 09:10 in Tokyo

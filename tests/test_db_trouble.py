@@ -18,7 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from stockmon.app.dashboard import why_late
-from stockmon.app.queries import scheduler_status
+from stockmon.app.heartbeat import scheduler_status
 from stockmon.domain import accounts
 from stockmon.domain.db import make_engine, upsert
 from stockmon.domain.db_trouble import Trouble, probe, trouble_of

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stockmon.app.queries import scheduler_status
+from stockmon.app.heartbeat import scheduler_status
 from stockmon.domain import accounts
 from stockmon.domain.db import make_engine
 from stockmon.domain.schema import prepare_database

@@ -4,12 +4,12 @@ the snapshot every dashboard slices."""
 import math
 from datetime import timedelta
 
+from stockmon.app.heartbeat import scheduler_status
 from stockmon.app.queries import (
     catalog,
     fetch_problems,
     latest_quotes,
     price_history,
-    scheduler_status,
     sparklines,
 )
 from stockmon.app.snapshot import take_snapshot

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from stockmon import __version__
-from stockmon.app.queries import scheduler_status
+from stockmon.app.heartbeat import scheduler_status
 from stockmon.app.status import request_cycle, retry_symbol, status_report, symbol_table
 from stockmon.domain.models import FetchStatus, RetryRequest, SchedulerState, utcnow
 from stockmon.domain.watchlists import save_picks
@@ -175,7 +175,7 @@ def test_the_status_page_lists_what_the_scheduler_tracks(engine, fake_av, clock,
 
 
 def test_the_time_to_refresh_all_counts_each_listings_own_trading_hours():
-    from stockmon.app.queries import SchedulerStatus
+    from stockmon.app.heartbeat import SchedulerStatus
     from stockmon.app.status import StatusReport
 
     tokyo_morning = datetime(2026, 11, 19, 2, 20, tzinfo=UTC)  # Thursday 11:20 in Tokyo

@@ -20,10 +20,11 @@ from stockmon.domain.models import (
     PriceHistory,
     Quote,
     SchedulerState,
+    StreamState,
 )
 from stockmon.scheduler import stream as stream_module
 from stockmon.scheduler.leadership import LeadershipLost
-from stockmon.scheduler.stream import StreamState, TradeStream, stream_symbols
+from stockmon.scheduler.stream import TradeStream, stream_symbols
 from tests.conftest import quote_arrives
 from tests.fake_finnhub import FakeFinnhub, serve_finnhub
 

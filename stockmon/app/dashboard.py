@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from stockmon.app.heartbeat import SchedulerStatus
 from stockmon.app.presentation import (
     change_color,
     clock_time,
@@ -19,7 +20,6 @@ from stockmon.app.presentation import (
     provider_label,
     with_dashes,
 )
-from stockmon.app.queries import SchedulerStatus
 from stockmon.domain.calendar import DEFAULT_MARKET, market
 from stockmon.domain.daily import YearRange
 from stockmon.domain.data_class import PRICES_PHRASE

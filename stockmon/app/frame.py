@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 
 from stockmon.app.dashboard import scheduler_is_late, why_late
+from stockmon.app.heartbeat import SchedulerStatus
 from stockmon.app.presentation import age_text, escape_markdown, provider_label
-from stockmon.app.queries import SchedulerStatus
 from stockmon.app.ui import (
     database_trouble,
     market_snapshot,

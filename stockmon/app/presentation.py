@@ -17,7 +17,7 @@ from pandas.io.formats.style import Styler
 from stockmon.domain.money import change_percent, money
 
 EMPTY = "—"  # every empty cell, on every page
-PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "demo": "Demo market"}
+PROVIDER_LABELS = {"alphavantage": "Alpha Vantage", "finnhub": "Finnhub", "demo": "Demo market"}
 GAIN = "#16a34a"
 LOSS = "#dc2626"
 FLAT = "#64748b"

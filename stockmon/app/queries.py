@@ -1,4 +1,4 @@
-"""What the app reads: latest quotes, downsampled price series, the scheduler's heartbeat.
+"""What the app reads: latest quotes, downsampled price series and the catalog.
 
 Series are downsampled in SQL (each symbol's price as of evenly spaced times, one index seek on
 (symbol, ts) per point), so a month of minute history never reaches pandas row by row.
@@ -7,8 +7,7 @@ Series are downsampled in SQL (each symbol's price as of evenly spaced times, on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 import pandas as pd
@@ -26,29 +25,10 @@ from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from stockmon.domain.calendar import market_of
-from stockmon.domain.data_class import DataClass, data_class_of
-from stockmon.domain.db_trouble import Trouble
 from stockmon.domain.models import (
-    DATA_CLASS,
-    LAST_CYCLE_AT,
-    LAST_CYCLE_SUMMARY,
-    LEADER,
-    LIMIT_PER_DAY,
-    LIMIT_PER_MINUTE,
-    MARKET_HOURS,
-    NEXT_AT,
-    NEXT_SYMBOL,
-    PROVIDER_NAME,
-    PROVIDER_PLAN,
-    REFRESH_INTERVAL_SECONDS,
-    TRACKED,
-    TROUBLE,
-    TROUBLE_AT,
-    VERSION,
     FetchStatus,
     PriceHistory,
     Quote,
-    SchedulerState,
     Symbol,
     table_of,
 )
@@ -225,82 +205,6 @@ def price_history(
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     frame["price"] = frame["price"].astype("float64")
     return frame
-
-
-@dataclass(frozen=True)
-class SchedulerStatus:
-    last_cycle_at: datetime | None
-    last_cycle_summary: str | None
-    provider: str | None
-    refresh_interval: timedelta | None  # how often each symbol is refreshed, as published
-    market_hours: bool  # the interval counts trading time only: markets closed, quotes rest
-    leader: str | None
-    version: str | None = None
-    per_minute: int | None = None  # the provider's request limits; None: none
-    per_day: int | None = None
-    plan: str | None = None  # "free plan", "premium plan", "offline demo market"
-    data_class: DataClass | None = None  # what the plan's quotes are
-    next_symbol: str | None = None  # the symbol the next paced request goes to
-    next_at: datetime | None = None  # about when
-    tracked: int | None = None  # symbols the last cycle tracked
-    trouble: Trouble | None = None  # what failed the scheduler's last database write
-    trouble_at: datetime | None = None
-
-
-_STATUS_KEYS = [
-    LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS,
-    LEADER, VERSION, LIMIT_PER_MINUTE, LIMIT_PER_DAY, PROVIDER_PLAN, DATA_CLASS, NEXT_SYMBOL,
-    NEXT_AT, TRACKED, TROUBLE, TROUBLE_AT,
-]  # fmt: skip
-
-
-def _count(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def _moment(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def scheduler_status(engine: Engine) -> SchedulerStatus:
-    """What the scheduler last wrote down about itself."""
-    with engine.connect() as conn:
-        values = dict(
-            conn.execute(
-                select(col(SchedulerState.key), col(SchedulerState.value)).where(
-                    col(SchedulerState.key).in_(_STATUS_KEYS)
-                )
-            ).all()
-        )
-    interval = values.get(REFRESH_INTERVAL_SECONDS)
-    return SchedulerStatus(
-        last_cycle_at=_moment(values.get(LAST_CYCLE_AT)),
-        last_cycle_summary=values.get(LAST_CYCLE_SUMMARY),
-        provider=values.get(PROVIDER_NAME),
-        refresh_interval=timedelta(seconds=float(interval)) if interval else None,
-        market_hours=values.get(MARKET_HOURS) == "true",
-        leader=values.get(LEADER),
-        version=values.get(VERSION),
-        per_minute=_count(values.get(LIMIT_PER_MINUTE)),
-        per_day=_count(values.get(LIMIT_PER_DAY)),
-        plan=values.get(PROVIDER_PLAN) or None,
-        data_class=data_class_of(values.get(DATA_CLASS)),
-        next_symbol=values.get(NEXT_SYMBOL) or None,
-        next_at=_moment(values.get(NEXT_AT)),
-        tracked=_count(values.get(TRACKED)),
-        trouble=_trouble(values.get(TROUBLE)),
-        trouble_at=_moment(values.get(TROUBLE_AT)),
-    )
-
-
-def _trouble(value: str | None) -> Trouble | None:
-    try:
-        return Trouble(value) if value else None
-    except ValueError:
-        return None
 
 
 def catalog(engine: Engine) -> pd.DataFrame:

@@ -18,13 +18,12 @@ from sqlalchemy import Engine, case, func, select
 from sqlmodel import col
 
 from stockmon.app.dashboard import SPARKLINE_POINTS, SPARKLINE_WINDOW, DashboardData
+from stockmon.app.heartbeat import SchedulerStatus, scheduler_status
 from stockmon.app.queries import (
     QUOTE_COLUMNS,
-    SchedulerStatus,
     fetch_problems,
     latest_quotes,
     rejections,
-    scheduler_status,
     sparklines,
 )
 from stockmon.domain.daily import YearRange, year_ranges

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, case, func, literal, select
 from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from stockmon.app.queries import SchedulerStatus, scheduler_status
+from stockmon.app.heartbeat import SchedulerStatus, StreamStatus, scheduler_status
+from stockmon.app.presentation import clock_time
 from stockmon.domain import tracking
 from stockmon.domain.calendar import market_of
 from stockmon.domain.db import upsert
@@ -29,6 +30,7 @@ from stockmon.domain.models import (
     FetchStatus,
     RetryRequest,
     SchedulerState,
+    StreamState,
     Symbol,
     table_of,
 )
@@ -89,6 +91,19 @@ class StatusReport:
         return max(max(d for d in due if d is not None) - now, timedelta(0))
 
 
+def stream_line(stream: StreamStatus, zone: tzinfo) -> str:
+    """The trade stream in one line: its state, since when, what it follows and hears."""
+    if stream.state == StreamState.CONNECTED and stream.since is not None:
+        state = f"connected since {clock_time(stream.since, zone)}"
+    else:
+        state = stream.state
+    trades = stream.trades_last_minute
+    return (
+        f"**Trade stream** {state} · {stream.symbols} symbol{'s' * (stream.symbols != 1)} "
+        f"subscribed · {trades} trade{'s' * (trades != 1)} in the last minute"
+    )
+
+
 def symbol_state(last_success: datetime | None, rejection: str | None, failures: int) -> str:
     """One symbol's state in a few words: quoted, failing, rejected (and why), or waiting."""
     if isinstance(rejection, str):
@@ -120,7 +135,7 @@ def symbol_table(symbols: pd.DataFrame, now: datetime, zone: tzinfo) -> pd.DataF
             "Company": symbols["name"].fillna("").replace("", "—"),
             "Last success": [shown(t, "never") for t in symbols["last_success_at"]],
             "Last attempt": [shown(t, "never") for t in symbols["last_attempt_at"]],
-            "Last error": symbols["last_error"].fillna("").replace("", "—"),
+            "Last error": symbols["last_error"].astype("string").fillna("").replace("", "—"),
             "Failures in a row": symbols["failures"],
             "Daily history": [
                 "loaded"

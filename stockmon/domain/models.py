@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -214,11 +215,22 @@ TRACKED = "scheduler.tracked"  # how many symbols the last cycle tracked
 TROUBLE = "scheduler.database_trouble"  # what failed the scheduler's last write (db_trouble); ""
 TROUBLE_AT = "scheduler.database_trouble_at"  # when (ISO 8601, UTC)
 DAILY_HISTORY = "scheduler.daily_history"  # the provider of daily bars; "" none
-STREAM_STATE = "stream.state"  # off, connecting, connected, reconnecting; absent: no stream
+STREAM_STATE = "stream.state"  # a StreamState; absent: no stream
 STREAM_SINCE = "stream.connected_since"  # ISO 8601, UTC; "" not connected
 STREAM_SYMBOLS = "stream.symbols"  # how many symbols it follows
 STREAM_TRADES_MINUTE = "stream.trades_last_minute"
 STREAM_ERROR = "stream.last_error"  # in words, redacted; "" none since the last connection
+
+
+class StreamState(StrEnum):
+    """What the trade stream is doing, as the scheduler writes it under ``STREAM_STATE``."""
+
+    OFF = "off"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+
+
 # written by the app for an admin: the leading scheduler runs a cycle at once when it sees a
 # request newer than its last one
 CYCLE_REQUESTED_AT = "app.cycle_requested_at"

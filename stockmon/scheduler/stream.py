@@ -43,6 +43,7 @@ from stockmon.domain.models import (
     PriceHistory,
     Quote,
     SchedulerState,
+    StreamState,
     table_of,
     utcnow,
 )
@@ -55,15 +56,6 @@ FLUSH_SECONDS = 0.25  # trades to the database at most this long after they arri
 SILENCE_SECONDS = 60.0  # no message, not even a ping, for this long: reconnect
 RECONNECT_WAIT = (timedelta(seconds=1), timedelta(minutes=2))  # first, longest
 STATE_EVERY_SECONDS = 5.0
-
-
-class StreamState:
-    """What the Status page says of the stream (``STREAM_STATE``)."""
-
-    OFF = "off"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
 
 
 def stream_symbols(tracked: Sequence[str], cap: int = SYMBOL_CAP) -> list[str]:
@@ -94,7 +86,7 @@ class TradeStream:
     _trades: deque[float] = field(default_factory=deque)
     _since: datetime | None = None
     _error: str = ""
-    _state: str = StreamState.OFF
+    _state: StreamState = StreamState.OFF
     _thread: threading.Thread | None = None
 
     def __post_init__(self) -> None:
@@ -264,7 +256,7 @@ class TradeStream:
 
     def _publish(self, subscribed: set[str]) -> None:
         facts = {
-            STREAM_STATE: self._state,
+            STREAM_STATE: self._state.value,
             STREAM_SINCE: self._since.isoformat() if self._since else "",
             STREAM_SYMBOLS: str(len(subscribed)),
             STREAM_TRADES_MINUTE: str(self.trades_last_minute()),
