@@ -46,7 +46,7 @@ from stockmon.providers.base import (
 )
 from stockmon.scheduler.budget import RequestBudget
 from stockmon.scheduler.leadership import Fence, LeadershipLost, fenced
-from stockmon.scheduler.pacing import Pacer, SymbolStatus
+from stockmon.scheduler.pacing import Pacer, Plan, SymbolStatus
 from stockmon.scheduler.pacing import start_of_day as day_start
 from stockmon.scheduler.writer import ResultWriter
 
@@ -288,7 +288,7 @@ class Refresher:
         plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
         summary.interval, summary.slot = plan.interval, plan.slot
         summary.not_due, summary.backing_off = plan.not_due, plan.backing_off
-        allowed = self.budget.remaining() * self._provider.batch_size
+        allowed = self._allowed(plan)
         paced = (plan.paced_slots or 0) * self._provider.batch_size
         chosen: list[str] = []
         for symbol in plan.due:
@@ -299,6 +299,19 @@ class Refresher:
                 paced -= symbol not in plan.free
         summary.skipped_for_budget = len(plan.due) - len(chosen)
         return chosen
+
+    def _allowed(self, plan: Plan) -> int:
+        """Symbols this paced cycle may send for. Under a daily cap, what the budget has left
+        now. Without one the plan's share of the minute bounds the cycle, and the gate checks
+        each request as it leaves: a request sent a minute before the cycle began leaves the
+        window by the time this cycle's request in its place is sent, so counting it at the
+        start would starve an evenly spread budget."""
+        assert self.budget is not None
+        if self.budget.limits.per_day or plan.paced_slots is None:
+            return self.budget.remaining() * self._provider.batch_size
+        if self.budget.blocked_until() is not None:
+            return 0
+        return len(plan.due)
 
     def _markets(self, symbols: Sequence[str]) -> dict[str, Market]:
         if not self._market_hours:  # every symbol ages by the clock: no listing to look up

@@ -131,6 +131,8 @@ class TradeStream:
                 log.warning("trade stream closed: %s", lost)
                 break
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI) as error:
+                if self._stop.is_set():
+                    break  # closed on purpose
                 self._error = _describe(error)
                 log.warning("trade stream: %s", self._error)
             except Exception as error:  # the stream must never take the scheduler down
