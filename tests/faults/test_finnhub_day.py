@@ -2,6 +2,7 @@
 a simulated clock: the limits on the wire, the pace without a daily cap, 429 honoured, the key in
 no stored byte."""
 
+import itertools
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -69,7 +70,7 @@ def test_ten_symbols_refresh_every_ten_seconds_within_both_limits(engine):
         assert fake.over_limits(FREE.per_minute, FREE.per_second) == 0
         for symbol in symbols:
             times = sorted(r.at for r in fake.received if r.symbol == symbol and r.at > settled)
-            gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+            gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
             assert max(gaps) <= 10.5, (symbol, gaps)  # each symbol every 10 s
         assert len(fake.received) >= 230  # 4 minutes at 60 a minute
 
