@@ -17,7 +17,7 @@ from stockmon.app.charts import (
     price_figure,
 )
 from stockmon.app.heartbeat import scheduler_status
-from stockmon.app.presentation import CHARTS_CSS, escape_markdown, provider_label
+from stockmon.app.presentation import CHARTS_CSS, escape_markdown, no_daily_history_text
 from stockmon.app.queries import latest_quotes, price_history
 from stockmon.domain.daily import bars_as_prices, daily_bars, history_loaded
 from stockmon.domain.models import utcnow
@@ -82,11 +82,10 @@ def draw_charts() -> None:
     window = RANGES[span]
     history, bars = prices(chosen, now, window)
     status = scheduler_status(engine)
-    if span in DAILY_RANGES and status.daily_history == "":
+    if span in DAILY_RANGES and status.without_daily_history:
         st.caption(
-            f"{provider_label(status.provider or '')} gives no daily history on this plan: "
-            "the long ranges show the days stockmon has recorded from its quotes since it "
-            "started."
+            f"{no_daily_history_text(status.provider)}: the long ranges show the days "
+            "stockmon has recorded from its quotes since it started."
         )
     elif span in DAILY_RANGES and len(loaded := history_loaded(engine, chosen)) < len(chosen):
         st.caption(

@@ -13,6 +13,7 @@ from stockmon.app.presentation import (
     clock_time,
     duration_text,
     escape_markdown,
+    no_daily_history_text,
     provider_label,
 )
 from stockmon.app.status import (
@@ -110,6 +111,11 @@ def draw_status() -> None:
             "Nothing is tracked: no one has picked a stock and STOCKMON_SYMBOLS is empty, so "
             "the scheduler sends no request. It fetches a stock as soon as someone picks it.",
             icon=":material/bedtime:",
+        )
+    elif status.without_daily_history:
+        st.caption(
+            f"{no_daily_history_text(status.provider)}: the daily bars grow from the quotes, "
+            "a day at a time."
         )
     elif report.with_history < tracked:
         st.caption(

@@ -110,6 +110,8 @@ def test_the_status_page_shows_the_stream_and_the_plan(finnhub_quotes):
     assert "2 symbols subscribed · 41 trades in the last minute" in text
     captions = " ".join(c.value for c in at.caption)
     assert "Last stream error: Subscribing to too many symbols" in captions
+    assert "Finnhub gives no daily history on this plan: the daily bars grow" in captions
+    assert "Daily history for" not in captions
     cells = shown_cells(at).set_index("Symbol")
     assert cells.at["NVDA", "State"] == "rejected: not on this plan"
     no_none_anywhere(cells)

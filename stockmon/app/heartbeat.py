@@ -73,6 +73,11 @@ class SchedulerStatus:
     daily_history: str | None = None  # the provider of daily bars; "": none; None: not said
     stream: StreamStatus | None = None  # None: this provider has no stream
 
+    @property
+    def without_daily_history(self) -> bool:
+        """The provider has no daily bars on this plan: they grow from the quotes alone."""
+        return self.daily_history == ""
+
 
 _STATUS_KEYS = [
     LAST_CYCLE_AT, LAST_CYCLE_SUMMARY, PROVIDER_NAME, REFRESH_INTERVAL_SECONDS, MARKET_HOURS,

@@ -120,6 +120,11 @@ def provider_label(name: str) -> str:
     return PROVIDER_LABELS.get(name, name)
 
 
+def no_daily_history_text(provider: str | None) -> str:
+    """'Finnhub gives no daily history on this plan': what the long ranges lack, and why."""
+    return f"{provider_label(provider or '')} gives no daily history on this plan"
+
+
 def market_time_text(moment: datetime | None, day: date | None, zone: tzinfo) -> str | None:
     """When a price was made: 'Mon 15:59 EST' where the provider says, else its trading day
     alone ('Mon 2 Mar, no time given'); None when neither is known."""

@@ -94,7 +94,9 @@ class CycleSummary:
             if self.left_today is not None:
                 line += f", {self.left_today} in the last 24 h"
         if self.interval is not None:
-            line += f"; each symbol every {self.interval.total_seconds() / 60:.0f} trading min"
+            seconds = self.interval.total_seconds()
+            every = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+            line += f"; each symbol every {every} of trading time"
         if self.blocked_until is not None:
             line += f"; provider blocked until {self.blocked_until:%Y-%m-%d %H:%M:%S} UTC"
         if self.alerts_fired:
