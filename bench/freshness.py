@@ -39,6 +39,7 @@ from stockmon.domain.models import ApiRequest, FetchStatus, PriceHistory, Quote,
 from stockmon.providers import AlphaVantageProvider, FinnhubProvider
 from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.ingest import Refresher
+from tests.conftest import Clock
 from tests.fake_alphavantage import fails_at_random, serve
 from tests.fake_finnhub import serve_finnhub
 
@@ -58,27 +59,13 @@ FINNHUB_CYCLE = timedelta(seconds=5)  # the default cycle on Finnhub
 FINNHUB_DAY = (datetime(2026, 3, 3, 14, 30, tzinfo=UTC), datetime(2026, 3, 3, 21, tzinfo=UTC))
 
 
-class SimulatedClock:
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-
 def simulate(
     engine, failure_rate: float, failing: str | None, seed: int = 7
 ) -> tuple[timedelta, int, int, int]:
     """(worst trading-hours staleness of a healthy symbol, requests over a limit, requests,
     requests for the failing symbol)."""
     nyse = market("XNYS")
-    clock = SimulatedClock()
+    clock = Clock(START)
     with serve() as fake:
         fake.now = lambda: clock().timestamp()
         fake.failure_rate = failure_rate
@@ -100,7 +87,7 @@ def simulate(
                 for symbol in healthy:
                     if symbol in last_good:
                         worst = max(worst, nyse.trading_time(last_good[symbol], clock()))
-            clock.now += CYCLE
+            clock.current += CYCLE
         over = fake.over_limits(LIMITS.per_minute, LIMITS.per_day)
         spent_failing = sum(r.symbol == failing for r in fake.received)
         return worst, over, len(fake.received), spent_failing
@@ -113,7 +100,7 @@ def simulate_finnhub(engine, symbols: int) -> tuple[timedelta, timedelta, int, i
     nyse = market("XNYS")
     names = [f"S{i:03d}" for i in range(symbols)]
     opens, closes = FINNHUB_DAY
-    clock = SimulatedClock(opens - timedelta(minutes=30))  # a scheduler already running
+    clock = Clock(opens - timedelta(minutes=30))  # a scheduler already running
     with serve_finnhub() as fake:
         fake.now = lambda: clock().timestamp()
         budget = RequestBudget(engine, FinnhubProvider.name, FINNHUB_LIMITS, now=clock)
@@ -130,7 +117,7 @@ def simulate_finnhub(engine, symbols: int) -> tuple[timedelta, timedelta, int, i
                     worst, *(nyse.trading_time(at, cycle_start) for at in last_good.values())
                 )
             refresher.run_cycle()
-            clock.now = max(clock(), cycle_start + FINNHUB_CYCLE)
+            clock.current = max(clock(), cycle_start + FINNHUB_CYCLE)
         bound = timedelta(minutes=symbols / FINNHUB_LIMITS.per_minute)
         over = fake.over_limits(FINNHUB_LIMITS.per_minute, FINNHUB_LIMITS.per_second)
         return worst, bound, over, len(fake.received)

@@ -103,6 +103,13 @@ class Clock:
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
 
+    def sleep(self, seconds: float) -> None:
+        """A provider's wait between requests, passing on this clock."""
+        self.current += timedelta(seconds=seconds)
+
+    def monotonic(self) -> float:
+        return self.current.timestamp()
+
 
 @pytest.fixture
 def clock() -> Clock:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import UTC, datetime
 
@@ -58,6 +58,7 @@ class ProtocolSession:
         self.components: list[str] = []  # custom components it mounts: each reports back
         self.errors: list[str] = []  # exceptions it shows
         self.ready = asyncio.Event()  # the full run finished and its fragments are known
+        self.seen: Callable[[str], None] | None = None  # told of every text drawn, reruns too
 
     async def run(self, stop: asyncio.Event) -> None:
         """Hold the tab open, refreshing its fragments, until ``stop`` is set."""
@@ -88,11 +89,14 @@ class ProtocolSession:
                 self.page_hash = message.navigation.page_script_hash
             elif kind == "auto_rerun":
                 self.fragments[message.auto_rerun.fragment_id] = message.auto_rerun.interval
-            elif kind == "delta" and not self.ready.is_set():
+            elif kind == "delta":
                 element = message.delta.new_element
-                self.drawn.append(
-                    element.heading.body or element.markdown.body or element.html.body
-                )
+                body = element.heading.body or element.markdown.body or element.html.body
+                if self.seen is not None and body:
+                    self.seen(body)
+                if self.ready.is_set():
+                    continue
+                self.drawn.append(body)
                 if element.HasField("component_instance"):
                     self.components.append(element.component_instance.component_name)
                 if element.HasField("exception"):

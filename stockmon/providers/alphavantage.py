@@ -18,7 +18,6 @@ from typing import Any
 import requests
 
 from stockmon.domain import redaction
-from stockmon.domain.backoff import growing_wait
 from stockmon.domain.config import Entitlement
 from stockmon.domain.data_class import DataClass
 from stockmon.providers.answers import (
@@ -35,7 +34,6 @@ from stockmon.providers.answers import (
 )
 from stockmon.providers.base import (
     BatchRefused,
-    BudgetExhausted,
     DailyBarData,
     FetchResult,
     Listing,
@@ -54,13 +52,13 @@ from stockmon.providers.transport import (
     gated_session,
     retry_after,
     short,
+    with_retries,
 )
 
 log = logging.getLogger(__name__)
 
 BULK_MAX_SYMBOLS = 100
 QUOTE_FUNCTION = "GLOBAL_QUOTE"
-RETRY_WAIT_LONGEST = timedelta(seconds=30)  # between two tries of one request
 
 
 class AlphaVantageProvider:
@@ -166,29 +164,19 @@ class AlphaVantageProvider:
     def _get(self, function: str, **arguments: str) -> dict[str, Any]:
         """One answer's JSON object, after at most ``retries`` gated retries."""
         params = {"function": function, **arguments, "apikey": self._key}
-        for attempt in range(self._retries + 1):
-            if attempt:
-                self._sleep(
-                    growing_wait(attempt, self._retry_wait, RETRY_WAIT_LONGEST).total_seconds()
-                )
-            try:
-                return self._get_once(params)
-            except Retryable as error:
-                failure = error.args[0]
-            except Paused as pause:  # whichever request comes next waits
-                self._spacing.pause(pause.pause.total_seconds())
-                raise
-            except BudgetExhausted:
-                if not attempt:
-                    raise
-                raise ProviderError(f"{failure}; no budget left to retry") from None
-        raise ProviderError(failure)
+        return with_retries(
+            lambda: self._get_once(params), self._retries, self._retry_wait, self._sleep
+        )
 
     def _get_once(self, params: dict[str, str]) -> dict[str, Any]:
         """One answer's JSON object, classified far enough to raise ``Paused`` for a burst
-        answer whatever the function."""
+        answer whatever the function; whichever request comes next waits out the pause."""
         body = self._send(params)
-        raise_for_burst(body)
+        try:
+            raise_for_burst(body)
+        except Paused as pause:
+            self._spacing.pause(pause.pause.total_seconds())
+            raise
         return body
 
     def _send(self, params: dict[str, str]) -> dict[str, Any]:

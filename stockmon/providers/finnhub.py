@@ -18,11 +18,9 @@ from typing import Any
 import requests
 
 from stockmon.domain import redaction
-from stockmon.domain.backoff import growing_wait
 from stockmon.domain.data_class import DataClass
 from stockmon.providers.base import (
     BatchRefused,
-    BudgetExhausted,
     FetchResult,
     Listing,
     ProviderError,
@@ -48,12 +46,12 @@ from stockmon.providers.transport import (
     gated_session,
     retry_after,
     short,
+    with_retries,
 )
 
 PUBLIC_FINNHUB_URL = "https://finnhub.io/api/v1"
 FREE_PER_MINUTE = 60
 PER_SECOND_LIMIT = 30  # every plan's cap on top of its per-minute limit
-RETRY_WAIT_LONGEST = timedelta(seconds=30)
 
 
 class FinnhubProvider:
@@ -113,20 +111,9 @@ class FinnhubProvider:
 
     def _get(self, path: str, **params: str) -> dict[str, Any]:
         """One answer's JSON object, after at most ``retries`` gated retries."""
-        failure = ""
-        for attempt in range(self._retries + 1):
-            if attempt:
-                wait = growing_wait(attempt, self._retry_wait, RETRY_WAIT_LONGEST)
-                self._sleep(wait.total_seconds())
-            try:
-                return self._send(path, params)
-            except Retryable as error:
-                failure = str(error)
-            except BudgetExhausted:
-                if not attempt:
-                    raise
-                raise ProviderError(f"{failure}; no budget left to retry") from None
-        raise ProviderError(failure)
+        return with_retries(
+            lambda: self._send(path, params), self._retries, self._retry_wait, self._sleep
+        )
 
     def _send(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         symbol = params.get("symbol", "")

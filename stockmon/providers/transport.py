@@ -13,16 +13,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from stockmon.domain import redaction
-from stockmon.providers.base import ProviderError, RequestGate
+from stockmon.domain.backoff import growing_wait
+from stockmon.providers.base import BudgetExhausted, ProviderError, RequestGate
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 TOO_MANY_REQUESTS_BACKOFF = timedelta(minutes=1)  # a 429 that says nothing usable
+RETRY_WAIT_LONGEST = timedelta(seconds=30)  # between two tries of one request
+Answer = TypeVar("Answer")
 
 
 class GatedAdapter(HTTPAdapter):
@@ -106,6 +109,30 @@ class Spacing:
 
 class Retryable(ProviderError):
     """A failure that says nothing about the symbol: worth one more (gated) try."""
+
+
+def with_retries(
+    send: Callable[[], Answer],
+    retries: int,
+    first_wait: timedelta,
+    sleep: Callable[[float], None],
+) -> Answer:
+    """``send()``'s answer, after at most ``retries`` more tries of a ``Retryable`` failure,
+    the waits growing from ``first_wait``. Each try passes the gate: a gate that refuses a
+    retry ends the request with the failure that called for it."""
+    failure = ""
+    for attempt in range(retries + 1):
+        if attempt:
+            sleep(growing_wait(attempt, first_wait, RETRY_WAIT_LONGEST).total_seconds())
+        try:
+            return send()
+        except Retryable as error:
+            failure = str(error)
+        except BudgetExhausted:
+            if not attempt:
+                raise
+            raise ProviderError(f"{failure}; no budget left to retry") from None
+    raise ProviderError(failure)
 
 
 def short(error: Exception) -> str:

@@ -12,6 +12,7 @@ from stockmon.domain.models import Quote
 from stockmon.providers.finnhub import FinnhubProvider
 from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.ingest import Refresher
+from tests.conftest import Clock
 from tests.fake_finnhub import BEHAVIOURS, serve_finnhub
 from tests.faults.test_day_of_faults import every_stored_text
 
@@ -19,22 +20,6 @@ FAULTS = [b for b in BEHAVIOURS if b not in ("ok", "unknown", "forbidden")]
 FREE = Limits(per_minute=60, per_day=0, per_second=30)
 CYCLE = timedelta(seconds=5)
 TUESDAY_OPEN = datetime(2026, 3, 3, 14, 30, tzinfo=UTC)
-
-
-class Clock:
-    """Simulated time: the budget, the fake server and the provider's spacing all read it."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
 
 
 def refresher_on(engine, fake, clock: Clock, symbols) -> Refresher:
@@ -57,7 +42,7 @@ def run_for(refresher: Refresher, clock: Clock, span: timedelta) -> list:
     while clock() < end:
         started = clock()
         summaries.append(refresher.run_cycle())
-        clock.now = max(clock(), started + CYCLE)
+        clock.current = max(clock(), started + CYCLE)
     return summaries
 
 
@@ -94,7 +79,7 @@ def test_a_session_of_every_bad_answer(engine, caplog):
             with Session(engine) as session:  # a good quote is never overwritten by a fault
                 for quote in session.exec(select(Quote)).all():
                     assert quote.price == fake.prices[quote.symbol]
-            clock.now = max(clock(), started + CYCLE)
+            clock.current = max(clock(), started + CYCLE)
 
         assert fake.over_limits(FREE.per_minute, FREE.per_second) == 0
         assert {s: v for s, v in fake.script.items() if v != ["ok"]} == {}  # every fault served
