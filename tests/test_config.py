@@ -10,6 +10,9 @@ def clean_environment(monkeypatch, tmp_path):
     for name in (
         "ALPHA_VANTAGE_API_KEY",
         "ALPHA_VANTAGE_BASE_URL",
+        "FINNHUB_API_KEY",
+        "FINNHUB_BASE_URL",
+        "FINNHUB_WS_URL",
         "STOCKMON_PROVIDER",
         "STOCKMON_DATABASE_URL",
         "STOCKMON_SYMBOLS",
@@ -73,6 +76,55 @@ def test_alpha_vantage_without_key_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("STOCKMON_PROVIDER", "alphavantage")
     with pytest.raises(ConfigError, match="needs ALPHA_VANTAGE_API_KEY"):
         load_settings()
+
+
+def test_a_finnhub_key_alone_chooses_finnhub_every_five_seconds(monkeypatch):
+    monkeypatch.setenv("FINNHUB_API_KEY", "fh-key")
+    settings = load_settings()
+    assert settings.effective_provider is ProviderChoice.FINNHUB
+    assert settings.refresh_seconds == 5
+    assert settings.keys_set == [ProviderChoice.FINNHUB]
+
+
+def test_with_both_keys_alpha_vantage_is_the_default_and_the_setting_chooses(monkeypatch):
+    monkeypatch.setenv("FINNHUB_API_KEY", "fh-key")
+    monkeypatch.setenv("ALPHA_VANTAGE_API_KEY", "av-key")
+    assert load_settings().effective_provider is ProviderChoice.ALPHAVANTAGE
+    monkeypatch.setenv("STOCKMON_PROVIDER", "finnhub")
+    settings = load_settings()
+    assert settings.effective_provider is ProviderChoice.FINNHUB
+    assert settings.keys_set == [ProviderChoice.ALPHAVANTAGE, ProviderChoice.FINNHUB]
+
+
+def test_finnhub_without_key_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("STOCKMON_PROVIDER", "finnhub")
+    with pytest.raises(ConfigError, match="needs FINNHUB_API_KEY"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FINNHUB_BASE_URL", "ftp://finnhub.io"),
+        ("FINNHUB_WS_URL", "https://ws.finnhub.io"),
+        ("FINNHUB_WS_URL", "wss://ws.finnhub.io?token=abc"),
+        ("FINNHUB_REQUESTS_PER_MINUTE", "0"),
+    ],
+)
+def test_bad_finnhub_settings_name_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+def test_a_finnhub_key_never_appears_in_errors_or_repr(monkeypatch):
+    monkeypatch.setenv("FINNHUB_API_KEY", "FHSECRET")
+    monkeypatch.setenv("FINNHUB_REQUESTS_PER_MINUTE", "many")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert "FHSECRET" not in str(raised.value)
+    monkeypatch.delenv("FINNHUB_REQUESTS_PER_MINUTE")
+    assert "FHSECRET" not in repr(load_settings())
 
 
 def test_the_key_never_appears_in_errors_or_repr(monkeypatch):
