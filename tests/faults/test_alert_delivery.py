@@ -136,11 +136,16 @@ def test_ten_dead_channels_of_one_person_hold_back_no_one_else(
             create_rule(engine, ann, "AAPL", "above", threshold)
         create_rule(engine, bob, "AAPL", "above", 1)
         schedulers.start(demo_env(database_url))
+
+        def tried() -> list:
+            with engine.connect() as conn:
+                return conn.execute(
+                    select(AlertDelivery.attempts).where(AlertDelivery.attempts > 0)
+                ).all()
+
         wait_for(lambda: healthy.received, timeout=120)
-        with engine.connect() as conn:
-            tried = conn.execute(
-                select(AlertDelivery.attempts).where(AlertDelivery.attempts > 0)
-            ).all()
-        assert tried == [(1,)]  # bob's, delivered; none of ann's sends has given up yet
+        # the send is recorded just after it lands: wait for that, not only for the message
+        wait_for(lambda: tried(), timeout=30)
+        assert tried() == [(1,)]  # bob's, delivered; none of ann's sends has given up yet
         assert sum(receiver.attempts for receiver in dead) <= delivery.PER_PERSON
     engine.dispose()
