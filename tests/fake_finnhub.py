@@ -95,6 +95,7 @@ class FakeFinnhub:
     failure_rate: float = 0.0
     seed: int = 0
     now: Callable[[], float] = time.time  # arrival times and the quotes' market time
+    market_time: float | None = None  # the quotes' ``t`` when set, instead of ``now()``
     received: list[Received] = field(default_factory=list)
     stream: FakeTradeStream | None = None
 
@@ -183,7 +184,8 @@ class FakeFinnhub:
     def _quote(self, symbol: str, behaviour: str) -> tuple[int, str, bytes, dict[str, str]]:
         if behaviour == "unknown" or (symbol not in self.prices and self.prices):
             return _json(UNKNOWN_QUOTE)
-        body: dict = quote_body(self.prices.get(symbol, 100.0), int(self.now()))
+        traded = self.market_time if self.market_time is not None else self.now()
+        body: dict = quote_body(self.prices.get(symbol, 100.0), int(traded))
         match behaviour:
             case "malformed":
                 return 200, "application/json", json.dumps(body).encode()[:25], {}

@@ -4,6 +4,7 @@ the dashboard within a refresh, and the stream on the Status page."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ PICKS = ["AAPL", "NVDA", "MSFT"]
 @pytest.fixture(scope="module")
 def finnhub() -> Iterator[FakeFinnhub]:
     fake = FakeFinnhub(prices={"AAPL": 261.74, "MSFT": 480.25}, script={"NVDA": "forbidden"})
+    fake.market_time = time.time() - 60  # the quotes' last trade: a minute before the test
     with serve_finnhub(fake) as served:
         yield served
 
@@ -70,7 +72,8 @@ def test_real_time_prices_a_streamed_trade_and_the_stream_on_the_status_page(
 
     stream = finnhub.stream
     assert stream.wait_for(lambda: {"AAPL", "MSFT"} <= stream.subscribed(), 60)
-    stream.trade("MSFT", 482.5)  # MSFT's polls keep 480.25: only the stream says 482.50
+    # MSFT's polls say 480.25 as of a minute ago: only the stream says 482.50, and later
+    stream.trade("MSFT", 482.5)
     expect(table).to_contain_text("482.50", timeout=30_000)  # a 2 s refresh, a loaded machine
     page.mouse.move(5, 895)
     page.wait_for_timeout(1000)

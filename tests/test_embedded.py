@@ -13,7 +13,11 @@ from stockmon.domain.db import make_engine
 from stockmon.domain.schema import prepare_database
 from stockmon.domain.watchlists import save_picks
 from tests.running import running_product
-from tests.test_browser import CHROMIUM, submit_login
+from tests.test_browser import (  # noqa: F401 (patient_expectations: a fixture)
+    CHROMIUM,
+    patient_expectations,
+    submit_login,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

@@ -15,9 +15,10 @@ from stockmon.domain.db import make_engine
 from stockmon.domain.models import LoginFailure, Quote
 from stockmon.domain.sessions import LOCK_AFTER
 from tests.faults.test_processes import wait_for
-from tests.test_browser import (  # noqa: F401 (browser: a fixture)
+from tests.test_browser import (  # noqa: F401 (browser, patient_expectations: fixtures)
     CHROMIUM,
     browser,
+    patient_expectations,
     register,
     serving,
     submit_login,
@@ -55,7 +56,6 @@ def test_two_replicas_share_accounts_picks_throttling_and_revocation(
 ):
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=20_000)  # a loaded machine reruns a page slowly
     a, b = replicas
     # register and pick on A
     on_a = browser.new_context(viewport={"width": 1440, "height": 900})

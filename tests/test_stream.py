@@ -211,3 +211,25 @@ def test_the_state_is_published_for_the_status_page(engine, fake_fh, started, mo
     started()
     eventually(lambda: state(engine, STREAM_STATE) == StreamState.CONNECTED)
     eventually(lambda: state(engine, STREAM_SYMBOLS) == "2")
+
+
+def test_a_poll_older_than_a_streamed_trade_keeps_the_trades_price(engine, fake_fh, started):
+    from stockmon.providers.finnhub import FinnhubProvider
+    from stockmon.scheduler.ingest import Refresher
+
+    fake_fh.prices["AAPL"] = 100.0
+    fake_fh.market_time = time.time() - 60  # /quote's last trade: a minute ago
+    poll = Refresher(engine, FinnhubProvider(fake_fh.api_key, fake_fh.url), None, ["AAPL"])
+    poll.run_cycle()
+    started(symbols=["AAPL"])
+    assert fake_fh.stream.wait_for(lambda: "AAPL" in fake_fh.stream.subscribed(), WAIT)
+    fake_fh.stream.trade("AAPL", 101.0)
+    eventually(lambda: price_of(engine, "AAPL") == 101.0)
+    fake_fh.prices["AAPL"] = 99.0
+    poll.run_cycle()  # older than the trade: its day's figures, not its price
+    with Session(engine) as session:
+        quote = session.get(Quote, "AAPL")
+    assert quote.price == 101.0 and quote.previous_close == pytest.approx(99.0 / 1.0046)
+    fake_fh.market_time = time.time() + 1  # a later trade than the streamed one
+    poll.run_cycle()
+    assert price_of(engine, "AAPL") == 99.0

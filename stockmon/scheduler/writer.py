@@ -1,13 +1,18 @@
 """The refresh cycle's writer: results buffered and stored in batched, fenced transactions,
-with the alerts the new quotes fire (an outbox: events commit with their quotes)."""
+with the alerts the new quotes fire (an outbox: events commit with their quotes).
+
+The latest trade wins: a polled quote whose market time is older than the stored one (a trade
+streamed after the poll's) brings its day's figures but keeps the stored price, change and
+market time, so a price never steps back to an older one."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Row
+from sqlalchemy import Connection, Engine, Row, select
+from sqlmodel import col
 
 from stockmon.domain.backoff import growing_wait
 from stockmon.domain.calendar import Market
@@ -109,6 +114,7 @@ class ResultWriter:
         fired = 0
         if self._status_rows:
             with fenced(self.engine, self._fence) as conn:
+                keep_later_trades(conn, self._quotes, self._history)
                 upsert(conn, table_of(Quote), self._quotes, keys=["symbol"])
                 insert_ignoring_duplicates(conn, table_of(PriceHistory), self._history)
                 symbols = [q["symbol"] for q in self._quotes]
@@ -119,3 +125,37 @@ class ResultWriter:
             self._on_alerts()
         self._quotes, self._history, self._status_rows = [], [], []
         self._last_flush = time.monotonic()
+
+
+LATEST_TRADE_FIELDS = ("price", "change", "change_percent", "market_time")
+
+
+def keep_later_trades(conn: Connection, quotes: list[dict], history: list[dict]) -> None:
+    """Where a stored quote's market time is later than a polled one's, keep the stored price,
+    change and market time in ``quotes`` (and the price in ``history``)."""
+    timed = {q["symbol"]: q for q in quotes if q.get("market_time") is not None}
+    if not timed:
+        return
+    stored = conn.execute(
+        select(
+            col(Quote.symbol),
+            col(Quote.price),
+            col(Quote.change),
+            col(Quote.change_percent),
+            col(Quote.market_time),
+        ).where(col(Quote.symbol).in_(list(timed)), col(Quote.market_time).is_not(None))
+    ).all()
+    later = {
+        row.symbol: row
+        for row in stored
+        if _utc(row.market_time) > _utc(timed[row.symbol]["market_time"])
+    }
+    for symbol, row in later.items():
+        timed[symbol].update({field: getattr(row, field) for field in LATEST_TRADE_FIELDS})
+    for point in history:
+        if (kept := later.get(point["symbol"])) is not None:
+            point["price"] = kept.price
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
