@@ -27,5 +27,5 @@ fi
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache
 .venv/bin/mypy
-# Three workers: much of the suite waits on processes, servers and the browser, not the CPU.
-.venv/bin/python -m pytest -n 3 "$@"
+# Four workers: much of the suite waits on processes, servers and the browser, not the CPU.
+.venv/bin/python -m pytest -n 4 "$@"
