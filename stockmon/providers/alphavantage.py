@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
-
 from stockmon.domain import redaction
 from stockmon.domain.config import Entitlement
 from stockmon.domain.data_class import DataClass
@@ -50,8 +48,9 @@ from stockmon.providers.transport import (
     Retryable,
     Spacing,
     gated_session,
+    get,
+    json_object,
     retry_after,
-    short,
     with_retries,
 )
 
@@ -180,15 +179,7 @@ class AlphaVantageProvider:
         return body
 
     def _send(self, params: dict[str, str]) -> dict[str, Any]:
-        try:
-            with self._spacing.turn():
-                response = self._session.get(self._base_url, params=params, timeout=self._timeout)
-        except requests.Timeout:
-            raise ProviderError(f"no answer within {self._timeout:g} s") from None
-        except requests.ConnectionError as error:
-            raise Retryable(f"connection failed: {short(error)}") from None
-        except requests.RequestException as error:
-            raise ProviderError(f"request failed: {short(error)}") from None
+        response = get(self._session, self._spacing, self._base_url, params, self._timeout)
         if response.status_code == 429:
             raise RateLimited(
                 "HTTP 429 Too Many Requests", retry_after(response, datetime.now(UTC))
@@ -197,13 +188,4 @@ class AlphaVantageProvider:
             raise Retryable(f"HTTP {response.status_code} from the quote server")
         if response.status_code != 200:
             raise ProviderError(f"HTTP {response.status_code} from the quote server")
-        try:
-            body = response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
-            raise ProviderError(
-                f"answer is not JSON ({redaction.redact(kind)[:40]}, {len(response.content)} bytes)"
-            ) from None
-        if not isinstance(body, dict):
-            raise ProviderError(f"answer is JSON {type(body).__name__}, not an object")
-        return body
+        return json_object(response)

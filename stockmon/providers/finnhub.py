@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
 
@@ -44,8 +44,9 @@ from stockmon.providers.transport import (
     Retryable,
     Spacing,
     gated_session,
+    get,
+    json_object,
     retry_after,
-    short,
     with_retries,
 )
 
@@ -116,21 +117,19 @@ class FinnhubProvider:
         )
 
     def _send(self, path: str, params: dict[str, str]) -> dict[str, Any]:
-        symbol = params.get("symbol", "")
-        try:
-            with self._spacing.turn():
-                response = self._session.get(
-                    self._base_url + path, params=params, timeout=self._timeout
-                )
-        except requests.Timeout:
-            raise ProviderError(f"no answer within {self._timeout:g} s") from None
-        except requests.ConnectionError as error:
-            raise Retryable(f"connection failed: {short(error)}") from None
-        except requests.RequestException as error:
-            raise ProviderError(f"request failed: {short(error)}") from None
+        url = self._base_url + path
+        response = get(self._session, self._spacing, url, params, self._timeout)
+        if response.status_code != 200:
+            self._refuse(response, params.get("symbol") or path)
+        return json_object(response)
+
+    def _refuse(self, response: requests.Response, subject: str) -> NoReturn:
+        """Raise what an answer other than HTTP 200 calls for."""
         status = response.status_code
-        body = _json_or_none(response)
-        said = error_text(body)
+        try:
+            said = error_text(response.json())
+        except ValueError:
+            said = ""
         if status == 401:
             raise ProviderUnavailable(
                 f"Finnhub refused the API key ({FinnhubAnswer.INVALID_KEY}: {said})",
@@ -138,7 +137,7 @@ class FinnhubProvider:
             )
         if status == 403:
             raise SymbolRejected(
-                f"{symbol or path}: {said or 'no access'}",
+                f"{subject}: {said or 'no access'}",
                 FinnhubAnswer.NO_ACCESS.value,
                 backoff=NO_ACCESS_BACKOFF,
             )
@@ -148,20 +147,4 @@ class FinnhubProvider:
             raise RateLimited(f"HTTP 429 from Finnhub ({said or 'rate limit'})", wait)
         if status in RETRY_STATUSES:
             raise Retryable(f"HTTP {status} from Finnhub")
-        if status != 200:
-            raise ProviderError(f"HTTP {status} from Finnhub{f' ({said})' if said else ''}")
-        if body is None:
-            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
-            raise ProviderError(
-                f"answer is not JSON ({redaction.redact(kind)[:40]}, {len(response.content)} bytes)"
-            )
-        if not isinstance(body, dict):
-            raise ProviderError(f"answer is JSON {type(body).__name__}, not an object")
-        return body
-
-
-def _json_or_none(response: requests.Response) -> object | None:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+        raise ProviderError(f"HTTP {status} from Finnhub{f' ({said})' if said else ''}")

@@ -111,6 +111,40 @@ class Retryable(ProviderError):
     """A failure that says nothing about the symbol: worth one more (gated) try."""
 
 
+def get(
+    session: requests.Session,
+    spacing: Spacing,
+    url: str,
+    params: dict[str, str],
+    timeout: float,
+) -> requests.Response:
+    """One GET in its turn; a failure on the way in words (``Retryable`` for a dropped
+    connection)."""
+    try:
+        with spacing.turn():
+            return session.get(url, params=params, timeout=timeout)
+    except requests.Timeout:
+        raise ProviderError(f"no answer within {timeout:g} s") from None
+    except requests.ConnectionError as error:
+        raise Retryable(f"connection failed: {short(error)}") from None
+    except requests.RequestException as error:
+        raise ProviderError(f"request failed: {short(error)}") from None
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object, or a ``ProviderError`` saying what came instead."""
+    try:
+        body = response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
+        raise ProviderError(
+            f"answer is not JSON ({redaction.redact(kind)[:40]}, {len(response.content)} bytes)"
+        ) from None
+    if not isinstance(body, dict):
+        raise ProviderError(f"answer is JSON {type(body).__name__}, not an object")
+    return body
+
+
 def with_retries(
     send: Callable[[], Answer],
     retries: int,
