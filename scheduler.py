@@ -20,15 +20,9 @@ from stockmon.domain import db_trouble, redaction
 from stockmon.domain.config import ConfigError, load_settings
 from stockmon.domain.db import make_engine
 from stockmon.scheduler.delivery import deliver_due
+from stockmon.scheduler.jobs import keep_lease, run_cycle
 from stockmon.scheduler.leadership import HELD_ELSEWHERE, current_holder
-from stockmon.scheduler.service import (
-    Worker,
-    build_worker,
-    keep_lease,
-    release,
-    run_cycle,
-    schedule_jobs,
-)
+from stockmon.scheduler.service import Worker, build_worker, release, schedule_jobs
 
 log = logging.getLogger("stockmon.scheduler")
 
