@@ -63,7 +63,7 @@ def _scheduler_lines(status: SchedulerStatus) -> None:
         source += f" · {status.data_class} prices"
     st.caption(f"Quotes: {source}")
     if provider == ProviderChoice.DEMO.value:
-        st.caption("Set ALPHA_VANTAGE_API_KEY for real quotes.")
+        st.caption("Set ALPHA_VANTAGE_API_KEY or FINNHUB_API_KEY for real quotes.")
     now = utcnow()
     if status.last_cycle_at is None:
         st.warning("The scheduler has not run yet. Start it with `python scheduler.py`.")
