@@ -116,13 +116,19 @@ def clock() -> Clock:
     return Clock()
 
 
+# How long a client in a test waits for a fake server: a loaded two-core machine answers a
+# local request well within it. A "slow" answer comes later than that, so it times out.
+CLIENT_TIMEOUT = 3.0
+SLOW_ANSWER = CLIENT_TIMEOUT + 1.5
+
+
 def av_provider(
     engine: Engine, fake: FakeAlphaVantage, clock: Clock, limits: Limits = GENEROUS, **options
 ) -> tuple[AlphaVantageProvider, RequestBudget]:
     """Alpha Vantage on the fake server, and its budget, which counts every request at the
     transport; no waits between requests or retries."""
     budget = RequestBudget(engine, AlphaVantageProvider.name, limits, now=clock)
-    options = {"timeout": 0.5, "min_request_interval": 0, "retry_wait": 0} | options
+    options = {"timeout": CLIENT_TIMEOUT, "min_request_interval": 0, "retry_wait": 0} | options
     provider = AlphaVantageProvider(fake.api_key, fake.url, gate=budget.take, **options)
     return provider, budget
 

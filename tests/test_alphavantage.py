@@ -19,11 +19,12 @@ from stockmon.providers import (
     RateLimited,
     SymbolRejected,
 )
+from tests.conftest import CLIENT_TIMEOUT, SLOW_ANSWER
 from tests.fake_alphavantage import global_quote
 
 
 def make(fake, **kwargs) -> AlphaVantageProvider:
-    kwargs.setdefault("timeout", 0.5)
+    kwargs.setdefault("timeout", CLIENT_TIMEOUT)
     kwargs.setdefault("min_request_interval", 0)
     kwargs.setdefault("retry_wait", 0)
     return AlphaVantageProvider(fake.api_key, fake.url, **kwargs)
@@ -77,7 +78,7 @@ def test_parses_all_ten_fields(fake_av):
 def test_failures_become_per_symbol_errors(fake_av, caplog, behaviour, error, text):
     caplog.set_level(logging.DEBUG)
     fake_av.script["IBM"] = behaviour
-    fake_av.slow_seconds = 1.5
+    fake_av.slow_seconds = SLOW_ANSWER
     result = make(fake_av).fetch(["IBM"])["IBM"]
     assert isinstance(result, error)
     assert text in str(result)

@@ -20,6 +20,7 @@ from stockmon.providers import (
 )
 from stockmon.providers.base import BudgetExhausted
 from stockmon.providers.finnhub import FinnhubProvider
+from tests.conftest import CLIENT_TIMEOUT, SLOW_ANSWER
 from tests.fake_finnhub import FakeFinnhub, serve_finnhub
 
 
@@ -30,7 +31,7 @@ def fake_fh() -> Iterator[FakeFinnhub]:
 
 
 def make(fake: FakeFinnhub, **kwargs) -> FinnhubProvider:
-    kwargs.setdefault("timeout", 0.5)
+    kwargs.setdefault("timeout", CLIENT_TIMEOUT)
     kwargs.setdefault("retry_wait", 0)
     return FinnhubProvider(fake.api_key, fake.url, **kwargs)
 
@@ -82,7 +83,7 @@ def test_the_key_goes_in_the_header_never_in_the_url(fake_fh):
 )
 def test_each_bad_answer_is_one_symbols_error(fake_fh, behaviour, error, text):
     fake_fh.script["IBM"] = behaviour
-    fake_fh.slow_seconds = 1.5
+    fake_fh.slow_seconds = SLOW_ANSWER
     result = make(fake_fh).fetch(["IBM"])["IBM"]
     assert type(result) is error
     reason = result.reason if isinstance(result, SymbolRejected) else str(result)

@@ -14,7 +14,7 @@ from stockmon.domain.watchlists import save_picks
 from stockmon.providers import DemoProvider
 from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.ingest import Refresher
-from tests.conftest import add_user, av_refresher
+from tests.conftest import SLOW_ANSWER, add_user, av_refresher
 
 
 def quotes(engine) -> dict[str, Quote]:
@@ -49,7 +49,7 @@ def test_a_cycle_stores_quotes_history_and_status(engine, fake_av, clock):
 )
 def test_a_bad_answer_keeps_the_last_good_quote(engine, fake_av, clock, caplog, behaviour):
     caplog.set_level(logging.DEBUG)
-    fake_av.slow_seconds = 1.0
+    fake_av.slow_seconds = SLOW_ANSWER
     refresher = av_refresher(engine, fake_av, clock, ["IBM", "MSFT"])
     fake_av.prices["IBM"] = 150.0
     refresher.run_cycle()

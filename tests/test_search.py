@@ -21,7 +21,7 @@ from stockmon.providers.answers import parse_symbol_search
 from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.discovery import answer_searches
 from stockmon.scheduler.ingest import Refresher
-from tests.conftest import av_provider
+from tests.conftest import SLOW_ANSWER, av_provider
 from tests.running import scheduler_process
 
 
@@ -82,7 +82,7 @@ def test_the_same_words_again_cost_no_request(engine, fake_av, clock):
 )
 def test_every_refusal_is_answered_with_a_reason(engine, fake_av, clock, behaviour, reason):
     fake_av.script["shell"] = behaviour
-    fake_av.slow_seconds = 1.0
+    fake_av.slow_seconds = SLOW_ANSWER
     asked = request_search(engine, "shell", clock())
     answer_searches(engine, av_provider(engine, fake_av, clock)[0], clock)
     answered = search_state(engine, asked.id)

@@ -161,10 +161,10 @@ def test_a_silent_connection_is_given_up(engine, fake_fh, started, monkeypatch):
 
 
 def test_pings_keep_a_quiet_connection(engine, fake_fh, started, monkeypatch):
-    monkeypatch.setattr(stream_module, "SILENCE_SECONDS", 1.0)
+    monkeypatch.setattr(stream_module, "SILENCE_SECONDS", 3.0)
     started()
     assert fake_fh.stream.wait_for(lambda: fake_fh.stream.connects == 1, WAIT)
-    for _ in range(12):
+    for _ in range(20):  # 5 s of pings, a quarter second apart: longer than the silence allowed
         fake_fh.stream.ping()
         time.sleep(0.25)
     assert fake_fh.stream.connects == 1

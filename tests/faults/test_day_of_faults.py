@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from stockmon.domain.models import FetchStatus, Quote
 from stockmon.scheduler.budget import Limits
-from tests.conftest import av_refresher
+from tests.conftest import SLOW_ANSWER, av_refresher
 from tests.fake_alphavantage import BEHAVIOURS
 
 FAULTS = [b for b in BEHAVIOURS if b not in ("ok", "premium_sample")]
@@ -31,7 +31,7 @@ def every_stored_text(engine) -> str:
 
 def test_days_of_every_fault(engine, fake_av, clock, caplog):
     caplog.set_level(logging.DEBUG)
-    fake_av.slow_seconds = 0.8  # past the client's 0.5 s timeout
+    fake_av.slow_seconds = SLOW_ANSWER  # past the client's timeout
     fake_av.now = lambda: clock().timestamp()
     symbols = [f"F{i:02d}" for i in range(len(FAULTS))]
     for index, (symbol, fault) in enumerate(zip(symbols, FAULTS, strict=True)):

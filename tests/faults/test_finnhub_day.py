@@ -12,7 +12,7 @@ from stockmon.domain.models import Quote
 from stockmon.providers.finnhub import FinnhubProvider
 from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.ingest import Refresher
-from tests.conftest import Clock
+from tests.conftest import CLIENT_TIMEOUT, SLOW_ANSWER, Clock
 from tests.fake_finnhub import BEHAVIOURS, serve_finnhub
 from tests.faults.test_day_of_faults import every_stored_text
 
@@ -29,7 +29,7 @@ def refresher_on(engine, fake, clock: Clock, symbols) -> Refresher:
         fake.api_key,
         fake.url,
         gate=budget.take,
-        timeout=0.5,
+        timeout=CLIENT_TIMEOUT,
         sleep=clock.sleep,
         monotonic=clock.monotonic,
     )
@@ -63,7 +63,7 @@ def test_ten_symbols_refresh_every_ten_seconds_within_both_limits(engine):
 def test_a_session_of_every_bad_answer(engine, caplog):
     caplog.set_level(logging.DEBUG)
     with serve_finnhub() as fake:
-        fake.slow_seconds = 0.8  # past the client's 0.5 s timeout
+        fake.slow_seconds = SLOW_ANSWER  # past the client's timeout
         symbols = [f"F{i:02d}" for i in range(len(FAULTS))]
         for index, (symbol, fault) in enumerate(zip(symbols, FAULTS, strict=True)):
             fake.script[symbol] = ["ok", fault, fault, "ok"]
