@@ -26,6 +26,7 @@ from tests.running import start_scheduler
 
 INTERVAL = 1  # seconds between cycles
 LEASE = 4  # seconds a lease lasts unless renewed
+SCHEDULING_SLACK = 6  # seconds a loaded 2-core machine may take to run a standby's lease job
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 60, every: float = 0.1) -> object:
@@ -157,7 +158,7 @@ def test_one_leader_through_killed_connections_sigkill_and_sigstop(
     expires = lease_expiry(engine)
     wait_for(lambda: standby_key in keys_seen_since(fake_av, time.time() - 60), timeout=30)
     took_over = min(r.at for r in fake_av.received if r.key == standby_key)
-    assert took_over <= expires + 2 * INTERVAL + 1  # 1 s for process scheduling
+    assert took_over <= expires + 2 * INTERVAL + SCHEDULING_SLACK
 
     # 3. SIGSTOP the new leader: a third scheduler takes over; the frozen one, thawed, stands by.
     new_leader = second if standby_key == "key-B" else first
@@ -168,7 +169,7 @@ def test_one_leader_through_killed_connections_sigkill_and_sigstop(
     expires = lease_expiry(engine)
     wait_for(lambda: "key-C" in keys_seen_since(fake_av, frozen_at), timeout=30)
     took_over = min(r.at for r in fake_av.received if r.key == "key-C")
-    assert took_over <= expires + 2 * INTERVAL + 1
+    assert took_over <= expires + 2 * INTERVAL + SCHEDULING_SLACK
     new_leader.send_signal(signal.SIGCONT)
     thawed_at = time.time()
     time.sleep(4 * INTERVAL)
