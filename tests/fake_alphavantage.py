@@ -11,9 +11,7 @@ A quote asked with ``entitlement=delayed`` is answered under Alpha Vantage's dec
 
 from __future__ import annotations
 
-import bisect
 import json
-import random
 import socket
 import threading
 import time
@@ -24,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from tests.wire_counts import fails_at_random, requests_over
 
 NOTE = (
     "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and "
@@ -65,13 +65,6 @@ BAD_KEY = (
     "(https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds, and is "
     "free permanently."
 )
-
-
-def fails_at_random(seed: int, subject: str, nth: int, rate: float) -> bool:
-    """Whether the ``nth`` request for ``subject`` is one of the ``rate`` share answered HTTP
-    500: drawn from the seed, the subject and ``nth`` alone, so a seed fails the same requests
-    whatever order they arrive in, and a model can replay the same losses."""
-    return random.Random(f"{seed}/{subject}/{nth}").random() < rate
 
 
 def global_quote(symbol: str, price: float = 112.13) -> dict:
@@ -199,13 +192,7 @@ class FakeAlphaVantage:
     def over_limits(self, per_minute: int, per_day: int = 0) -> int:
         """Requests that arrived with ``per_minute`` others in the minute before them, or
         ``per_day`` others in the 24 hours before them (0: no daily limit)."""
-        times = sorted(r.at for r in self.received)
-        over = 0
-        for index, at in enumerate(times):
-            in_minute = index - bisect.bisect_right(times, at - 60) + 1
-            in_day = index - bisect.bisect_right(times, at - 86_400) + 1
-            over += in_minute > per_minute or bool(per_day and in_day > per_day)
-        return over
+        return requests_over((r.at for r in self.received), {60: per_minute, 86_400: per_day})
 
     def behaviour_for(self, symbol: str) -> str:
         scripted = self.script.get(symbol, self.default)

@@ -15,9 +15,7 @@ one connection answers the documented error message.
 
 from __future__ import annotations
 
-import bisect
 import json
-import random
 import socket
 import threading
 import time
@@ -32,6 +30,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.sync.server import Server, ServerConnection, serve
+
+from tests.wire_counts import fails_at_random, requests_over
 
 NO_KEY = {"error": "Please use an API key."}
 BAD_KEY = {"error": "Invalid API key."}
@@ -53,10 +53,6 @@ SEARCHABLE = [
     ("ASML.AS", "ASML HOLDING NV", "Common Stock"),
     ("SPY", "SPDR S&P 500 ETF TRUST", "ETP"),
 ]
-
-
-def fails_at_random(seed: int, subject: str, nth: int, rate: float) -> bool:
-    return random.Random(f"{seed}/{subject}/{nth}").random() < rate
 
 
 def quote_body(price: float, market_time: int) -> dict:
@@ -106,13 +102,7 @@ class FakeFinnhub:
     def over_limits(self, per_minute: int, per_second: int = 30) -> int:
         """Requests that arrived with ``per_minute`` others in the minute before them, or
         ``per_second`` others in the second before them."""
-        times = sorted(r.at for r in self.received)
-        over = 0
-        for index, at in enumerate(times):
-            in_minute = index - bisect.bisect_right(times, at - 60) + 1
-            in_second = index - bisect.bisect_right(times, at - 1) + 1
-            over += in_minute > per_minute or in_second > per_second
-        return over
+        return requests_over((r.at for r in self.received), {60: per_minute, 1: per_second})
 
     def behaviour_for(self, subject: str) -> str:
         scripted = self.script.get(subject, self.default)

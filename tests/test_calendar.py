@@ -4,7 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from stockmon.domain.calendar import ALWAYS_OPEN, market, market_of
+from stockmon.domain.calendar import (
+    ALWAYS_OPEN,
+    EXCHANGE_MARKETS,
+    SUFFIX_MARKETS,
+    is_us_listing,
+    market,
+    market_of,
+)
 from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.pacing import Pacer, SymbolStatus
 
@@ -24,6 +31,20 @@ def test_listings_find_their_exchange():
     assert market_of("SHOP.TRT") == "XTSE"
     assert market_of("RELIANCE.BSE") == "XBOM"
     assert market_of("BRK.B", "NYSE") == "XNYS"  # a class share, not a suffix
+    assert market_of("TSCO.L") == "XLON" and market_of("7203.T") == "XTKS"  # Finnhub's suffixes
+
+
+def test_every_named_market_has_a_calendar():
+    """A suffix that named a calendar exchange-calendars lacks broke every page that listed it."""
+    for code in {*SUFFIX_MARKETS.values(), *EXCHANGE_MARKETS.values()}:
+        assert market(code).opens.size, code
+    assert market_of("RELIANCE.NSE") == market_of("RELIANCE.NS") == "XBOM"
+
+
+def test_us_listings_include_class_shares_and_exclude_foreign_suffixes():
+    assert is_us_listing("AAPL") and is_us_listing("BRK.B") and is_us_listing("BF.B")
+    assert not is_us_listing("ASML.AS") and not is_us_listing("TSCO.LON")
+    assert not is_us_listing("AAPL.MX")
 
 
 def test_a_weekday_trades_six_and_a_half_hours():

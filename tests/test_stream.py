@@ -82,8 +82,8 @@ def state(engine, key: str) -> str | None:
 
 
 def test_follows_us_symbols_up_to_the_cap():
-    tracked = ["AAPL", "TSCO.LON", "MSFT", "SHOP.TRT", "NVDA", "IBM"]
-    assert stream_symbols(tracked, cap=3) == ["AAPL", "MSFT", "NVDA"]
+    tracked = ["AAPL", "TSCO.LON", "BRK.B", "SHOP.TRT", "VOD.L", "NVDA", "IBM"]
+    assert stream_symbols(tracked, cap=3) == ["AAPL", "BRK.B", "NVDA"]  # a class share is US
 
 
 def test_trades_move_the_price_and_the_change_between_polls(engine, fake_fh, started):

@@ -18,8 +18,10 @@ import numpy as np
 
 DEFAULT_MARKET = "XNYS"
 ALWAYS_OPEN = "24/7"
-# Alpha Vantage marks non-US listings with a suffix; the catalog names US exchanges.
+# Providers mark non-US listings with a suffix (Alpha Vantage "TSCO.LON", Finnhub "TSCO.L"); a
+# suffix not named here (a class share: "BRK.B") is a US listing. The catalog names US exchanges.
 SUFFIX_MARKETS = {
+    # Alpha Vantage
     "LON": "XLON",
     "TRT": "XTSE",
     "TO": "XTSE",
@@ -27,14 +29,34 @@ SUFFIX_MARKETS = {
     "DEX": "XETR",
     "FRK": "XFRA",
     "BSE": "XBOM",
-    "NSE": "XNSE",
+    "NSE": "XBOM",  # India's two exchanges keep the same hours and holidays
     "SHH": "XSHG",
-    "SHZ": "XSHG",
+    "SHZ": "XSHG",  # Shanghai and Shenzhen likewise
     "HKG": "XHKG",
     "TYO": "XTKS",
     "PAR": "XPAR",
     "AMS": "XAMS",
     "SAO": "BVMF",
+    # Finnhub
+    "L": "XLON",
+    "V": "XTSX",
+    "DE": "XETR",
+    "F": "XFRA",
+    "BO": "XBOM",
+    "NS": "XBOM",
+    "SS": "XSHG",
+    "SZ": "XSHG",
+    "HK": "XHKG",
+    "T": "XTKS",
+    "PA": "XPAR",
+    "AS": "XAMS",
+    "SA": "BVMF",
+    "MX": "XMEX",
+    "SW": "XSWX",
+    "AX": "XASX",
+    "KS": "XKRX",
+    "MI": "XMIL",
+    "MC": "XMAD",
 }
 EXCHANGE_MARKETS = {"NASDAQ": "XNYS", "NYSE": "XNYS", "NYSE ARCA": "XNYS", "AMEX": "XNYS"}
 # US extended hours: pre-market from 04:00 to the 09:30 open, after hours until 20:00.
@@ -56,6 +78,11 @@ def market_of(symbol: str, exchange: str = "") -> str:
     if dot and suffix.upper() in SUFFIX_MARKETS:
         return SUFFIX_MARKETS[suffix.upper()]
     return EXCHANGE_MARKETS.get(exchange.strip().upper(), DEFAULT_MARKET)
+
+
+def is_us_listing(symbol: str, exchange: str = "") -> bool:
+    """Whether a listing trades in New York: the market of every provider's US plan."""
+    return market_of(symbol, exchange) == DEFAULT_MARKET
 
 
 def _seconds(moment: datetime) -> float:

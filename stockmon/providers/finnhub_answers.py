@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from stockmon.domain.calendar import is_us_listing
 from stockmon.domain.data_class import DataClass
 from stockmon.domain.redaction import redact
 from stockmon.domain.symbols import normalize_symbol
@@ -119,7 +120,7 @@ def parse_search(body: Mapping[str, Any]) -> list[Listing]:
             symbol = normalize_symbol(_text(result, "symbol", 16))
         except ValueError:
             continue
-        us = "." not in symbol
+        us = is_us_listing(symbol)
         listings.append(
             Listing(
                 symbol=symbol,

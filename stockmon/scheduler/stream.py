@@ -32,7 +32,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from stockmon.domain import redaction
 from stockmon.domain.backoff import growing_wait
-from stockmon.domain.calendar import DEFAULT_MARKET, market_of
+from stockmon.domain.calendar import is_us_listing
 from stockmon.domain.db import insert_ignoring_duplicates, upsert
 from stockmon.domain.models import (
     STREAM_ERROR,
@@ -61,7 +61,7 @@ STATE_EVERY_SECONDS = 5.0
 def stream_symbols(tracked: Sequence[str], cap: int = SYMBOL_CAP) -> list[str]:
     """The tracked symbols the stream follows: US listings (the plan's market), in order, up to
     ``cap``."""
-    return [s for s in tracked if market_of(s) == DEFAULT_MARKET and "." not in s][:cap]
+    return [s for s in tracked if is_us_listing(s)][:cap]
 
 
 @dataclass
