@@ -5,7 +5,8 @@ REST: each symbol answers ``/quote`` unless a behaviour is scripted for it (``sc
 a name or a list used one request at a time, the last repeating) or for every request
 (``default``); ``failure_rate`` turns that share of answers into HTTP 502 (seeded). The server
 counts what it received (``received``: arrival time, path, symbol, the token in the header and
-in the query string). Behaviours are in ``BEHAVIOURS``.
+in the query string). Behaviours are in ``BEHAVIOURS``. ``/stock/profile2`` describes priced and
+searchable listings by their suffix, unless ``profiles`` scripts the answer.
 
 Stream (``stream``): clients connect with ``?token=KEY``, subscribe and unsubscribe by symbol;
 ``trade`` sends a trade message to every client subscribed to its symbol, ``ping`` a keep-alive,
@@ -55,6 +56,13 @@ SEARCHABLE = [
 ]
 
 
+US_PROFILE = ("US", "USD", "NASDAQ NMS - GLOBAL MARKET")
+SUFFIX_PROFILES = {
+    "AS": ("NL", "EUR", "EURONEXT AMSTERDAM"),
+    "MX": ("MX", "MXN", "BOLSA MEXICANA DE VALORES (MEXICAN STOCK EXCHANGE)"),
+}
+
+
 def quote_body(price: float, market_time: int) -> dict:
     previous = round(price / 1.0046, 4)
     change = round(price - previous, 4)
@@ -92,6 +100,7 @@ class FakeFinnhub:
     seed: int = 0
     now: Callable[[], float] = time.time  # arrival times and the quotes' market time
     market_time: float | None = None  # the quotes' ``t`` when set, instead of ``now()``
+    profiles: dict[str, dict] = field(default_factory=dict)  # ``/stock/profile2`` answers
     received: list[Received] = field(default_factory=list)
     stream: FakeTradeStream | None = None
 
@@ -201,9 +210,14 @@ class FakeFinnhub:
         return {"count": len(result), "result": result}
 
     def _profile(self, symbol: str) -> dict:
+        if symbol in self.profiles:
+            return self.profiles[symbol]
         if symbol not in self.prices and symbol not in {s for s, _, _ in SEARCHABLE}:
-            return {}
-        return {"country": "US", "currency": "USD", "exchange": "NASDAQ NMS - GLOBAL MARKET",
+            return {}  # Finnhub's answer for a listing it has no profile of
+        country, currency, exchange = SUFFIX_PROFILES.get(
+            symbol.rpartition(".")[2] if "." in symbol else "", US_PROFILE
+        )
+        return {"country": country, "currency": currency, "exchange": exchange,
                 "finnhubIndustry": "Technology", "ipo": "1980-12-12", "marketCapitalization":
                 3_500_000.5, "name": f"{symbol.title()} Inc", "ticker": symbol,
                 "shareOutstanding": 15_000.1, "weburl": "https://example.com/"}  # fmt: skip

@@ -157,6 +157,56 @@ def test_search_finds_listings_with_us_ones_in_dollars(fake_fh):
     assert fake_fh.received[-1].path == "/search"
 
 
+def test_a_profile_names_the_listings_currency_and_exchange(fake_fh):
+    profile = make(fake_fh).profile("ASML.AS")
+    assert (profile.currency, profile.region, profile.exchange) == (
+        "EUR",
+        "NL",
+        "EURONEXT AMSTERDAM",
+    )
+    assert profile.name == "Asml.As Inc"
+    received = fake_fh.received[-1]
+    assert (received.path, received.symbol, received.query_token) == (
+        "/stock/profile2",
+        "ASML.AS",
+        "",
+    )
+    long_exchange = make(fake_fh).profile("AAPL.MX").exchange
+    assert long_exchange == "BOLSA MEXICANA DE VALORES (MEXIC"  # cut to what the catalog holds
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},  # Finnhub's answer for a listing it has no profile of
+        {"name": "Acme", "currency": None},
+        {"name": "Acme", "currency": "<b>$$</b>"},
+        {"name": "", "currency": "USD"},
+    ],
+)
+def test_a_profile_without_a_name_or_currency_is_rejected(fake_fh, body):
+    fake_fh.profiles["ACME"] = body
+    with pytest.raises(SymbolRejected, match="no profile"):
+        make(fake_fh).profile("ACME")
+
+
+def test_odd_profile_fields_become_text_never_a_crash(fake_fh):
+    fake_fh.profiles["ACME"] = {"name": ["not", "text"], "currency": "USD", "exchange": 7}
+    profile = make(fake_fh).profile("ACME")
+    assert (profile.name, profile.exchange) == ("['not', 'text']", "7")
+
+
+def test_hostile_profile_text_is_redacted_and_short(fake_fh):
+    fake_fh.profiles["ACME"] = {
+        "name": f"Acme {fake_fh.api_key} " + "x" * 500,
+        "currency": "usd",
+        "exchange": "<script>alert(1)</script>" * 4,
+    }
+    profile = make(fake_fh).profile("ACME")
+    assert fake_fh.api_key not in profile.name and len(profile.name) <= 200
+    assert profile.currency == "USD" and len(profile.exchange) <= 32
+
+
 def test_year_range_from_metrics(fake_fh):
     fake_fh.prices["AAPL"] = 200.0
     assert make(fake_fh).year_range("AAPL") == (150.0, 260.0)

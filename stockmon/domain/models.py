@@ -91,6 +91,9 @@ class Symbol(SQLModel, table=True):
     )
     year_high: float | None = Field(default=None, description="the provider's 52-week high")
     overview_at: datetime | None = Field(default=None, description="when the two were fetched")
+    profile_at: datetime | None = Field(
+        default=None, description="when the provider last described a listing a search found"
+    )
 
 
 class SymbolSearch(SQLModel, table=True):

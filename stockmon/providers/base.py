@@ -41,6 +41,16 @@ class DailyBarData:
     volume: int | None
 
 
+@dataclass(frozen=True)
+class ListingProfile:
+    """What a provider says about a listing a search found: how the catalog names it."""
+
+    name: str
+    currency: str
+    exchange: str
+    region: str
+
+
 class ProviderError(Exception):
     """A symbol's fetch failed for a passing reason (network, 5xx, garbled body): try next cycle."""
 
@@ -174,4 +184,20 @@ class HistoryProvider(Protocol):
 
     def year_range(self, symbol: str) -> tuple[float, float]:
         """As ``QuoteProvider.year_range``."""
+        ...
+
+
+@runtime_checkable
+class ProfileProvider(Protocol):
+    """A provider whose search answers lack a listing's currency and exchange, and that tells
+    them one listing at a time (Finnhub's ``/stock/profile2``)."""
+
+    name: str
+
+    def profile(self, symbol: str) -> ListingProfile:
+        """The listing's name, currency and exchange, in one request.
+
+        Raises ``SymbolRejected`` for a listing with no profile, ``ProviderUnavailable`` for a
+        refusal of service, ``ProviderError`` otherwise.
+        """
         ...

@@ -1,6 +1,7 @@
-"""Finnhub client: ``/quote`` (one symbol a request, real-time), ``/search`` and
-``/stock/metric`` for the 52-week range. The free plan has no daily bars (``/stock/candle`` is
-premium), so this provider offers no daily history.
+"""Finnhub client: ``/quote`` (one symbol a request, real-time), ``/search``, ``/stock/profile2``
+for a found listing's currency and exchange, and ``/stock/metric`` for the 52-week range. The
+free plan has no daily bars (``/stock/candle`` is premium), so this provider offers no daily
+history.
 
 Requests carry the key in the ``X-Finnhub-Token`` header, never in their URL, and go through
 the gated transport like Alpha Vantage's: each try is recorded in the budget before it leaves.
@@ -23,6 +24,7 @@ from stockmon.providers.base import (
     BatchRefused,
     FetchResult,
     Listing,
+    ListingProfile,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -35,6 +37,7 @@ from stockmon.providers.finnhub_answers import (
     NO_ACCESS_BACKOFF,
     FinnhubAnswer,
     error_text,
+    parse_profile,
     parse_quote,
     parse_search,
     parse_year_range,
@@ -106,6 +109,9 @@ class FinnhubProvider:
 
     def year_range(self, symbol: str) -> tuple[float, float]:
         return parse_year_range(symbol, self._get("/stock/metric", symbol=symbol, metric="all"))
+
+    def profile(self, symbol: str) -> ListingProfile:
+        return parse_profile(symbol, self._get("/stock/profile2", symbol=symbol))
 
     def search(self, keywords: str) -> list[Listing]:
         return parse_search(self._get("/search", q=keywords))

@@ -18,7 +18,13 @@ from stockmon.domain.calendar import is_us_listing
 from stockmon.domain.data_class import DataClass
 from stockmon.domain.redaction import redact
 from stockmon.domain.symbols import normalize_symbol
-from stockmon.providers.base import Listing, ProviderError, QuoteData, SymbolRejected
+from stockmon.providers.base import (
+    Listing,
+    ListingProfile,
+    ProviderError,
+    QuoteData,
+    SymbolRejected,
+)
 
 
 class FinnhubAnswer(StrEnum):
@@ -145,6 +151,21 @@ def parse_year_range(symbol: str, body: Mapping[str, Any]) -> tuple[float, float
     if low is None or high is None or low > high:
         raise SymbolRejected(f"{symbol}: no 52-week range in its metrics", "no 52-week range")
     return low, high
+
+
+def parse_profile(symbol: str, body: Mapping[str, Any]) -> ListingProfile:
+    """The name, currency and exchange of a ``/stock/profile2`` answer (``{}`` for a listing
+    Finnhub has no profile of)."""
+    currency = _text(body, "currency", 8).upper()
+    name = _text(body, "name", 200)
+    if not name or not currency.isalpha():
+        raise SymbolRejected(f"{symbol}: Finnhub has no profile of it", "no profile")
+    return ListingProfile(
+        name=name,
+        currency=currency,
+        exchange=_text(body, "exchange", 32),
+        region=_text(body, "country", 64),
+    )
 
 
 def _text(fields: Mapping[str, Any], key: str, length: int) -> str:

@@ -1,15 +1,18 @@
-"""Answering people's symbol searches, in the scheduler (the app writes them down: ``search``).
+"""Answering people's symbol searches, in the scheduler (the app writes them down: ``search``),
+and describing the listings they found.
 
 Each search is one provider request, sent through the same gate as quotes, so it is counted in
 the budget and refused when the budget is spent; what it finds joins the catalog for everyone.
-A search that cannot be answered says why, so nobody waits forever.
+A search that cannot be answered says why, so nobody waits forever. A provider whose search
+answers lack a listing's currency and exchange (Finnhub) is asked for them once a tracked
+listing needs them, one request a call, at most daily per listing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
@@ -20,6 +23,7 @@ from stockmon.providers.base import (
     BudgetExhausted,
     Listing,
     Paused,
+    ProfileProvider,
     ProviderError,
     ProviderUnavailable,
     QuoteProvider,
@@ -28,6 +32,7 @@ from stockmon.scheduler.leadership import Fence, fenced
 
 log = logging.getLogger(__name__)
 SEARCHES_PER_TICK = 3  # a burst of searches waits for the next ticks, not the quotes
+PROFILE_RETRY = timedelta(days=1)  # a listing the provider could not describe is asked again
 
 
 def answer_searches(
@@ -86,3 +91,47 @@ def _row(listing: Listing) -> dict[str, str | None]:
         "market_close": listing.market_close,
         "timezone": listing.timezone,
     }
+
+
+def describe_listings(
+    engine: Engine,
+    provider: ProfileProvider,
+    symbols: Sequence[str],
+    now: Callable[[], datetime],
+    fence: Fence | None = None,
+) -> str | None:
+    """Ask the provider for the name, currency and exchange of the first of ``symbols`` whose
+    catalog row has no exchange (a listing a search found) and was not asked in a day; the
+    symbol asked, if any."""
+    listing = table_of(Symbol).c
+    with engine.connect() as conn:
+        waiting = set(
+            conn.execute(
+                select(listing.symbol).where(
+                    listing.symbol.in_(list(symbols)),
+                    listing.exchange == "",
+                    listing.profile_at.is_(None) | (listing.profile_at <= now() - PROFILE_RETRY),
+                )
+            ).scalars()
+        )
+    symbol = next((s for s in symbols if s in waiting), None)
+    if symbol is None:
+        return None
+    values: dict[str, object] = {"profile_at": now()}
+    try:
+        profile = provider.profile(symbol)
+    except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
+        log.info("listing profile waits: %s", redaction.redact(str(refusal))[:200])
+        return None
+    except ProviderError as error:  # asked again in a day; the search's words stay
+        log.info("profile of %s: %s", symbol, redaction.redact(str(error))[:200])
+    else:
+        values |= {
+            "name": profile.name,
+            "currency": profile.currency,
+            "exchange": profile.exchange,
+            "region": profile.region,
+        }
+    with fenced(engine, fence) as conn:
+        conn.execute(update(table_of(Symbol)).where(listing.symbol == symbol).values(**values))
+    return symbol

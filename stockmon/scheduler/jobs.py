@@ -28,8 +28,9 @@ from stockmon.domain.models import (
     table_of,
     utcnow,
 )
+from stockmon.providers.base import ProfileProvider
 from stockmon.scheduler.backfill import record_todays_bars
-from stockmon.scheduler.discovery import answer_searches
+from stockmon.scheduler.discovery import answer_searches, describe_listings
 from stockmon.scheduler.leadership import LeadershipLost, fenced
 from stockmon.scheduler.retention import roll_up
 
@@ -134,11 +135,15 @@ def housekeeping(worker: Worker) -> None:
 
 
 def backfill_history(worker: Worker) -> None:
-    """Off the fetch path: fetch the daily history of symbols tracked without one."""
+    """Off the fetch path: fetch the daily history of symbols tracked without one, and what a
+    provider that needs asking says about the listings searches found."""
     if not worker.lease.leading:
         return
     try:
-        worker.backfill.run(worker.refresher.tracked())
+        tracked = worker.refresher.tracked()
+        worker.backfill.run(tracked)
+        if isinstance(worker.provider, ProfileProvider):
+            describe_listings(worker.engine, worker.provider, tracked, utcnow, worker.lease.fence)
     except LeadershipLost as lost:
         log.warning("history backfill stopped: %s", lost)
     except SQLAlchemyError as error:

@@ -11,12 +11,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from stockmon.domain.db import make_engine
-from stockmon.domain.models import STREAM_STATE, Quote, SchedulerState
+from stockmon.domain.models import STREAM_STATE, Quote, SchedulerState, Symbol, utcnow
+from stockmon.domain.search import request_search
 from tests.conftest import subprocess_environment
 from tests.fake_finnhub import serve_finnhub
 from tests.faults.test_processes import LEASE, Schedulers, wait_for
 
 INTERVAL = 1  # seconds between cycles
+TRACKED = "AAPL,MSFT,ASML.AS"  # a foreign listing is polled, never streamed
 
 
 def finnhub_env(database_url: str, fake, **extra: str) -> dict[str, str]:
@@ -48,6 +50,11 @@ def price(engine, symbol: str) -> float | None:
     return quote.price if quote else None
 
 
+def currency(engine, symbol: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(Symbol.currency).where(Symbol.symbol == symbol)).scalar()
+
+
 def stream_state(engine) -> str | None:
     with engine.connect() as conn:
         return conn.execute(
@@ -61,8 +68,9 @@ def test_a_scheduler_polls_and_streams_and_keeps_the_key_out_of_its_log(database
         schedulers = Schedulers(tmp_path)
         engine = make_engine(database_url)
         try:
-            schedulers.start(finnhub_env(database_url, fake))
+            schedulers.start(finnhub_env(database_url, fake, STOCKMON_SYMBOLS=TRACKED))
             wait_for(lambda: price(engine, "AAPL") == 200.0 and price(engine, "MSFT") == 400.0)
+            request_search(engine, "asml", utcnow())  # finds ASML.AS, tracked but not described
             with Session(engine) as session:
                 quote = session.get(Quote, "AAPL")
             assert quote.data_class == "real-time" and quote.market_time is not None
@@ -71,6 +79,7 @@ def test_a_scheduler_polls_and_streams_and_keeps_the_key_out_of_its_log(database
             # each trade until it lands: a poll of /quote may write over the first one
             wait_for(lambda: stream.trade("AAPL", 201.25) and price(engine, "AAPL") == 201.25)
             wait_for(lambda: stream_state(engine) == "connected", timeout=30)
+            wait_for(lambda: currency(engine, "ASML.AS") == "EUR", timeout=60)  # its profile
         finally:
             schedulers.stop_all()
             engine.dispose()
