@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,20 @@ def database_trouble(worker: Worker, what: str, error: SQLAlchemyError) -> None:
         upsert(conn, table_of(SchedulerState), rows, keys=["key"])
 
 
+@contextlib.contextmanager
+def guarded(worker: Worker, what: str) -> Iterator[None]:
+    """Run a job's work, logging why it stopped instead of raising: a lost lease, the
+    database's trouble (in words, written down for the pages) or anything unforeseen."""
+    try:
+        yield
+    except LeadershipLost as lost:
+        log.warning("%s: %s", what, lost)
+    except SQLAlchemyError as error:
+        database_trouble(worker, what, error)
+    except Exception:  # the process must outlive any one run
+        log.exception(what)
+
+
 def keep_lease(worker: Worker) -> bool:
     """Renew or take the lease; write down who leads. True while this process leads."""
     was_leading = worker.lease.leading
@@ -94,25 +108,16 @@ def run_cycle(worker: Worker, pace: bool) -> None:
     """One refresh cycle if this process leads (leadership is checked first)."""
     if not keep_lease(worker):
         return
-    try:
+    with guarded(worker, "cycle stopped"):
         summary = worker.refresher.run_cycle(pace=pace)
-    except LeadershipLost as lost:
-        log.warning("cycle stopped: %s", lost)
-        return
-    except SQLAlchemyError as error:
-        database_trouble(worker, "cycle failed", error)
-        return
-    except Exception:  # the process must outlive any one cycle
-        log.exception("cycle failed")
-        return
-    if not summary.tracked:
-        return  # the refresher said so once
-    line = summary.log_line()
-    level = worker.cycle_log.level(line)
-    log.log(level, line)
-    error_level = logging.WARNING if level == logging.INFO else logging.DEBUG
-    for symbol, problem in sorted(summary.errors.items()):
-        log.log(error_level, "%s: %s", symbol, problem)
+        if not summary.tracked:
+            return  # the refresher said so once
+        line = summary.log_line()
+        level = worker.cycle_log.level(line)
+        log.log(level, line)
+        error_level = logging.WARNING if level == logging.INFO else logging.DEBUG
+        for symbol, problem in sorted(summary.errors.items()):
+            log.log(error_level, "%s: %s", symbol, problem)
 
 
 def housekeeping(worker: Worker) -> None:
@@ -120,18 +125,15 @@ def housekeeping(worker: Worker) -> None:
     logins too old to count."""
     if not worker.lease.leading:
         return
-    try:
+    with guarded(worker, "housekeeping failed"):
         removed = roll_up(worker.engine, utcnow(), timedelta(days=worker.settings.history_days))
         record_todays_bars(worker.engine, worker.lease.fence)
         if worker.refresher.budget is not None:
             worker.refresher.budget.prune()
         sessions.forget_failures_before(worker.engine, utcnow() - sessions.LOCK_WINDOW)
         sessions.forget_logins_before(worker.engine, utcnow())
-    except SQLAlchemyError as error:
-        database_trouble(worker, "housekeeping failed", error)
-        return
-    if removed:
-        log.info("rolled up %d old history points", removed)
+        if removed:
+            log.info("rolled up %d old history points", removed)
 
 
 def backfill_history(worker: Worker) -> None:
@@ -139,25 +141,19 @@ def backfill_history(worker: Worker) -> None:
     provider that needs asking says about the listings searches found."""
     if not worker.lease.leading:
         return
-    try:
+    with guarded(worker, "history backfill paused"):
         tracked = worker.refresher.tracked()
         worker.backfill.run(tracked)
         if isinstance(worker.provider, ProfileProvider):
             describe_listings(worker.engine, worker.provider, tracked, utcnow, worker.lease.fence)
-    except LeadershipLost as lost:
-        log.warning("history backfill stopped: %s", lost)
-    except SQLAlchemyError as error:
-        database_trouble(worker, "history backfill paused", error)
 
 
 def deliver_alerts(worker: Worker) -> None:
     """Off the fetch path: start sending the alert notifications that are due."""
     if not worker.lease.leading:
         return
-    try:
+    with guarded(worker, "alert delivery paused"):
         worker.deliverer.start_due()
-    except SQLAlchemyError as error:
-        database_trouble(worker, "alert delivery paused", error)
 
 
 def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
@@ -165,19 +161,13 @@ def answer_requests(worker: Worker, run_now: Callable[[], None]) -> None:
     since the last look."""
     if not worker.lease.leading:
         return
-    try:
+    with guarded(worker, "requests left unanswered"):
         answer_searches(worker.engine, worker.provider, utcnow, worker.lease.fence)
         requested = cycle_request(worker.engine)
-    except LeadershipLost as lost:
-        log.warning("requests left unanswered: %s", lost)
-        return
-    except SQLAlchemyError as error:
-        database_trouble(worker, "requests left unanswered", error)
-        return
-    if requested is not None and requested != worker.answered_request:
-        worker.answered_request = requested
-        log.info("a cycle was requested from the status page: running one now")
-        run_now()
+        if requested is not None and requested != worker.answered_request:
+            worker.answered_request = requested
+            log.info("a cycle was requested from the status page: running one now")
+            run_now()
 
 
 def keep_stream(worker: Worker) -> None:
@@ -190,8 +180,6 @@ def keep_stream(worker: Worker) -> None:
         if stream.running:
             stream.stop()
         return
-    try:
+    with guarded(worker, "trade stream kept its symbols"):
         stream.follow(worker.refresher.tracked())
-    except SQLAlchemyError as error:
-        database_trouble(worker, "trade stream kept its symbols", error)
     stream.start()
