@@ -22,7 +22,7 @@ ensure_venv() {
     local digest
     digest=$(cat requirements*.txt | { sha256sum 2>/dev/null || shasum -a 256; } | cut -d' ' -f1)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
-        echo "Installing $requirements into .venv"
+        echo "Installing $requirements into .venv (the first time takes a minute or two)"
         .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
         .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
         echo "$digest" >"$stamp"

@@ -8,6 +8,7 @@ python -m stockmon user set-password USERNAME   (ends the user's sessions)
 python -m stockmon user promote USERNAME        (or demote: admin or not)
 python -m stockmon limits [--per-user N] [--total N]   (caps on tracked symbols)
 python -m stockmon secret-key rotate   (re-encrypts notification URLs with a new key)
+python -m stockmon port   (the port ./run.sh serves the app on: STOCKMON_PORT, also from .env)
 """
 
 from __future__ import annotations
@@ -143,6 +144,11 @@ def _rotate_secret_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(_args: argparse.Namespace) -> int:
+    print(load_settings().port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m stockmon",
@@ -182,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_subparsers(required=True).add_parser(
         "rotate", help="re-encrypt every notification URL with a new key"
     ).set_defaults(handler=_rotate_secret_key)
+    commands.add_parser("port", help="the port ./run.sh serves the app on").set_defaults(
+        handler=_port
+    )
     return parser
 
 

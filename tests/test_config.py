@@ -1,6 +1,13 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from stockmon.domain.config import ConfigError, ProviderChoice, load_settings
+from tests.conftest import subprocess_environment
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +59,28 @@ def test_dotenv_file_is_read(tmp_path):
     assert settings.refresh_seconds == 30
 
 
+def port_command(folder: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """``python -m stockmon port``, the way ``./run.sh`` asks, started in ``folder``."""
+    env = subprocess_environment(PYTHONPATH=str(ROOT), **settings)
+    return subprocess.run(
+        [sys.executable, "-m", "stockmon", "port"], cwd=folder, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_the_run_command_serves_on_the_port_in_dotenv(tmp_path):
+    """./run.sh once ignored STOCKMON_PORT in .env and served on 8501."""
+    assert port_command(tmp_path).stdout.strip() == "8501"
+    (tmp_path / ".env").write_text("STOCKMON_PORT=8642\n")
+    assert port_command(tmp_path).stdout.strip() == "8642"
+    assert port_command(tmp_path, STOCKMON_PORT="8700").stdout.strip() == "8700"  # env first
+    (tmp_path / ".env").write_text("STOCKMON_PORT=eighty\n")
+    garbled = port_command(tmp_path)
+    assert garbled.returncode == 2 and "STOCKMON_PORT" in garbled.stderr
+    assert "Traceback" not in garbled.stderr
+    assert "port=$(.venv/bin/python -m stockmon port)" in (ROOT / "run.sh").read_text()
+
+
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
@@ -62,6 +91,7 @@ def test_dotenv_file_is_read(tmp_path):
         ("ALPHA_VANTAGE_BASE_URL", "ftp://example", "http"),
         ("ALPHA_VANTAGE_REQUESTS_PER_MINUTE", "-3", "ALPHA_VANTAGE_REQUESTS_PER_MINUTE"),
         ("STOCKMON_SYMBOLS", "AAPL,<script>alert(1)</script>", "not a ticker symbol"),
+        ("STOCKMON_PORT", "99999", "less than or equal to 65535"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, name, value, expected):

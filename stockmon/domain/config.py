@@ -96,6 +96,9 @@ class Settings(BaseSettings):
         description="streamed trades add a history point at most this often per symbol",
     )
 
+    port: int = Field(
+        8501, ge=1, le=65_535, alias="STOCKMON_PORT", description="where ./run.sh serves the app"
+    )
     provider: ProviderChoice = Field(
         ProviderChoice.AUTO,
         alias="STOCKMON_PROVIDER",
