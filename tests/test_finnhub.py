@@ -172,7 +172,7 @@ def test_a_profile_names_the_listings_currency_and_exchange(fake_fh):
         "",
     )
     long_exchange = make(fake_fh).profile("AAPL.MX").exchange
-    assert long_exchange == "BOLSA MEXICANA DE VALORES (MEXIC"  # cut to what the catalog holds
+    assert long_exchange == "BOLSA MEXICANA DE VALORES…"  # cut at a word to what the catalog holds
 
 
 @pytest.mark.parametrize(

@@ -32,3 +32,13 @@ def test_every_record_is_redacted_whatever_logs_it():
 def test_redact_hides_registered_secrets_and_any_apikey_value():
     redaction.add_secret(KEY)
     assert redaction.redact(f"{KEY} and apikey=other-value&x=1") == "*** and apikey=***&x=1"
+
+
+def test_brief_cuts_at_a_word_and_says_so():
+    text = "Thank you for using the service! Subscribe to instantly unlock all premium endpoints"
+    assert redaction.brief(text, 40) == "Thank you for using the service!…"
+    assert redaction.brief("short enough") == "short enough"
+    assert redaction.brief("a" * 50, 10) == "a" * 9 + "…"  # one long word is cut where it must be
+    assert redaction.brief("line one\nline\x1b[31m two\x00", 100) == "line one line [31m two"
+    redaction.add_secret("s3cret-value")
+    assert redaction.brief("key s3cret-value leaked") == "key *** leaked"

@@ -22,6 +22,7 @@ from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.discovery import answer_searches
 from stockmon.scheduler.ingest import Refresher
 from tests.conftest import SLOW_ANSWER, av_provider
+from tests.fake_alphavantage import PREMIUM
 from tests.running import scheduler_process
 
 
@@ -93,6 +94,19 @@ def test_every_refusal_is_answered_with_a_reason(engine, fake_av, clock, behavio
     assert requests_counted(engine) == len(fake_av.received)  # retries counted too
     clock.advance(minutes=1)
     assert request_search(engine, "shell", clock()).id != asked.id  # a failure is not kept
+
+
+def test_a_refusal_is_quoted_once_and_cut_at_a_word(engine, fake_av, clock):
+    """It once read "The search failed: search failed … to instantly unlo"."""
+    fake_av.script["shell"] = "premium"
+    asked = request_search(engine, "shell", clock())
+    answer_searches(engine, av_provider(engine, fake_av, clock)[0], clock)
+    error = search_state(engine, asked.id).error
+    assert error.lower().count("search failed") == 1
+    assert error.endswith("…")  # the provider's 190 characters and their class are over 200
+    last_word = error[:-1].split()[-1]
+    assert last_word in {word.rstrip(",.;:!") for word in PREMIUM.split()}
+    assert len(error) <= len("The search failed: ") + 200
 
 
 def test_a_spent_budget_answers_without_a_request(engine, fake_av, clock):

@@ -38,6 +38,16 @@ def redact(text: str) -> str:
     return _APIKEY_IN_URL.sub(r"\1***", text)
 
 
+def brief(text: str, limit: int = 200) -> str:
+    """``text`` redacted, on one printable line, and cut at a word to at most ``limit``
+    characters (an ellipsis marks the cut): how any outside text is quoted to a person."""
+    words = " ".join("".join(ch if ch.isprintable() else " " for ch in redact(text)).split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip(" ,.;:") + "…"
+
+
 _formatter = logging.Formatter()
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from stockmon.domain.config import Entitlement
 from stockmon.domain.data_class import DataClass
-from stockmon.domain.redaction import redact
+from stockmon.domain.redaction import brief, redact
 from stockmon.domain.symbols import normalize_symbol
 from stockmon.providers.base import (
     Listing,
@@ -29,6 +29,7 @@ from stockmon.providers.base import (
     RateLimited,
     SymbolRejected,
 )
+from stockmon.providers.transport import field_text
 
 
 class AnswerClass(StrEnum):
@@ -118,7 +119,7 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
     ``SYMBOL_SEARCH``)."""
     for key in MESSAGE_KEYS:
         if key in body:
-            text = redact(str(body[key]))[:200]
+            text = brief(str(body[key]))
             if key != "Error Message":
                 return Answer(_limit_class(key, text), text)
             lowered = text.lower()
@@ -143,7 +144,7 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
             return Answer(AnswerClass.SERIES)
         return Answer(AnswerClass.MALFORMED, f"{DAILY_KEY!r} is not an object")
     if function == BULK_FUNCTION:
-        message = redact(str(body.get("message", "")))[:200]
+        message = brief(str(body.get("message", "")))
         if "premium" in message.lower():  # a free key gets a notice and sample rows
             return Answer(AnswerClass.PREMIUM_ONLY, message)
         if message.lower() != "success" or not isinstance(body.get("data"), list):
@@ -336,37 +337,31 @@ def parse_bulk_quotes(
     return results
 
 
-def _text(fields: Mapping[str, Any], key: str, length: int) -> str:
-    """A text field of an answer: redacted, printable, at most ``length`` characters."""
-    text = "".join(ch for ch in redact(str(fields.get(key) or "")) if ch.isprintable())
-    return text.strip()[:length]
-
-
 def parse_symbol_search(body: Mapping[str, Any]) -> list[Listing]:
     """The listings of a SYMBOL_SEARCH answer, best first; matches whose symbol is not a
     ticker symbol are left out. Raises for refusals and garbled answers."""
     answer = classify(body, SEARCH_FUNCTION)
     raise_for_refusal(answer)
     if answer.kind is not AnswerClass.MATCHES:
-        raise ProviderError(f"search failed ({answer.kind}): {answer.text}".rstrip(": "))
+        raise ProviderError(f"{answer.kind}: {answer.text}" if answer.text else str(answer.kind))
     listings = []
     for match in body["bestMatches"]:
         if not isinstance(match, dict):
             continue
         try:
-            symbol = normalize_symbol(_text(match, "1. symbol", 16))
+            symbol = normalize_symbol(field_text(match, "1. symbol", 16))
         except ValueError:
             continue
         listings.append(
             Listing(
                 symbol=symbol,
-                name=_text(match, "2. name", 200) or symbol,
-                kind=_text(match, "3. type", 32),
-                region=_text(match, "4. region", 64),
-                currency=_text(match, "8. currency", 8) or "USD",
-                market_open=_text(match, "5. marketOpen", 8),
-                market_close=_text(match, "6. marketClose", 8),
-                timezone=_text(match, "7. timezone", 16),
+                name=field_text(match, "2. name", 200) or symbol,
+                kind=field_text(match, "3. type", 32),
+                region=field_text(match, "4. region", 64),
+                currency=field_text(match, "8. currency", 8) or "USD",
+                market_open=field_text(match, "5. marketOpen", 8),
+                market_close=field_text(match, "6. marketClose", 8),
+                timezone=field_text(match, "7. timezone", 16),
             )
         )
     return listings

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from stockmon.domain.calendar import is_us_listing
 from stockmon.domain.data_class import DataClass
-from stockmon.domain.redaction import redact
+from stockmon.domain.redaction import brief, redact
 from stockmon.domain.symbols import normalize_symbol
 from stockmon.providers.base import (
     Listing,
@@ -25,6 +25,7 @@ from stockmon.providers.base import (
     QuoteData,
     SymbolRejected,
 )
+from stockmon.providers.transport import field_text
 
 
 class FinnhubAnswer(StrEnum):
@@ -46,7 +47,7 @@ REQUIRED_QUOTE_FIELDS = ("c", "t")
 def error_text(body: object) -> str:
     """The ``error`` words of a refusal, redacted and short ("" when there are none)."""
     if isinstance(body, Mapping) and isinstance(body.get("error"), str):
-        return redact(body["error"])[:120]
+        return brief(body["error"], 120)
     return ""
 
 
@@ -123,15 +124,15 @@ def parse_search(body: Mapping[str, Any]) -> list[Listing]:
         if not isinstance(result, Mapping):
             continue
         try:
-            symbol = normalize_symbol(_text(result, "symbol", 16))
+            symbol = normalize_symbol(field_text(result, "symbol", 16))
         except ValueError:
             continue
         us = is_us_listing(symbol)
         listings.append(
             Listing(
                 symbol=symbol,
-                name=_text(result, "description", 200) or symbol,
-                kind=_text(result, "type", 32),
+                name=field_text(result, "description", 200) or symbol,
+                kind=field_text(result, "type", 32),
                 region="United States" if us else "",
                 currency="USD" if us else "",
                 market_open="09:30" if us else "",
@@ -156,17 +157,13 @@ def parse_year_range(symbol: str, body: Mapping[str, Any]) -> tuple[float, float
 def parse_profile(symbol: str, body: Mapping[str, Any]) -> ListingProfile:
     """The name, currency and exchange of a ``/stock/profile2`` answer (``{}`` for a listing
     Finnhub has no profile of)."""
-    currency = _text(body, "currency", 8).upper()
-    name = _text(body, "name", 200)
+    currency = field_text(body, "currency", 8).upper()
+    name = field_text(body, "name", 200)
     if not name or not currency.isalpha():
         raise SymbolRejected(f"{symbol}: Finnhub has no profile of it", "no profile")
     return ListingProfile(
         name=name,
         currency=currency,
-        exchange=_text(body, "exchange", 32),
-        region=_text(body, "country", 64),
+        exchange=field_text(body, "exchange", 32),
+        region=field_text(body, "country", 64),
     )
-
-
-def _text(fields: Mapping[str, Any], key: str, length: int) -> str:
-    return redact(str(fields.get(key) or "")).strip()[:length]

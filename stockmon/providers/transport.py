@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -169,6 +169,12 @@ def with_retries(
     raise ProviderError(failure)
 
 
+def field_text(fields: Mapping[str, Any], key: str, length: int) -> str:
+    """A text field of an answer, as stored: redacted, printable, at most ``length``
+    characters ("" when absent or null)."""
+    return redaction.brief(str(fields.get(key) or ""), length)
+
+
 def short(error: Exception) -> str:
     """An exception in a few redacted words."""
-    return redaction.redact(f"{type(error).__name__}: {error}")[:200]
+    return redaction.brief(f"{type(error).__name__}: {error}")

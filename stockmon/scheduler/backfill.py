@@ -146,10 +146,10 @@ class Backfill:
             try:
                 low, high = self._provider.year_range(symbol)
             except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
-                log.info("52-week range waits: %s", redaction.redact(str(refusal))[:200])
+                log.info("52-week range waits: %s", redaction.brief(str(refusal)))
                 return
             except ProviderError as error:  # tried again in a day; the bars' range stays
-                log.info("52-week range of %s: %s", symbol, redaction.redact(str(error))[:200])
+                log.info("52-week range of %s: %s", symbol, redaction.brief(str(error)))
                 values: dict[str, object] = {"overview_at": self._now()}
             else:
                 values = {"year_low": low, "year_high": high, "overview_at": self._now()}
@@ -163,10 +163,10 @@ class Backfill:
             try:
                 bars = self._history.daily_history(symbol)
             except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
-                log.info("history backfill waits: %s", redaction.redact(str(refusal))[:200])
+                log.info("history backfill waits: %s", redaction.brief(str(refusal)))
                 break
             except ProviderError as error:
-                self._record(symbol, [], redaction.redact(str(error))[:300])
+                self._record(symbol, [], redaction.brief(str(error), 300))
                 continue
             self._record(symbol, bars, None)
             loaded += bool(bars)

@@ -73,10 +73,10 @@ def _search(provider: QuoteProvider, keywords: str) -> tuple[list[Listing], str 
     except Paused:
         return [], "The quote provider asked to slow down for a moment: try again shortly."
     except ProviderUnavailable as refusal:
-        reason = redaction.redact(str(refusal))[:200]
+        reason = redaction.brief(str(refusal))
         return [], f"The quote provider refuses requests for now ({reason}): try again later."
     except ProviderError as error:
-        return [], f"The search failed: {redaction.redact(str(error))[:200]}"
+        return [], f"The search failed: {redaction.brief(str(error))}"
 
 
 def _row(listing: Listing) -> dict[str, str | None]:
@@ -121,10 +121,10 @@ def describe_listings(
     try:
         profile = provider.profile(symbol)
     except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
-        log.info("listing profile waits: %s", redaction.redact(str(refusal))[:200])
+        log.info("listing profile waits: %s", redaction.brief(str(refusal)))
         return None
     except ProviderError as error:  # asked again in a day; the search's words stay
-        log.info("profile of %s: %s", symbol, redaction.redact(str(error))[:200])
+        log.info("profile of %s: %s", symbol, redaction.brief(str(error)))
     else:
         values |= {
             "name": profile.name,

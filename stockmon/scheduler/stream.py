@@ -193,7 +193,7 @@ class TradeStream:
         if not isinstance(message, dict):
             return
         if message.get("type") == "error":
-            self._error = redaction.redact(str(message.get("msg", "stream error")))[:200]
+            self._error = redaction.brief(str(message.get("msg", "stream error")))
             log.warning("trade stream: %s", self._error)
             return
         if message.get("type") != "trade" or not isinstance(message.get("data"), list):
@@ -281,4 +281,4 @@ def _describe(error: BaseException) -> str:
     """An error in words that never carry the stream's URL (it holds the key)."""
     if isinstance(error, InvalidStatus):
         return f"the stream refused the connection (HTTP {error.response.status_code})"
-    return redaction.redact(f"{type(error).__name__}: {error}")[:200]
+    return redaction.brief(f"{type(error).__name__}: {error}")
