@@ -3,11 +3,11 @@ what fired."""
 
 import streamlit as st
 
-from stockmon.app import frame, refusals, ui, ui_login
-from stockmon.app.presentation import escape_markdown, with_dashes
+from stockmon.app import frame, refusals, ui, ui_alerts, ui_login
+from stockmon.app.presentation import with_dashes
 from stockmon.app.queries import catalog
 from stockmon.domain import alert_inbox, alert_kinds, notify
-from stockmon.domain.alert_rules import create_rule, delete_rule, set_paused
+from stockmon.domain.alert_rules import delete_rule, set_paused
 from stockmon.domain.money import MONEY, POINTS
 from stockmon.domain.watchlists import get_picks
 
@@ -25,28 +25,15 @@ symbols = catalog(engine)
 names = dict(zip(symbols["symbol"], symbols["name"], strict=True))
 picks = [s for s in get_picks(engine, account.id) if s in names]
 choices = picks + [s for s in names if s not in picks]
-preset = st.query_params.get("symbol")
-
-with st.form("new_rule", clear_on_submit=True):
-    left, middle, right = st.columns([2, 2, 1])
-    symbol = left.selectbox(
-        "Symbol",
+with st.container(border=True):
+    ui_alerts.new_rule_form(
+        account.id,
         choices,
-        index=choices.index(preset) if preset in choices else 0,
-        format_func=lambda s: f"{s} · {names[s]}" + (" (pick)" if s in picks else ""),
+        "new_rule",
+        label=lambda s: f"{s} · {names[s]}" + (" (pick)" if s in picks else ""),
+        preset=st.query_params.get("symbol"),
+        details=True,
     )
-    kind = middle.selectbox(
-        "Condition",
-        list(alert_kinds.KIND_CHOICES),
-        format_func=alert_kinds.KIND_CHOICES.__getitem__,
-    )
-    threshold = right.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
-    note = st.text_input("Note (optional)", max_chars=200)
-    one_shot = st.checkbox("Only once (pause the rule after it fires)")
-    if st.form_submit_button("Create alert", type="primary"):
-        with refusals.shown():
-            create_rule(engine, account.id, symbol, kind, threshold, note, one_shot)
-            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind or '', threshold)}.")
 
 rules = alert_inbox.rules_overview(engine, account.id)
 st.subheader("Your rules")
@@ -131,7 +118,6 @@ with st.form("new_channel", clear_on_submit=True):
         with refusals.shown():
             shown = notify.add_channel(engine, account.id, url)
             st.success(f"Added {shown}.")
-st.caption(f"Signed in as {escape_markdown(account.username)}.")
 for channel_id, shown in notify.channels(engine, account.id):
     url_column, test_column, remove_column = st.columns([4, 1, 1])
     url_column.code(shown, language=None)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import frame, refusals, ui, ui_login, ui_positions
+from stockmon.app import frame, ui, ui_alerts, ui_login, ui_positions
 from stockmon.app.dashboard import (
     SPARKLINE_WINDOW,
     market_line,
@@ -22,7 +22,6 @@ from stockmon.app.presentation import (
 )
 from stockmon.app.snapshot import AlertCounts
 from stockmon.domain import alert_inbox, alert_kinds
-from stockmon.domain.alert_rules import create_rule
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import change_percent, money
 from stockmon.domain.positions import lots_of
@@ -52,18 +51,8 @@ if not picks:
     st.page_link(frame.PAGES["picker"], label="Add stocks to it", icon=":material/playlist_add:")
     st.stop()
 
-with st.popover("New alert", icon=":material/add_alert:"), st.form("quick_alert"):
-    symbol = st.selectbox("Symbol", picks)
-    kind = st.selectbox(
-        "Condition",
-        list(alert_kinds.KIND_CHOICES),
-        format_func=alert_kinds.KIND_CHOICES.__getitem__,
-    )
-    threshold = st.number_input("Threshold", min_value=0.0, value=100.0, step=1.0)
-    if st.form_submit_button("Create alert", type="primary"):
-        with refusals.shown():
-            create_rule(ui.engine(), account.id, symbol, kind, threshold)
-            st.success(f"Alert created: {symbol} {alert_kinds.describe(kind or '', threshold)}.")
+with st.popover("New alert", icon=":material/add_alert:"):
+    ui_alerts.new_rule_form(account.id, picks, "quick_alert")
 
 
 def announce_alerts(counts: AlertCounts) -> None:

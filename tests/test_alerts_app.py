@@ -86,11 +86,33 @@ def test_a_rule_is_created_from_the_dashboard(engine, ann):  # noqa: F811
     save_picks(engine, ann.id, ["AAPL", "MSFT"])
     seed_quote(engine, "MSFT", 410.0, 400.0)
     at = logged_in_app()
-    symbol = next(s for s in at.selectbox if s.label == "Symbol")
-    symbol.select("MSFT")
-    next(n for n in at.number_input if n.label == "Threshold").set_value(400.0)
-    next(s for s in at.selectbox if s.label == "Condition").select("below")
+    next(s for s in at.selectbox if s.label == "Symbol").select("MSFT")
+    next(s for s in at.selectbox if s.label == "Condition").select("below").run()
+    threshold = next(n for n in at.number_input if n.label == "Threshold")
+    assert threshold.value == 410.0  # it starts at the chosen symbol's current price
+    threshold.set_value(400.0)
     next(b for b in at.button if b.label == "Create alert").click().run()
     assert not at.exception
     assert "Alert created: MSFT price below 400.00" in at.success[0].value
     assert list(alert_inbox.rules_overview(engine, ann.id)["symbol"]) == ["MSFT"]
+
+
+def test_the_threshold_starts_where_each_condition_is_usually_set(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 0.03456, 0.03)
+    at = logged_in_app("pages/alerts.py")
+    threshold = lambda: next(n for n in at.number_input if n.label == "Threshold")  # noqa: E731
+    assert threshold().value == 0.0346  # a price under 1 keeps four decimals
+    next(s for s in at.selectbox if s.label == "Condition").select("up_pct").run()
+    assert threshold().value == 5.0
+    next(s for s in at.selectbox if s.label == "Symbol").select("MSFT")
+    next(s for s in at.selectbox if s.label == "Condition").select("above").run()
+    assert threshold().value is None  # no quote yet: an empty field, never a made-up price
+    next(b for b in at.button if b.label == "Create alert").click().run()
+    assert "The threshold must be a number" in at.error[0].value
+    assert not at.exception and alert_inbox.rules_overview(engine, ann.id).empty
+
+
+def test_no_stray_caption_on_the_alerts_page(engine, ann):  # noqa: F811
+    at = logged_in_app("pages/alerts.py")
+    assert not any("Signed in as" in c.value for c in at.caption)

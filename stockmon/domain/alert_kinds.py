@@ -49,6 +49,24 @@ DISTANCE_HELP = (
 )
 
 
+STARTING_PERCENT = {
+    RuleKind.UP_PCT: 5.0,
+    RuleKind.DOWN_PCT: 5.0,
+    RuleKind.HIGH_52W: 2.0,
+    RuleKind.LOW_52W: 2.0,
+}
+
+
+def starting_threshold(kind: str, price: float | None) -> float | None:
+    """Where a new rule's threshold starts: the current price for a price rule (None, an
+    empty field, while the symbol has no quote), a usual percentage for the others."""
+    if kind in PRICE_KINDS:
+        if price is None or not math.isfinite(price) or price <= 0:
+            return None
+        return round(price, 2 if price >= 1 else 4)
+    return STARTING_PERCENT.get(RuleKind(kind)) if kind in STARTING_PERCENT else None
+
+
 def describe(kind: str, threshold: float) -> str:
     """A rule's condition in words: "price above 1,200.00"."""
     try:

@@ -44,7 +44,9 @@ class NewRule:
     one_shot: bool = False
 
 
-def validate(symbol: str | None, kind: str | None, threshold: float, note: str = "") -> NewRule:
+def validate(
+    symbol: str | None, kind: str | None, threshold: float | None, note: str = ""
+) -> NewRule:
     """A rule as it will be stored, or ``AlertError`` with one clear sentence."""
     if symbol is None or kind is None:
         raise AlertError("Choose a symbol and a condition.")
@@ -80,7 +82,7 @@ def create_rule(
     user_id: int,
     symbol: str | None,
     kind: str | None,
-    threshold: float,
+    threshold: float | None,
     note: str = "",
     one_shot: bool = False,
 ) -> int:
