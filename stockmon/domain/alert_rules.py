@@ -55,6 +55,8 @@ def validate(
         rule_kind = RuleKind(kind)
     except ValueError as error:
         raise AlertError(str(error)) from None
+    if threshold is None:  # an empty field
+        raise AlertError("The threshold must be a number.")
     try:
         value = float(threshold)
     except (TypeError, ValueError):
