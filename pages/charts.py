@@ -126,14 +126,21 @@ def draw_charts() -> None:
         else:
             st.plotly_chart(portfolio_figure(values, zone), config=PLOTLY_CONFIG)
     st.caption(f"Times in {zone} · updated {now.astimezone(zone):%H:%M:%S}")
-    st.download_button(
-        "Download prices (CSV)",
-        data=lambda: history_csv(history, zone),
-        file_name=f"stockmon-prices-{span.replace(' ', '')}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+
+
+def prices_csv() -> str:
+    """The range's prices when the button is clicked; drawn outside the refreshing part, so a
+    refresh never replaces the file a click is about to fetch."""
+    history, _bars = prices(chosen, utcnow(), RANGES[span])
+    return history_csv(history, zone)
 
 
 live_charts()
+st.download_button(
+    "Download prices (CSV)",
+    data=prices_csv,
+    file_name=f"stockmon-prices-{span.replace(' ', '')}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)

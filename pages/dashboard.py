@@ -20,7 +20,7 @@ from stockmon.app.presentation import (
     escape_markdown,
     ticker_html,
 )
-from stockmon.app.snapshot import AlertCounts
+from stockmon.app.snapshot import AlertCounts, take_snapshot
 from stockmon.domain import alert_inbox, alert_kinds
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import change_percent, money
@@ -196,15 +196,22 @@ def draw_quotes() -> None:
         f"{settings.dashboard_refresh_seconds} s; how fresh each price is depends on the "
         "provider, above."
     )
-    st.download_button(
-        "Download CSV",
-        data=lambda: data.table_csv(zone),
-        file_name=f"stockmon-{now.astimezone(zone):%Y-%m-%d-%H%M}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+
+
+def table_csv() -> str:
+    """The table as it stands when the button is clicked. The button is drawn outside the
+    refreshing part, so a refresh never replaces the file a click is about to fetch."""
+    return take_snapshot(engine, utcnow()).for_picks(picks, names).table_csv(zone)
 
 
 with st.container(key="live"):
     live_quotes()
+engine, names = ui.engine(), ui.symbol_names()
+st.download_button(
+    "Download CSV",
+    data=table_csv,
+    file_name=f"stockmon-{utcnow().astimezone(zone):%Y-%m-%d}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)

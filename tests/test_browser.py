@@ -502,3 +502,34 @@ def test_a_fresh_page_runs_once_so_a_login_sent_at_once_is_answered(app_url, bro
         assert asked["page"] == 1, f"reload {reload}: {asked}"
         assert page.locator("iframe").count() == 0
     context.close()
+
+
+def test_every_download_click_gets_its_file_while_the_page_refreshes(app_url, browser):
+    """2 clicks in 18 once failed ("Deferred file … not found"): the refreshing part replaced
+    the file between drawing the button and the click. Every click here lands at another
+    moment of the 2-second refresh."""
+    add_account(app_url, "dora", "dora-s3cret", ["AAPL", "MSFT"])
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+    submit_login(page, "dora", "dora-s3cret")
+    ticker = page.get_by_role("marquee", name="Ticker")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(ticker).to_contain_text("MSFT", timeout=30_000)
+    for click in range(12):
+        with page.expect_download(timeout=20_000) as download:
+            page.get_by_role("button", name="Download CSV").click()
+        exported = Path(download.value.path()).read_text()
+        assert exported.startswith("Symbol,Price,"), f"click {click}: {exported[:200]!r}"
+        assert "\nAAPL," in exported and "\nMSFT," in exported, f"click {click}"
+        page.wait_for_timeout(230 * (click % 5))  # clicks spread over the refresh period
+    page.get_by_role("link", name="Charts").click()
+    for click in range(4):
+        with page.expect_download(timeout=20_000) as download:
+            page.get_by_role("button", name="Download prices (CSV)").click()
+        assert Path(download.value.path()).read_text().startswith("symbol,"), f"click {click}"
+        page.wait_for_timeout(700)
+    context.close()
+    app_log = (Path(app_url.data_dir) / "logs" / "app.log").read_text()
+    assert "not found" not in app_log
