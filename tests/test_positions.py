@@ -143,3 +143,22 @@ def test_the_portfolio_value_counts_each_lot_from_the_day_it_was_bought():
     assert values["value"].tolist() == pytest.approx(
         [1000.0, 1010.0 + 400.0, 1020.0 + 510.0 + 410.0, 1030.0 + 515.0 + 420.0]
     )
+
+
+def test_gains_are_green_and_losses_red_on_screen(engine, user_id):
+    from stockmon.app.presentation import GAIN, LOSS
+    from stockmon.app.ui_positions import GAIN_COLUMNS, positions_table
+
+    add_lot(engine, user_id, "AAPL", date(2025, 1, 10), 10, 100.0)  # worth 110: a gain
+    add_lot(engine, user_id, "MSFT", date(2025, 3, 3), 2, 450.0)  # worth 400: a loss
+    held = holdings(lots_of(engine, user_id), QUOTES, {"AAPL": "USD", "MSFT": "USD"})
+    styled = positions_table(held)
+    styled._compute()
+    rows = list(held.positions["symbol"])
+    columns = list(held.positions.columns)
+    for column in GAIN_COLUMNS:
+        colours = {
+            rows[row]: dict(styled.ctx[(row, columns.index(column))])["color"]
+            for row in range(len(rows))
+        }
+        assert colours == {"AAPL": GAIN, "MSFT": LOSS}, column

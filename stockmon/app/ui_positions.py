@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from stockmon.app import ui
-from stockmon.app.presentation import with_dashes
+from stockmon.app.presentation import change_color, with_dashes
 from stockmon.domain.money import (
     CHANGE_PERCENT,
     MONEY,
@@ -27,6 +28,16 @@ POSITION_FORMATS = {
     "total_gain": SIGNED_MONEY,
     "total_gain_percent": CHANGE_PERCENT,
 }
+
+
+GAIN_COLUMNS = ["day_gain", "total_gain", "total_gain_percent"]
+
+
+def positions_table(held: Holdings) -> Styler:
+    """One row per position as shown: formatted, "—" where empty, gains green and losses red."""
+    return with_dashes(held.positions, POSITION_FORMATS).map(
+        lambda gain: f"color: {change_color(gain)}; font-weight: 600", subset=GAIN_COLUMNS
+    )
 
 
 def holdings_of(lots: pd.DataFrame) -> Holdings:
@@ -55,7 +66,7 @@ def show_holdings(held: Holdings) -> None:
             f"Total gain {signed_money(total.total_gain)}{percent} on {money(total.cost)} paid"
         )
     st.dataframe(
-        with_dashes(held.positions, POSITION_FORMATS),
+        positions_table(held),
         hide_index=True,
         width="stretch",
         column_config={
