@@ -51,8 +51,15 @@ if not picks:
     st.page_link(frame.PAGES["picker"], label="Add stocks to it", icon=":material/playlist_add:")
     st.stop()
 
-with st.popover("New alert", icon=":material/add_alert:"):
+
+@st.fragment
+def quick_alert() -> None:
+    """A fragment: choosing a symbol reruns only the form, so the popover stays open."""
     ui_alerts.new_rule_form(account.id, picks, "quick_alert")
+
+
+with st.popover("New alert", icon=":material/add_alert:"):
+    quick_alert()
 
 
 def announce_alerts(counts: AlertCounts) -> None:

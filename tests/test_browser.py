@@ -517,6 +517,19 @@ def test_every_download_click_gets_its_file_while_the_page_refreshes(app_url, br
     ticker = page.get_by_role("marquee", name="Ticker")
     expect = pytest.importorskip("playwright.sync_api").expect
     expect(ticker).to_contain_text("MSFT", timeout=30_000)
+
+    # the new-alert popover stays open as a symbol is chosen, its threshold at that price
+    page.get_by_role("button", name="New alert").click()
+    popover = page.get_by_test_id("stPopoverBody")
+    popover.get_by_role("combobox").first.click()
+    page.get_by_role("option", name="MSFT").click()
+    page.wait_for_timeout(1500)
+    expect(popover).to_be_visible()
+    expect(popover.get_by_role("spinbutton", name="Threshold")).to_have_value(
+        re.compile(r"^\d+\.\d\d$")
+    )
+    page.keyboard.press("Escape")
+
     for click in range(12):
         with page.expect_download(timeout=20_000) as download:
             page.get_by_role("button", name="Download CSV").click()
