@@ -11,6 +11,7 @@ import streamlit as st
 from stockmon.app import refusals, ui
 from stockmon.domain import alert_kinds
 from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.money import input_format
 
 
 def current_price(symbol: str) -> float | None:
@@ -54,7 +55,7 @@ def new_rule_form(
             min_value=0.0,
             value=start,
             step=1.0,
-            format="%.4f" if start is not None and start < 1 else "%.2f",
+            format=input_format(start),
             placeholder="no quote yet: type a price",
             key=f"{key}_threshold_{symbol}_{kind}",  # a new symbol or condition: a new start
         )

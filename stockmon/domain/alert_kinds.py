@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from stockmon.domain.money import money
+from stockmon.domain.money import money, price_decimals
 
 
 class RuleKind(StrEnum):
@@ -63,7 +63,7 @@ def starting_threshold(kind: str, price: float | None) -> float | None:
     if kind in PRICE_KINDS:
         if price is None or not math.isfinite(price) or price <= 0:
             return None
-        return round(price, 2 if price >= 1 else 4)
+        return round(price, price_decimals(price))
     return STARTING_PERCENT.get(RuleKind(kind)) if kind in STARTING_PERCENT else None
 
 

@@ -14,6 +14,20 @@ POINTS = "{:+,.2f}"  # a signed distance in % or percentage points, unit in the 
 COLUMN_MONEY = "%,.2f"
 PLOTLY_MONEY = ",.2f"
 PLOTLY_CHANGE_PERCENT = "+.2f"
+# A price typed into a field: no separators (the field reads back what it shows), and four
+# decimals below 1, where two would round a penny stock's price away.
+INPUT_PRICE = "%.2f"
+INPUT_SMALL_PRICE = "%.4f"
+
+
+def price_decimals(price: float) -> int:
+    """Decimals a price is entered with: 2, or 4 below 1."""
+    return 2 if price >= 1 else 4
+
+
+def input_format(price: float | None) -> str:
+    """The format of a field a price is typed into, for a price near ``price``."""
+    return INPUT_SMALL_PRICE if price is not None and price_decimals(price) == 4 else INPUT_PRICE
 
 
 def money(value: float) -> str:
