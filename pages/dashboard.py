@@ -55,7 +55,8 @@ if not picks:
 @st.fragment
 def quick_alert() -> None:
     """A fragment: choosing a symbol reruns only the form, so the popover stays open."""
-    ui_alerts.new_rule_form(account.id, picks, "quick_alert")
+    with ui.showing_database_trouble():
+        ui_alerts.new_rule_form(account.id, picks, "quick_alert")
 
 
 with st.popover("New alert", icon=":material/add_alert:"):
