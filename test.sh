@@ -27,6 +27,5 @@ fi
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache
 .venv/bin/mypy
-# Four workers: much of the suite waits on processes, servers and the browser, not the CPU;
-# an idle worker takes tests queued for a busy one, so the long ones do not pile up at the end.
-.venv/bin/python -m pytest -n 4 --dist worksteal "$@"
+# Four workers: much of the suite waits on processes, servers and the browser, not the CPU.
+.venv/bin/python -m pytest -n 4 "$@"
