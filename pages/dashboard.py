@@ -206,6 +206,9 @@ def draw_quotes() -> None:
     )
 
 
+engine, names = ui.engine(), ui.symbol_names()  # for the click, outside any page run
+
+
 def table_csv() -> str:
     """The table as it stands when the button is clicked. The button is drawn outside the
     refreshing part, so a refresh never replaces the file a click is about to fetch."""
@@ -214,7 +217,6 @@ def table_csv() -> str:
 
 with st.container(key="live"):
     live_quotes()
-engine, names = ui.engine(), ui.symbol_names()
 st.download_button(
     "Download CSV",
     data=table_csv,

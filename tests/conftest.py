@@ -10,15 +10,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from stockmon.domain.db import make_engine
+from stockmon.domain.models import ApiRequest
 from stockmon.domain.schema import prepare_database
 from stockmon.providers import AlphaVantageProvider
 from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.ingest import Refresher
 from tests.fake_alphavantage import FakeAlphaVantage, serve
+from tests.fake_finnhub import FakeFinnhub, serve_finnhub
 
 GENEROUS = Limits(per_minute=1000, per_day=0)
 TEST_SECRET_KEY = "test-secret-key-0123456789-0123456789-0123456789"
@@ -89,6 +91,18 @@ def engine(database_url: str) -> Iterator[Engine]:
 def fake_av() -> Iterator[FakeAlphaVantage]:
     with serve() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_fh() -> Iterator[FakeFinnhub]:
+    with serve_finnhub() as fake:
+        yield fake
+
+
+def requests_counted(engine: Engine) -> int:
+    """Requests the budget recorded, every try included."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(ApiRequest)).scalar_one()
 
 
 class Clock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,13 +20,7 @@ from stockmon.providers import (
 from stockmon.providers.base import BudgetExhausted
 from stockmon.providers.finnhub import FinnhubProvider
 from tests.conftest import CLIENT_TIMEOUT, SLOW_ANSWER
-from tests.fake_finnhub import FakeFinnhub, serve_finnhub
-
-
-@pytest.fixture
-def fake_fh() -> Iterator[FakeFinnhub]:
-    with serve_finnhub() as fake:
-        yield fake
+from tests.fake_finnhub import FakeFinnhub
 
 
 def make(fake: FakeFinnhub, **kwargs) -> FinnhubProvider:

@@ -4,8 +4,6 @@ Status page and the long chart ranges without daily history; no cell reading "No
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from stockmon.domain.config import ProviderChoice
@@ -27,18 +25,11 @@ from stockmon.providers.finnhub import FinnhubProvider
 from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.ingest import Refresher
 from stockmon.scheduler.stream import TradeStream
-from tests.fake_finnhub import FakeFinnhub, serve_finnhub
 from tests.test_app import ann, engine, logged_in_app  # noqa: F401 (fixtures)
 from tests.test_real_quotes_app import no_none_anywhere, shown_cells
 from tests.test_stream import WAIT, eventually, price_of
 
 PICKS = ["AAPL", "MSFT", "NVDA", "TSLA"]
-
-
-@pytest.fixture
-def fake_fh() -> Iterator[FakeFinnhub]:
-    with serve_finnhub() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -4,25 +4,16 @@ budget, at most daily."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from stockmon.domain.models import ApiRequest, Symbol
+from stockmon.domain.models import Symbol
 from stockmon.domain.search import request_search
 from stockmon.providers.finnhub import FinnhubProvider
 from stockmon.scheduler.budget import Limits, RequestBudget
 from stockmon.scheduler.discovery import answer_searches, describe_listings
-from tests.conftest import CLIENT_TIMEOUT
-from tests.fake_finnhub import FakeFinnhub, serve_finnhub
-
-
-@pytest.fixture
-def fake_fh() -> Iterator[FakeFinnhub]:
-    with serve_finnhub() as fake:
-        yield fake
-
+from tests.conftest import CLIENT_TIMEOUT, requests_counted
+from tests.fake_finnhub import FakeFinnhub
 
 FREE = Limits(per_minute=60, per_day=0, per_second=30)
 
@@ -37,11 +28,6 @@ def finnhub(engine, fake: FakeFinnhub, clock, limits: Limits = FREE) -> FinnhubP
 def listing(engine, symbol: str) -> Symbol:
     with engine.connect() as conn:
         return conn.execute(select(Symbol).where(Symbol.symbol == symbol)).one()
-
-
-def requests_counted(engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(ApiRequest)).scalar_one()
 
 
 def test_a_found_listing_gets_its_currency_and_exchange_once_tracked(engine, fake_fh, clock):

@@ -4,9 +4,9 @@ budget, every refusal answered with a reason), on the demo market, and in a real
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from stockmon.domain.models import ApiRequest, Symbol, utcnow
+from stockmon.domain.models import Symbol, utcnow
 from stockmon.domain.search import (
     MAX_MATCHES,
     SearchError,
@@ -21,14 +21,9 @@ from stockmon.providers.answers import parse_symbol_search
 from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.discovery import answer_searches
 from stockmon.scheduler.ingest import Refresher
-from tests.conftest import SLOW_ANSWER, av_provider
+from tests.conftest import SLOW_ANSWER, av_provider, requests_counted
 from tests.fake_alphavantage import PREMIUM
 from tests.running import scheduler_process
-
-
-def requests_counted(engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(ApiRequest)).scalar_one()
 
 
 def test_a_search_adds_what_it_finds_to_the_catalog_for_everyone(engine, fake_av, clock):

@@ -26,7 +26,6 @@ from stockmon.scheduler import stream as stream_module
 from stockmon.scheduler.leadership import LeadershipLost
 from stockmon.scheduler.stream import TradeStream, stream_symbols
 from tests.conftest import quote_arrives
-from tests.fake_finnhub import FakeFinnhub, serve_finnhub
 
 WAIT = 20.0  # seconds: a loaded two-core machine connects and writes well within this
 
@@ -36,12 +35,6 @@ def eventually(condition: Callable[[], object], timeout: float = WAIT) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
-
-
-@pytest.fixture
-def fake_fh() -> Iterator[FakeFinnhub]:
-    with serve_finnhub() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ DISTANCE_HELP = (
 )
 
 
-STARTING_PERCENT = {
+STARTING_PERCENT: dict[str, float] = {
     RuleKind.UP_PCT: 5.0,
     RuleKind.DOWN_PCT: 5.0,
     RuleKind.HIGH_52W: 2.0,
@@ -64,7 +64,7 @@ def starting_threshold(kind: str, price: float | None) -> float | None:
         if price is None or not math.isfinite(price) or price <= 0:
             return None
         return round(price, price_decimals(price))
-    return STARTING_PERCENT.get(RuleKind(kind)) if kind in STARTING_PERCENT else None
+    return STARTING_PERCENT.get(kind)
 
 
 def describe(kind: str, threshold: float) -> str:
