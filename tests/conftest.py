@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from stockmon.domain.calendar import market
 from stockmon.domain.db import make_engine
 from stockmon.domain.models import ApiRequest
 from stockmon.domain.schema import prepare_database
@@ -53,7 +54,10 @@ def _postgres_schema() -> Iterator[str]:
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    # Commits need not wait for the disk: no test survives a server crash, and a slow disk
+    # would otherwise stretch every PostgreSQL test.
+    options = f"-csearch_path={schema} -csynchronous_commit=off"
+    url = make_url(POSTGRES_URL).update_query_dict({"options": options})
     try:
         yield url.render_as_string(hide_password=False)
     finally:
@@ -123,6 +127,21 @@ class Clock:
 
     def monotonic(self) -> float:
         return self.current.timestamp()
+
+
+NEW_YORK = market("XNYS")
+
+
+def to_next_cycle(clock: Clock, minutes: float, closed_minutes: float = 30) -> None:
+    """Advance a simulated trading week to its next cycle: every ``minutes`` while New York
+    trades; while it is closed every ``closed_minutes``, never past the next open. A paced
+    budget has little to spend then, and each cycle is a dozen database round trips."""
+    now = clock()
+    step = timedelta(minutes=minutes)
+    opens = None if NEW_YORK.is_open(now) else NEW_YORK.next_open(now)
+    if opens is not None:
+        step = max(step, min(timedelta(minutes=closed_minutes), opens - now))
+    clock.current = now + step
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, select
 from sqlmodel import col
@@ -49,6 +49,21 @@ class Limits:
         return DAY if self.per_day else MINUTE
 
 
+@dataclass(frozen=True)
+class BudgetState:
+    """What the budget allows at one moment, read in one go (what a cycle plans with)."""
+
+    left: int  # requests that may be sent now without breaking a limit or a block
+    left_this_minute: int  # in the last minute's window, as if no other limit existed
+    left_today: int | None  # in the rolling 24 hours' window (None: no daily cap)
+    spent_today: int  # since midnight UTC: what the pacing line has used of the day
+    blocked_until: datetime | None  # the end of a rate-limit block, None when not blocked
+
+
+def start_of_day(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class RequestBudget:
     def __init__(
         self,
@@ -81,25 +96,30 @@ class RequestBudget:
                 {"provider": self._provider, "sent_at": now, "leader_token": token},
             )
 
+    def state(self, now: datetime | None = None) -> BudgetState:
+        """Every window's count and the block, in two queries on one connection."""
+        now = now or self._now()
+        with self._engine.connect() as conn:
+            blocked = self._blocked_until(conn, now)
+            second, minute, day, today = self._counts(
+                conn, now - SECOND, now - MINUTE, now - DAY, start_of_day(now)
+            )
+        left_this_minute = max(self.limits.per_minute - minute, 0)
+        left_today = max(self.limits.per_day - day, 0) if self.limits.per_day else None
+        left = self._left(second, minute, day)
+        if blocked is not None:
+            left = left_this_minute = 0
+            left_today = 0 if self.limits.per_day else None
+        return BudgetState(left, left_this_minute, left_today, today, blocked)
+
     def remaining(self, now: datetime | None = None) -> int:
         """Requests that may be sent now without breaking a limit or a block."""
         with self._engine.connect() as conn:
             return self._remaining(conn, now or self._now())
 
-    def left_by_window(self, now: datetime | None = None) -> tuple[int, int | None]:
-        """Requests left in the last minute's window and in the rolling 24 hours' (None: no
-        daily cap), each as if the other window did not exist; a block leaves none."""
-        now = now or self._now()
-        with self._engine.connect() as conn:
-            if self._blocked_until(conn, now) is not None:
-                return 0, 0 if self.limits.per_day else None
-            minute = self.limits.per_minute - self._count_since(conn, now - MINUTE)
-            day = self.limits.per_day - self._count_since(conn, now - DAY)
-        return max(minute, 0), max(day, 0) if self.limits.per_day else None
-
     def spent_since(self, since: datetime) -> int:
         with self._engine.connect() as conn:
-            return self._count_since(conn, since)
+            return self._counts(conn, since)[0]
 
     def prune(self) -> None:
         """Forget requests older than the longest window."""
@@ -133,16 +153,21 @@ class RequestBudget:
     def _remaining(self, conn: Connection, now: datetime) -> int:
         if self._blocked_until(conn, now) is not None:
             return 0
-        left = self.limits.per_minute - self._count_since(conn, now - MINUTE)
+        return self._left(*self._counts(conn, now - SECOND, now - MINUTE, now - DAY))
+
+    def _left(self, second: int, minute: int, day: int) -> int:
+        left = self.limits.per_minute - minute
         if self.limits.per_second:
-            left = min(left, self.limits.per_second - self._count_since(conn, now - SECOND))
+            left = min(left, self.limits.per_second - second)
         if self.limits.per_day:
-            left = min(left, self.limits.per_day - self._count_since(conn, now - DAY))
+            left = min(left, self.limits.per_day - day)
         return max(left, 0)
 
-    def _count_since(self, conn: Connection, since: datetime) -> int:
-        return conn.execute(
-            select(func.count())
-            .select_from(ApiRequest)
-            .where(col(ApiRequest.provider) == self._provider, col(ApiRequest.sent_at) > since)
-        ).scalar_one()
+    def _counts(self, conn: Connection, *since: datetime) -> tuple[int, ...]:
+        """The requests sent after each of ``since``, counted in one query."""
+        sent_at = col(ApiRequest.sent_at)
+        counts = [func.count().filter(sent_at > moment) for moment in since]
+        row = conn.execute(
+            select(*counts).where(col(ApiRequest.provider) == self._provider, sent_at > min(since))
+        ).one()
+        return tuple(row)

@@ -43,11 +43,10 @@ from stockmon.providers.base import (
     QuoteData,
     QuoteProvider,
 )
-from stockmon.scheduler.budget import RequestBudget
+from stockmon.scheduler.budget import BudgetState, RequestBudget
 from stockmon.scheduler.cycle_summary import CycleSummary
 from stockmon.scheduler.leadership import Fence, LeadershipLost, fenced
 from stockmon.scheduler.pacing import Pacer, Plan, SymbolStatus
-from stockmon.scheduler.pacing import start_of_day as day_start
 from stockmon.scheduler.writer import ResultWriter
 
 log = logging.getLogger(__name__)
@@ -128,9 +127,10 @@ class Refresher:
             if not refused:
                 break
         if self.budget is not None:
-            summary.left_this_minute, summary.left_today = self.budget.left_by_window()
+            after = self.budget.state()
+            summary.left_this_minute, summary.left_today = after.left_this_minute, after.left_today
             if markets is not None:
-                self._plan_next(symbols, markets, to_fetch, summary)
+                self._plan_next(symbols, markets, to_fetch, after.spent_today, summary)
         self._record_cycle(summary)
         return summary
 
@@ -197,6 +197,7 @@ class Refresher:
         symbols: Sequence[str],
         markets: Mapping[str, Market],
         fetched: Sequence[str],
+        spent_today: int,
         summary: CycleSummary,
     ) -> None:
         """Which symbol the next paced request goes to, and when the pacing line allows it:
@@ -212,8 +213,7 @@ class Refresher:
         if not upcoming:
             return
         summary.next_symbol = upcoming[0]
-        spent = self.budget.spent_since(day_start(now))
-        summary.next_at = pacer.next_slot(symbols, markets, markets[upcoming[0]], now, spent)
+        summary.next_at = pacer.next_slot(symbols, markets, markets[upcoming[0]], now, spent_today)
 
     def _choose(
         self,
@@ -228,20 +228,23 @@ class Refresher:
         ``markets`` (each symbol's exchange) when the budget is paced over trading time.
         """
         states = {s: _status_of(row) for s, row in statuses.items()}
-        if self.budget is None or markets is None:
+        if self.budget is None:
             due = _stalest_first(symbols, states, now)
             summary.backing_off = len(symbols) - len(due)
-            if self.budget is None:
-                return due
-            allowed = self.budget.remaining() * self._provider.batch_size
+            return due
+        budget = self.budget.state(now)
+        if markets is None:
+            due = _stalest_first(symbols, states, now)
+            summary.backing_off = len(symbols) - len(due)
+            allowed = budget.left * self._provider.batch_size
             summary.skipped_for_budget = max(len(due) - allowed, 0)
             return due[:allowed]
 
         pacer = Pacer(self.budget.limits, self._provider.batch_size, self._cycle)
-        plan = pacer.plan(symbols, markets, states, now, self.budget.spent_since(day_start(now)))
+        plan = pacer.plan(symbols, markets, states, now, budget.spent_today)
         summary.interval, summary.slot = plan.interval, plan.slot
         summary.not_due, summary.backing_off = plan.not_due, plan.backing_off
-        allowed = self._allowed(plan)
+        allowed = self._allowed(plan, budget)
         paced = (plan.paced_slots or 0) * self._provider.batch_size
         chosen: list[str] = []
         for symbol in plan.due:
@@ -253,7 +256,7 @@ class Refresher:
         summary.skipped_for_budget = len(plan.due) - len(chosen)
         return chosen
 
-    def _allowed(self, plan: Plan) -> int:
+    def _allowed(self, plan: Plan, budget: BudgetState) -> int:
         """Symbols this paced cycle may send for. Under a daily cap, what the budget has left
         now. Without one the plan's share of the minute bounds the cycle, and the gate checks
         each request as it leaves: a request sent a minute before the cycle began leaves the
@@ -261,8 +264,8 @@ class Refresher:
         start would starve an evenly spread budget."""
         assert self.budget is not None
         if self.budget.limits.per_day or plan.paced_slots is None:
-            return self.budget.remaining() * self._provider.batch_size
-        if self.budget.blocked_until() is not None:
+            return budget.left * self._provider.batch_size
+        if budget.blocked_until is not None:
             return 0
         return len(plan.due)
 

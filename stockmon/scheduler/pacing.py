@@ -25,12 +25,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from stockmon.domain.backoff import growing_wait
 from stockmon.domain.calendar import Market
 from stockmon.domain.freshness import age
-from stockmon.scheduler.budget import Limits
+from stockmon.scheduler.budget import Limits, start_of_day
 
 NEVER = timedelta.max
 MINUTE = timedelta(minutes=1)
@@ -204,7 +204,3 @@ class Pacer:
 
 def _minutes(delta: timedelta) -> float:
     return math.inf if delta == NEVER else delta.total_seconds() / 60
-
-
-def start_of_day(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -9,13 +9,12 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import func, select
 
-from stockmon.domain.calendar import market
 from stockmon.domain.config import load_settings
 from stockmon.domain.models import ApiRequest, FetchStatus
 from stockmon.providers import ProviderError, RateLimited, make_provider
 from stockmon.providers.alphavantage import AlphaVantageProvider
 from stockmon.scheduler.budget import Limits
-from tests.conftest import av_refresher
+from tests.conftest import av_refresher, to_next_cycle
 
 FREE = Limits(per_minute=5, per_day=25)
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "BROKEN"]
@@ -45,7 +44,7 @@ def test_a_failing_symbol_takes_no_more_than_its_share(engine, fake_av, clock):
     worker = av_refresher(engine, fake_av, clock, SYMBOLS, FREE)
     while clock() < datetime(2026, 3, 7, tzinfo=UTC):
         worker.run_cycle()
-        clock.advance(minutes=5)
+        to_next_cycle(clock, minutes=5)
     sent = Counter(r.symbol for r in fake_av.received)
     days = 5
     assert sent["BROKEN"] <= FREE.per_day * days / len(SYMBOLS)
@@ -86,14 +85,13 @@ def test_a_healthy_symbol_unlucky_four_times_running_is_retried_at_the_next_slot
     fake_av.now = lambda: clock().timestamp()
     clock.current = datetime(2026, 2, 27, 22, tzinfo=UTC)  # Friday night: the first fetches
     worker = av_refresher(engine, fake_av, clock, TRACKED[:tracked], FREE, retries=0)
-    nyse = market("XNYS")
     slot = timedelta(minutes=390 / FREE.per_day)  # the day's budget over one session
     cycle = timedelta(minutes=1)
 
     def run_until(moment: datetime) -> None:
         while clock() < moment:
             worker.run_cycle()
-            clock.advance(minutes=1 if nyse.is_open(clock()) else 15)
+            to_next_cycle(clock, minutes=1)
 
     run_until(datetime(2026, 3, 3, 14, 30, tzinfo=UTC))  # a Monday of even pacing
     unlucky_from = len(fake_av.received)
