@@ -4,10 +4,10 @@ The chosen symbols and range live in the URL, so a view is a link to share or bo
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 from stockmon.app import frame, ui, ui_login
+from stockmon.app.chart_prices import DAILY_RANGES, RANGES, range_prices
 from stockmon.app.charts import (
     PLOTLY_CONFIG,
     candle_figure,
@@ -18,22 +18,11 @@ from stockmon.app.charts import (
 )
 from stockmon.app.heartbeat import scheduler_status
 from stockmon.app.presentation import CHARTS_CSS, escape_markdown, no_daily_history_text
-from stockmon.app.queries import latest_quotes, price_history
-from stockmon.domain.daily import bars_as_prices, daily_bars, history_loaded
+from stockmon.app.queries import latest_quotes
+from stockmon.domain.daily import history_loaded
 from stockmon.domain.models import utcnow
 from stockmon.domain.positions import lots_of, portfolio_history
 from stockmon.domain.watchlists import get_picks
-
-RANGES = {
-    "1 day": timedelta(days=1),
-    "5 days": timedelta(days=5),
-    "1 month": timedelta(days=30),
-    "3 months": timedelta(days=91),
-    "6 months": timedelta(days=182),
-    "1 year": timedelta(days=365),
-    "All": None,
-}
-DAILY_RANGES = {"3 months", "6 months", "1 year"}  # drawn from daily bars
 
 account = ui_login.require_account()
 settings = ui.settings()
@@ -68,19 +57,9 @@ def live_charts() -> None:
         draw_charts()
 
 
-def prices(symbols: list[str], now, window) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(prices as symbol, ts, price; the daily bars behind them, empty for short ranges)."""
-    if span in DAILY_RANGES:
-        bars = daily_bars(engine, symbols, (now - window).date())
-        return bars_as_prices(bars), bars
-    since = None if window is None else now - window
-    return price_history(engine, symbols, since, now), pd.DataFrame()
-
-
 def draw_charts() -> None:
     now = utcnow()
-    window = RANGES[span]
-    history, bars = prices(chosen, now, window)
+    history, bars = range_prices(engine, chosen, span, now)
     status = scheduler_status(engine)
     if span in DAILY_RANGES and status.without_daily_history:
         st.caption(
@@ -98,14 +77,15 @@ def draw_charts() -> None:
 
     if len(chosen) > 1:
         st.subheader("Compared: % change over the range")
-        st.plotly_chart(comparison_figure(history, zone), config=PLOTLY_CONFIG)
+        st.plotly_chart(comparison_figure(history, zone, chosen), config=PLOTLY_CONFIG)
 
     st.subheader("Price")
     quotes = latest_quotes(engine, chosen).set_index("symbol")
-    columns = st.columns(2)
     for index, symbol in enumerate(chosen):
+        if index % 2 == 0:  # a row of two, so a phone stacks them in the list's order
+            row = iter(st.columns(2))
         series = history[history["symbol"] == symbol]
-        with columns[index % 2]:
+        with next(row):
             name = quotes.at[symbol, "name"]
             st.markdown(f"**{escape_markdown(symbol)}** · {escape_markdown(name)}")
             if series.empty:
@@ -119,7 +99,7 @@ def draw_charts() -> None:
             st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"price_{symbol}")
     if not lots.empty:
         st.subheader("Portfolio value")
-        held_prices, _bars = prices(lots["symbol"].unique().tolist(), now, window)
+        held_prices, _bars = range_prices(engine, lots["symbol"].unique().tolist(), span, now)
         values = portfolio_history(lots, held_prices, ui.symbol_currencies())
         if values.empty:
             st.caption("No prices of your holdings in this range yet.")
@@ -131,7 +111,7 @@ def draw_charts() -> None:
 def prices_csv() -> str:
     """The range's prices when the button is clicked; drawn outside the refreshing part, so a
     refresh never replaces the file a click is about to fetch."""
-    history, _bars = prices(chosen, utcnow(), RANGES[span])
+    history, _bars = range_prices(engine, chosen, span, utcnow())
     return history_csv(history, zone)
 
 

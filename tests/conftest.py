@@ -144,6 +144,16 @@ def to_next_cycle(clock: Clock, minutes: float, closed_minutes: float = 30) -> N
     clock.current = now + step
 
 
+def run_a_greedy_day(refresher: Refresher, clock: Clock) -> None:
+    """A day of unpaced cycles (``scheduler.py --once`` run again and again): every minute
+    for the first hour, while the per-minute limit holds them back, then every quarter hour."""
+    start = clock()
+    for minute in [*range(60), *range(60, 24 * 60, 15)]:
+        clock.current = start + timedelta(minutes=minute)
+        refresher.run_cycle(pace=False)
+    clock.current = start + timedelta(days=1) - timedelta(minutes=1)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

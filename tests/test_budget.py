@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from stockmon.app.heartbeat import scheduler_status
 from stockmon.scheduler.budget import Limits, RequestBudget
-from tests.conftest import av_refresher, to_next_cycle
+from tests.conftest import av_refresher, run_a_greedy_day, to_next_cycle
 
 FREE = Limits(per_minute=5, per_day=25)
 SYMBOLS = [f"S{i}" for i in range(30)]
@@ -18,9 +18,7 @@ def refresher(engine, fake, clock, limits=FREE):
 
 def test_a_simulated_day_never_sends_a_26th_request(engine, fake_av, clock):
     worker = refresher(engine, fake_av, clock)
-    for _ in range(24 * 60):
-        worker.run_cycle(pace=False)
-        clock.advance(minutes=1)
+    run_a_greedy_day(worker, clock)
     assert len(fake_av.requests) == 25
 
 

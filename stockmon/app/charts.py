@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import tzinfo
 
 import pandas as pd
@@ -64,10 +65,14 @@ def price_figure(
     return figure
 
 
-def comparison_figure(history: pd.DataFrame, zone: tzinfo) -> go.Figure:
-    """Each symbol as % change from its first price in the range, on one chart."""
+def comparison_figure(history: pd.DataFrame, zone: tzinfo, order: Sequence[str]) -> go.Figure:
+    """Each symbol as % change from its first price in the range, on one chart, in ``order``
+    (the person's), each in its own colour of that order whatever the range."""
     figure = go.Figure()
-    for index, (symbol, series) in enumerate(history.groupby("symbol", sort=False)):
+    for index, symbol in enumerate(order):
+        series = history[history["symbol"] == symbol]
+        if series.empty:
+            continue
         base = float(series["price"].iloc[0])
         figure.add_trace(
             go.Scatter(

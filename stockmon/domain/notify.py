@@ -19,7 +19,7 @@ from sqlalchemy import Engine, Row, delete, func, insert, select, update
 from sqlmodel import col
 
 from stockmon.domain import redaction
-from stockmon.domain.alert_inbox import describe
+from stockmon.domain.alert_kinds import describe
 from stockmon.domain.config import Settings, load_settings
 from stockmon.domain.errors import StockmonError
 from stockmon.domain.keys import SECRET_KEY_FILE, kept_key

@@ -14,7 +14,7 @@ from stockmon.domain.models import ApiRequest, FetchStatus
 from stockmon.providers import ProviderError, RateLimited, make_provider
 from stockmon.providers.alphavantage import AlphaVantageProvider
 from stockmon.scheduler.budget import Limits
-from tests.conftest import av_refresher, to_next_cycle
+from tests.conftest import av_refresher, run_a_greedy_day, to_next_cycle
 
 FREE = Limits(per_minute=5, per_day=25)
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "BROKEN"]
@@ -30,9 +30,7 @@ def test_retries_are_counted_and_never_break_the_limits(engine, fake_av, clock):
     fake_av.now = lambda: clock().timestamp()
     fake_av.script["BROKEN"] = "http500"  # every answer for it fails, and each is retried
     worker = av_refresher(engine, fake_av, clock, SYMBOLS, FREE)
-    for _ in range(24 * 60):
-        worker.run_cycle(pace=False)  # as greedy as the limits allow
-        clock.advance(minutes=1)
+    run_a_greedy_day(worker, clock)  # as greedy as the limits allow
     assert len(fake_av.received) == recorded(engine) == 25
     assert fake_av.over_limits(FREE.per_minute, FREE.per_day) == 0
 

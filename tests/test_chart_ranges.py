@@ -1,0 +1,94 @@
+"""Chart ranges agree: each draws one continuous line per symbol from daily closes and the
+prices the scheduler recorded, so "All" never shows less than "1 year" and "5 days" is whole
+on a new install; a symbol keeps its colour in every range, and the charts follow the list."""
+
+import json
+from datetime import timedelta
+
+import pandas as pd
+from sqlmodel import Session
+
+from stockmon.app.chart_prices import stitched
+from stockmon.domain.models import PriceHistory, utcnow
+from stockmon.domain.watchlists import save_picks
+from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
+from tests.test_history_app import backfill
+
+
+def frame(symbol: str, moments: list[str], prices: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"symbol": symbol, "ts": pd.to_datetime(moments, utc=True), "price": prices}
+    )
+
+
+def test_recorded_prices_are_led_in_by_the_closes_of_the_days_before_them():
+    closes = frame("AAPL", ["2026-03-02 12:00", "2026-03-03 12:00", "2026-03-04 12:00"], [1, 2, 3])
+    recorded = frame("AAPL", ["2026-03-04 15:00", "2026-03-04 16:00"], [3.1, 3.2])
+    line = stitched(closes, recorded, closes_first=False)
+    assert line["price"].tolist() == [1, 2, 3.1, 3.2]  # the 4th's close gives way to its prices
+
+
+def test_closes_are_followed_by_the_prices_recorded_after_the_last_bar():
+    closes = frame("AAPL", ["2026-03-02 12:00", "2026-03-03 12:00"], [1, 2])
+    recorded = frame("AAPL", ["2026-03-03 15:00", "2026-03-04 15:00"], [2.1, 2.5])
+    line = stitched(closes, recorded, closes_first=True)
+    assert line["price"].tolist() == [1, 2, 2.5]
+
+
+def test_a_symbol_with_only_one_kind_of_price_keeps_it():
+    closes = frame("AAPL", ["2026-03-02 12:00"], [1])
+    recorded = frame("KO", ["2026-03-04 15:00"], [60])
+    for closes_first in (True, False):
+        line = stitched(closes, recorded, closes_first=closes_first)
+        assert line.groupby("symbol")["price"].apply(list).to_dict() == {"AAPL": [1], "KO": [60]}
+
+
+def record_prices(engine, symbol: str, days: int, price: float) -> None:  # noqa: F811
+    """A recorded price every hour for the last ``days`` days."""
+    now = utcnow()
+    with Session(engine) as session:
+        for hour in range(days * 24):
+            session.add(PriceHistory(symbol=symbol, ts=now - timedelta(hours=hour), price=price))
+        session.commit()
+
+
+def charted(at, symbol: str) -> tuple[pd.Timestamp, int, str]:
+    """The first time (in the person's zone, as Plotly writes it: no offset, which a few hours
+    do not matter to here), the points and the colour of ``symbol``'s line on the comparison
+    chart."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    trace = next(t for t in spec["data"] if t["name"] == symbol)
+    return pd.Timestamp(trace["x"][0]), len(trace["x"]), trace["line"]["color"]
+
+
+def test_every_range_shows_at_least_what_a_shorter_one_does(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 230.0, 228.0)
+    seed_quote(engine, "MSFT", 410.0, 405.0)
+    backfill(engine, ["AAPL", "MSFT"])  # a year of daily bars
+    record_prices(engine, "AAPL", 2, 230.0)  # the scheduler started two days ago
+    record_prices(engine, "MSFT", 2, 410.0)
+    starts, colours = {}, {}
+    for span in ("1 day", "5 days", "1 month", "3 months", "1 year", "All"):
+        at = logged_in_app("pages/charts.py", query={"range": span})
+        assert not at.exception, span
+        starts[span], _points, colours[span] = charted(at, "MSFT")
+    now = pd.Timestamp(utcnow()).tz_localize(None)
+    assert now - starts["5 days"] >= pd.Timedelta(days=4)  # daily closes before the two days
+    assert now - starts["1 month"] >= pd.Timedelta(days=27)
+    assert now - starts["1 year"] >= pd.Timedelta(days=360)
+    assert starts["All"] <= starts["1 year"] <= starts["3 months"] <= starts["1 month"]
+    assert len(set(colours.values())) == 1  # one colour for MSFT in every range
+
+
+def test_the_charts_follow_the_list_and_keep_their_colours_when_it_changes(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["TSLA", "AAPL", "MSFT"])
+    for symbol in ("TSLA", "AAPL", "MSFT"):
+        seed_quote(engine, symbol, 100.0, 99.0)
+        record_prices(engine, symbol, 1, 100.0)
+    at = logged_in_app("pages/charts.py", query={"range": "1 day"})
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert [t.split("**")[1] for t in titles] == ["TSLA", "AAPL", "MSFT"]  # also stacked
+    colour = charted(at, "AAPL")[2]
+    at.multiselect(key="symbols").unselect("MSFT").run()
+    assert charted(at, "AAPL")[2] == colour
