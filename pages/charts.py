@@ -15,6 +15,7 @@ from stockmon.app.charts import (
     history_csv,
     portfolio_figure,
     price_figure,
+    symbol_colors,
 )
 from stockmon.app.heartbeat import scheduler_status
 from stockmon.app.presentation import CHARTS_CSS, escape_markdown, no_daily_history_text
@@ -77,7 +78,8 @@ def draw_charts() -> None:
 
     if len(chosen) > 1:
         st.subheader("Compared: % change over the range")
-        st.plotly_chart(comparison_figure(history, zone, chosen), config=PLOTLY_CONFIG)
+        figure = comparison_figure(history, zone, chosen, symbol_colors(picks))
+        st.plotly_chart(figure, config=PLOTLY_CONFIG)
 
     st.subheader("Price")
     quotes = latest_quotes(engine, chosen).set_index("symbol")

@@ -1,12 +1,17 @@
 """Accounts, watchlists and the user CLI on both databases."""
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from sqlalchemy import select
 
+from stockmon import cli as operator_commands
 from stockmon.domain import accounts
 from stockmon.domain.accounts import AccountError
 from stockmon.domain.config import Registration
@@ -80,8 +85,30 @@ def test_cookie_key_is_generated_once_and_kept(tmp_path):
 
 def cli(
     database_url: str, *args: str, password: str | None = None, env: dict[str, str] | None = None
-):
-    env = subprocess_environment(STOCKMON_DATABASE_URL=database_url, **(env or {}))
+) -> subprocess.CompletedProcess[str]:
+    """``python -m stockmon ARGS`` as an operator's shell runs it, but in this process (each
+    process would spend seconds importing): the settings from a clean environment, the
+    password on standard input, the exit status as a process's. ``cli_process`` is the real
+    process."""
+    environment = subprocess_environment(STOCKMON_DATABASE_URL=database_url, **(env or {}))
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, environment, clear=True),
+        mock.patch.object(sys, "stdin", io.StringIO(password or "")),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            status = operator_commands.main(list(args))
+        except SystemExit as exit_:  # a usage error, as argparse ends a process
+            status = exit_.code if isinstance(exit_.code, int) else 2
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+
+
+def cli_process(
+    database_url: str, *args: str, password: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = subprocess_environment(STOCKMON_DATABASE_URL=database_url)
     return subprocess.run(
         [sys.executable, "-m", "stockmon", *args], cwd=ROOT, env=env, input=password,
         capture_output=True, text=True, timeout=60,
@@ -108,8 +135,8 @@ def test_registration_policy(registration, allowlist, email, refusal):
 
 
 def test_user_cli(database_url):
-    added = cli(database_url, "user", "add", "Ops", "--name", "Op Erator", "--email",
-                "ops@example.com", password="sup3rsecret\n")  # fmt: skip
+    added = cli_process(database_url, "user", "add", "Ops", "--name", "Op Erator", "--email",
+                        "ops@example.com", password="sup3rsecret\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert "ops\tOp Erator\tops@example.com\tuser" in cli(database_url, "user", "list").stdout
     boss = cli(database_url, "user", "add", "boss", "--name", "Boss", "--email", "b@example.com",

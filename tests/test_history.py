@@ -17,7 +17,7 @@ from stockmon.providers import DemoProvider
 from stockmon.scheduler.backfill import Backfill, record_todays_bars
 from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.ingest import Refresher
-from tests.conftest import Clock, av_provider
+from tests.conftest import Clock, av_provider, to_next_cycle
 from tests.running import scheduler_process
 
 FREE = Limits(per_minute=5, per_day=25)
@@ -99,7 +99,7 @@ def test_a_day_on_the_free_plan_leaves_quotes_at_least_four_fifths(engine, fake_
     while clock() < datetime(2026, 3, 5, tzinfo=UTC):
         refresher.run_cycle()
         backfill.run(SYMBOLS)
-        clock.advance(minutes=5)
+        to_next_cycle(clock, minutes=5)
     sent = Counter(r.function for r in fake_av.received)
     assert sent["TIME_SERIES_DAILY"] == 5
     assert sent["GLOBAL_QUOTE"] >= 0.8 * FREE.per_day

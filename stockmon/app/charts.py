@@ -14,7 +14,10 @@ from stockmon.domain.export import csv_text
 from stockmon.domain.money import PLOTLY_CHANGE_PERCENT, PLOTLY_MONEY, money
 
 # Comparison lines: distinct hues that are neither the gain green nor the loss red.
-SERIES_COLORS = ["#2563eb", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#78716c", "#4f46e5"]
+SERIES_COLORS = [
+    "#2563eb", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#78716c", "#4f46e5", "#ea580c",
+    "#a16207",
+]  # fmt: skip
 
 _LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
@@ -65,11 +68,19 @@ def price_figure(
     return figure
 
 
-def comparison_figure(history: pd.DataFrame, zone: tzinfo, order: Sequence[str]) -> go.Figure:
-    """Each symbol as % change from its first price in the range, on one chart, in ``order``
-    (the person's), each in its own colour of that order whatever the range."""
+def symbol_colors(picks: Sequence[str]) -> dict[str, str]:
+    """Each of a person's picks' colour: by its place in their list, so it is the same in
+    every range and whichever of the others are shown beside it."""
+    return {symbol: SERIES_COLORS[i % len(SERIES_COLORS)] for i, symbol in enumerate(picks)}
+
+
+def comparison_figure(
+    history: pd.DataFrame, zone: tzinfo, order: Sequence[str], colors: dict[str, str]
+) -> go.Figure:
+    """Each symbol of ``order`` as % change from its first price in the range, on one chart,
+    in ``colors`` (``symbol_colors``)."""
     figure = go.Figure()
-    for index, symbol in enumerate(order):
+    for symbol in order:
         series = history[history["symbol"] == symbol]
         if series.empty:
             continue
@@ -80,7 +91,7 @@ def comparison_figure(history: pd.DataFrame, zone: tzinfo, order: Sequence[str])
                 y=(series["price"] / base - 1) * 100,
                 mode="lines",
                 name=symbol,
-                line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
+                line={"color": colors.get(symbol, FLAT), "width": 2},
                 hovertemplate=f"{symbol} %{{y:{PLOTLY_CHANGE_PERCENT}}}%<extra></extra>",
             )
         )
