@@ -50,6 +50,14 @@ else:
             st.Page(frame.PAGES["alerts"], title="Alerts", icon=":material/notifications:"),
             st.Page(frame.PAGES["status"], title="Status", icon=":material/monitor_heart:"),
             st.Page(frame.PAGES["account"], title="Account", icon=":material/person:"),
+            # one stock's page, opened from a dashboard row, the ticker and the charts
+            st.Page(
+                frame.PAGES["symbol"],
+                title="Stock",
+                icon=":material/finance:",
+                url_path="symbol",
+                visibility="hidden",
+            ),
         ],
         position="top",  # on a phone a menu that closes once a page is chosen
     )

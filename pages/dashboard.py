@@ -133,11 +133,14 @@ def draw_quotes() -> None:
     prices = data.prices()
     changed = {s for s, p in prices.items() if s in previous and previous[s] != p}
     st.session_state["dashboard_prices"] = prices
-    st.dataframe(
+    clicked = st.dataframe(
         data.styled_table(zone, changed),
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(quotes), 720),
+        key="quotes_table",
+        on_select="rerun",  # a click on a row opens its stock's page
+        selection_mode="single-row",
         column_config={
             "Symbol": st.column_config.TextColumn(pinned=True),
             "Day range": st.column_config.ProgressColumn(
@@ -174,6 +177,9 @@ def draw_quotes() -> None:
             ),
         },
     )
+
+    if rows := clicked.selection.rows:
+        st.switch_page(frame.PAGES["symbol"], query_params={"symbol": quotes["symbol"][rows[0]]})
 
     quoted = quotes[~waiting]
     if not quoted.empty:

@@ -546,3 +546,42 @@ def test_every_download_click_gets_its_file_while_the_page_refreshes(app_url, br
     context.close()
     app_log = (Path(app_url.data_dir) / "logs" / "app.log").read_text()
     assert "not found" not in app_log
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", (1440, 900)), ("phone", (390, 844))])
+def test_a_stock_opens_on_its_own_page_from_the_ticker_and_from_its_row(
+    app_url, browser, size, viewport
+):
+    """A click on a ticker item, and on a dashboard row's box, opens that stock's page: its
+    price, its ranges and its chart."""
+    from playwright.sync_api import expect
+
+    width, height = viewport
+    username = f"sym{size}"
+    add_account(app_url, username, "sym-s3cret", ["AAPL", "MSFT", "NVDA"])
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+    submit_login(page, username, "sym-s3cret")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    tick = page.locator(".stockmon-tick", has_text="NVDA").first
+    expect(tick).to_be_attached(timeout=30_000)
+    tick.evaluate("link => link.click()")  # it scrolls by: clicked where it is
+    expect(page.get_by_role("heading", name="NVDA · NVIDIA Corporation")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Day's range: [\d,.]+ to [\d,.]+$"))).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    shoot(page, f"symbol-{size}")
+
+    page.goto(app_url)
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible()
+    wait_until_idle(page)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 + 17)  # the second row's box: MSFT
+    expect(page.get_by_role("heading", name="MSFT · Microsoft Corporation")).to_be_visible(
+        timeout=30_000
+    )
+    assert page.url.endswith("/symbol?symbol=MSFT")

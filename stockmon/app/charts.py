@@ -152,6 +152,22 @@ def portfolio_figure(values: pd.DataFrame, zone: tzinfo) -> go.Figure:
     return figure
 
 
+def volume_figure(bars: pd.DataFrame) -> go.Figure:
+    """Shares traded each day (``day``, ``volume``), as bars under the price chart."""
+    figure = go.Figure(
+        go.Bar(
+            x=bars["day"],
+            y=bars["volume"],
+            marker_color=FLAT,
+            hovertemplate="%{x|%d %b %Y}: %{y:,.0f} shares<extra></extra>",
+        )
+    )
+    figure.update_layout(**(_LAYOUT | {"height": 140, "hovermode": "closest"}))
+    figure.update_xaxes(**_TIME_AXIS)
+    figure.update_yaxes(rangemode="tozero", automargin=True)
+    return figure
+
+
 def candle_figure(bars: pd.DataFrame, symbol: str) -> go.Figure:
     """One symbol's daily bars as candlesticks: green up days, red down days."""
     figure = go.Figure(

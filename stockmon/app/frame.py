@@ -38,6 +38,7 @@ PAGES = {
     "positions": "pages/positions.py",
     "status": "pages/status.py",
     "login": "pages/login.py",
+    "symbol": "pages/symbol.py",
 }
 
 

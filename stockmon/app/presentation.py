@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from html import escape
+from urllib.parse import quote
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -145,6 +146,11 @@ def day_time(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%a %H:%M %Z")
 
 
+def symbol_page_link(symbol: str) -> str:
+    """The address of ``symbol``'s own page, relative to the app's (any base path works)."""
+    return f"symbol?symbol={quote(symbol, safe='')}"
+
+
 def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
     """A scrolling ticker line (symbol, price, arrow and change %) for the quoted rows; each
     item's tooltip says what its price is and when it was made.
@@ -160,9 +166,10 @@ def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
         what.append(market_time_text(row.market_time, row.latest_trading_day, zone) or "")
         tooltip = escape(" · ".join(part for part in what if part), quote=True)
         items.append(
-            f'<span class="stockmon-tick stockmon-{direction(row.change)}" title="{tooltip}">'
+            f'<a class="stockmon-tick stockmon-{direction(row.change)}" title="{tooltip}" '
+            f'href="{escape(symbol_page_link(str(row.symbol)), quote=True)}">'
             f"<b>{escape(str(row.symbol))}</b> {money(row.price)} "
-            f"{arrow} {change_percent(percent)}</span>"
+            f"{arrow} {change_percent(percent)}</a>"
         )
     if not items:
         return ""
@@ -178,7 +185,8 @@ def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
 .stockmon-track {{ display: inline-block; animation: stockmon-scroll linear infinite; }}
 .stockmon-ticker:hover .stockmon-track, .stockmon-ticker:active .stockmon-track {{
   animation-play-state: paused; }}
-.stockmon-tick {{ margin: 0 1.4rem; font-variant-numeric: tabular-nums; }}
+.stockmon-tick {{ margin: 0 1.4rem; font-variant-numeric: tabular-nums;
+  text-decoration: none; }}
 .stockmon-up {{ color: {GAIN}; }}
 .stockmon-down {{ color: {LOSS}; }}
 .stockmon-flat {{ color: {FLAT}; }}

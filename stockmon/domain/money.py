@@ -43,3 +43,15 @@ def signed_money(value: float) -> str:
 def change_percent(value: float) -> str:
     """A change in percent: "+1.25%"."""
     return CHANGE_PERCENT.format(value)
+
+
+# Listings quoted in the currency's hundredth (London's pence), as providers write them.
+_MINOR_UNITS = {"GBX": "pence", "GBp": "pence", "ZAc": "cents", "ILA": "agorot"}
+
+
+def currency_label(code: str | None) -> str:
+    """A listing's currency as people read it: "USD", "GBX (pence)"; "" when unknown."""
+    if not code:
+        return ""
+    unit = _MINOR_UNITS.get(code) or _MINOR_UNITS.get(code.upper())
+    return f"{code} ({unit})" if unit else code

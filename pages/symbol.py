@@ -1,0 +1,145 @@
+"""One stock in one place: its quote and how fresh it is, its day and 52-week ranges, its chart
+over every range, your lots, your alerts, and which of your lists hold it. Opened as
+``symbol?symbol=AAPL`` from a dashboard row, the ticker and the charts."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from stockmon.app import frame, ui, ui_alerts, ui_login, ui_positions
+from stockmon.app.chart_prices import RANGES, range_prices
+from stockmon.app.charts import PLOTLY_CONFIG, price_figure, volume_figure
+from stockmon.app.presentation import EMPTY, age_text, escape_markdown, market_time_text
+from stockmon.domain.alert_inbox import rules_overview
+from stockmon.domain.models import utcnow
+from stockmon.domain.money import change_percent, currency_label, money, signed_money
+from stockmon.domain.positions import lots_of
+from stockmon.domain.symbols import normalize_symbol
+from stockmon.domain.watchlists import list_symbols, lists_of
+
+account = ui_login.require_account()
+engine = ui.engine()
+settings = ui.settings()
+zone = frame.timezone(account)
+
+try:
+    symbol = normalize_symbol(st.query_params.get("symbol", ""))
+except ValueError:
+    st.title("Stock")
+    st.error("This link names no stock. Open one from the dashboard, the ticker or the charts.")
+    st.page_link(frame.PAGES["dashboard"], label="Dashboard", icon=":material/monitoring:")
+    st.stop()
+
+names = ui.symbol_names()
+st.title(escape_markdown(f"{symbol} · {names[symbol]}" if names.get(symbol) else symbol))
+
+
+@st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
+def live_quote() -> None:
+    with ui.showing_database_trouble():
+        draw_quote()
+
+
+def draw_quote() -> None:
+    now = utcnow()
+    data = ui.market_snapshot().for_picks([symbol], names)
+    quote = data.quotes.iloc[0]
+    if pd.isna(quote["price"]):
+        st.info(f"{symbol} has no quote: {data.price_note(symbol)}.")
+        return
+    currency = currency_label(quote["currency"])
+    price, previous, opened, traded = st.columns(4)
+    change, percent = quote["change"], quote["change_percent"]
+    moved = None if pd.isna(change) else signed_money(change)
+    if moved and not pd.isna(percent):
+        moved += f" ({change_percent(percent)})"
+    price.metric(f"Price · {currency}", money(quote["price"]), moved, border=True)
+    previous.metric("Previous close", shown(quote["previous_close"]), border=True)
+    opened.metric("Open", shown(quote["open"]), border=True)
+    volume = quote["volume"]
+    traded.metric("Volume", EMPTY if pd.isna(volume) else f"{int(volume):,}", border=True)
+    day, year = st.columns(2)
+    low, high = quote["low"], quote["high"]
+    where = (quote["price"] - low) / (high - low) if high > low else None
+    range_bar(day, "Day's range", low, high, where)
+    if year_range := data.year_ranges.get(symbol):
+        in_year = year_range.position(quote["price"])
+        where_in_year = None if in_year is None else in_year / 100
+        range_bar(year, "52-week range", year_range.low, year_range.high, where_in_year)
+    else:
+        year.caption("52-week range: once the scheduler has fetched a year of daily history.")
+    facts = [f"{quote['data_class'] or 'unknown'} prices"]
+    if made := market_time_text(quote["market_time"], quote["latest_trading_day"], zone):
+        facts.append(f"price time {made}")
+    facts.append(f"fetched {age_text(quote['fetched_at'], now)}")
+    st.caption(" · ".join(facts))
+    if problem := data.problems.get(symbol):
+        st.warning(f"The last fetch failed: {problem}. The price above is the last good one.")
+
+
+def shown(value: float | None) -> str:
+    return EMPTY if value is None or pd.isna(value) else money(value)
+
+
+def range_bar(column, label: str, low: float, high: float, where: float | None) -> None:
+    """A range as a bar from its low to its high, filled up to where the price stands."""
+    text = f"{label}: {shown(low)} to {shown(high)}"
+    if where is None or pd.isna(where):
+        column.caption(text)
+    else:
+        column.progress(min(max(float(where), 0.0), 1.0), text=text)
+
+
+live_quote()
+
+span = st.segmented_control(
+    "Range", list(RANGES), default="1 month", required=True, key="range", bind="query-params"
+)
+
+
+@st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
+def live_chart() -> None:
+    with ui.showing_database_trouble():
+        prices, bars = range_prices(engine, [symbol], span, utcnow())
+        if prices.empty:
+            st.caption("No prices recorded in this range yet.")
+            return
+        previous_close = ui.market_snapshot().quotes["previous_close"].get(symbol)
+        figure = price_figure(prices, previous_close if span == "1 day" else None, zone, symbol)
+        st.plotly_chart(figure, config=PLOTLY_CONFIG, key="symbol_price")
+        if not bars.empty and bars["volume"].notna().any():
+            st.plotly_chart(volume_figure(bars), config=PLOTLY_CONFIG, key="symbol_volume")
+
+
+live_chart()
+
+st.subheader("Your position")
+lots = lots_of(engine, account.id, [symbol])
+if lots.empty:
+    st.caption(f"You hold no {symbol}.")
+    st.page_link(frame.PAGES["positions"], label="Record a lot", icon=":material/wallet:")
+else:
+    ui_positions.show_holdings(ui_positions.holdings_of(lots))
+
+st.subheader("Your alerts")
+rules = rules_overview(engine, account.id)
+mine = rules[rules["symbol"] == symbol]
+for rule in mine.itertuples():
+    st.markdown(f"- {escape_markdown(f'{symbol} {rule.condition}')} · {rule.state}")
+if mine.empty:
+    st.caption(f"No alert on {symbol} yet.")
+with st.popover("New alert", icon=":material/add_alert:"):
+    ui_alerts.new_rule_form(account.id, [symbol], key="symbol_alert", preset=symbol)
+
+holding = [
+    info.name
+    for info in lists_of(engine, account.id)
+    if symbol in list_symbols(engine, account.id, info.id)
+]
+st.caption(
+    "On your lists: " + ", ".join(escape_markdown(name) for name in holding)
+    if holding
+    else "On none of your lists."
+)
+st.page_link(frame.PAGES["picker"], label="Change your lists", icon=":material/playlist_add:")

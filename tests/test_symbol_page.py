@@ -1,0 +1,103 @@
+"""A page per stock (``symbol?symbol=AAPL``): the quote and how fresh it is, the ranges, the
+chart, the person's lots, alerts and lists; reached from the ticker and a dashboard row; a
+link naming no stock, or hostile text, gets one clear sentence."""
+
+import re
+from datetime import date
+
+from sqlmodel import Session
+
+from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.models import Quote, Symbol, utcnow
+from stockmon.domain.money import currency_label
+from stockmon.domain.positions import add_lot
+from stockmon.domain.watchlists import save_picks
+from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
+from tests.test_history_app import backfill
+
+PAGE = "pages/symbol.py"
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_one_stock_with_its_quote_ranges_chart_lots_alerts_and_lists(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    backfill(engine, ["AAPL"])
+    add_lot(engine, ann.id, "AAPL", date(2026, 1, 5), 10, 200.0)
+    create_rule(engine, ann.id, "AAPL", "above", 250.0)
+    create_rule(engine, ann.id, "MSFT", "below", 300.0)  # another stock's: not shown
+    at = logged_in_app(PAGE, query={"symbol": "aapl"})
+    assert not at.exception
+    assert at.title[0].value.startswith("AAPL · Apple")
+    shown = metrics(at)
+    assert shown["Price · USD"] == "230.50"
+    assert shown["Previous close"] == "228.00"
+    assert shown["Volume"] == "1,234,567"
+    bars = [bar.proto.text for bar in at.get("progress")]
+    assert bars[0] == "Day's range: 228.00 to 230.50"
+    assert bars[1].startswith("52-week range: ")  # from the year of daily bars
+    facts = " ".join(c.value for c in at.caption)
+    assert "fetched" in facts
+    assert "None" not in facts and "nan" not in facts
+    assert at.get("plotly_chart")  # the price over the range (a month by default)
+    assert any(label.startswith("Market value") for label in shown)  # the 10 shares held
+    rules = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert len(rules) == 1 and "AAPL" in rules[0] and "250" in rules[0]
+    assert "On your lists: My stocks" in facts
+
+
+def test_a_stock_without_a_quote_says_why_and_nothing_is_none(engine, ann):  # noqa: F811
+    at = logged_in_app(PAGE, query={"symbol": "NVDA"})
+    assert not at.exception
+    assert "NVDA has no quote: waiting for first quote." in [i.value for i in at.info]
+    assert "On none of your lists." in [c.value for c in at.caption]
+    assert "None" not in " ".join(m.value for m in at.markdown)
+
+
+def test_a_sparse_quote_shows_dashes_not_none(engine, ann):  # noqa: F811
+    with Session(engine) as session:
+        session.add(Quote(symbol="KO", price=61.5, fetched_at=utcnow()))  # a price, nothing else
+        session.commit()
+    at = logged_in_app(PAGE, query={"symbol": "KO"})
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Price · USD"] == "61.50" and shown["Previous close"] == "—"
+    assert shown["Volume"] == "—"
+    on_screen = " ".join([*shown.values(), *(c.value for c in at.caption)])
+    on_screen += " ".join(str(m.proto.delta) for m in at.metric)
+    assert not re.search(r"\b(None|nan|NaN)\b", on_screen), on_screen
+
+
+def test_a_link_naming_no_stock_gets_one_sentence_and_echoes_nothing(engine, ann):  # noqa: F811
+    for hostile in ("<script>alert(1)</script>", "", "A" * 40, "../status"):
+        at = logged_in_app(PAGE, query={"symbol": hostile})
+        assert not at.exception
+        assert [e.value for e in at.error] == [
+            "This link names no stock. Open one from the dashboard, the ticker or the charts."
+        ]
+        assert "script" not in " ".join(t.value for t in at.title)
+
+
+def test_a_listing_in_pence_says_so(engine, ann):  # noqa: F811
+    with Session(engine) as session:
+        session.add(Symbol(symbol="TSCO.LON", name="Tesco PLC", exchange="LSE", currency="GBX"))
+        session.commit()
+    seed_quote(engine, "TSCO.LON", 350.0, 348.0)
+    at = logged_in_app(PAGE, query={"symbol": "TSCO.LON"})
+    assert not at.exception
+    assert "Price · GBX (pence)" in metrics(at)
+    assert currency_label("GBp") == "GBp (pence)" and currency_label("USD") == "USD"
+
+
+def test_the_ticker_and_the_table_lead_to_the_stock(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "BRK.B"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    seed_quote(engine, "BRK.B", 480.0, 479.0)
+    at = logged_in_app()
+    ticker = next(h.proto.body for h in at.get("html") if "stockmon-ticker" in h.proto.body)
+    assert 'href="symbol?symbol=AAPL"' in ticker and 'href="symbol?symbol=BRK.B"' in ticker
+    table = at.dataframe[0]
+    assert table.proto.selection_mode  # a row can be clicked (the browser test clicks one)
