@@ -50,7 +50,7 @@ else:
             st.Page(frame.PAGES["alerts"], title="Alerts", icon=":material/notifications:"),
             st.Page(frame.PAGES["status"], title="Status", icon=":material/monitor_heart:"),
             st.Page(frame.PAGES["account"], title="Account", icon=":material/person:"),
-            # one stock's page, opened from a dashboard row, the ticker and the charts
+            # one stock's page, opened from a dashboard row or the ticker
             st.Page(
                 frame.PAGES["symbol"],
                 title="Stock",

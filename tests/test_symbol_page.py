@@ -76,7 +76,7 @@ def test_a_link_naming_no_stock_gets_one_sentence_and_echoes_nothing(engine, ann
         at = logged_in_app(PAGE, query={"symbol": hostile})
         assert not at.exception
         assert [e.value for e in at.error] == [
-            "This link names no stock. Open one from the dashboard, the ticker or the charts."
+            "This link names no stock. Open one from a dashboard row or the ticker."
         ]
         assert "script" not in " ".join(t.value for t in at.title)
 

@@ -228,18 +228,16 @@ class Refresher:
         ``markets`` (each symbol's exchange) when the budget is paced over trading time.
         """
         states = {s: _status_of(row) for s, row in statuses.items()}
-        if self.budget is None:
+        if self.budget is None or markets is None:
             due = _stalest_first(symbols, states, now)
             summary.backing_off = len(symbols) - len(due)
-            return due
-        budget = self.budget.state(now)
-        if markets is None:
-            due = _stalest_first(symbols, states, now)
-            summary.backing_off = len(symbols) - len(due)
-            allowed = budget.left * self._provider.batch_size
+            if self.budget is None:
+                return due
+            allowed = self.budget.state(now).left * self._provider.batch_size
             summary.skipped_for_budget = max(len(due) - allowed, 0)
             return due[:allowed]
 
+        budget = self.budget.state(now)
         pacer = Pacer(self.budget.limits, self._provider.batch_size, self._cycle)
         plan = pacer.plan(symbols, markets, states, now, budget.spent_today)
         summary.interval, summary.slot = plan.interval, plan.slot
