@@ -21,8 +21,9 @@ from stockmon.app.heartbeat import scheduler_status
 from stockmon.app.presentation import CHARTS_CSS, escape_markdown, no_daily_history_text
 from stockmon.app.queries import latest_quotes
 from stockmon.domain.daily import history_loaded
+from stockmon.domain.gains import portfolio_history
 from stockmon.domain.models import utcnow
-from stockmon.domain.positions import lots_of, portfolio_history
+from stockmon.domain.positions import book_of
 from stockmon.domain.watchlists import get_picks
 
 account = ui_login.require_account()
@@ -30,7 +31,7 @@ settings = ui.settings()
 engine = ui.engine()
 zone = frame.timezone(account)
 picks = get_picks(engine, account.id)
-lots = lots_of(engine, account.id)
+book = book_of(engine, account.id)
 st.html(CHARTS_CSS)
 
 st.title("Charts")
@@ -99,10 +100,11 @@ def draw_charts() -> None:
                 else price_figure(series, quotes.at[symbol, "previous_close"], zone, symbol)
             )
             st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"price_{symbol}")
-    if not lots.empty:
+    if not book.lots.empty:
         st.subheader("Portfolio value")
-        held_prices, _bars = range_prices(engine, lots["symbol"].unique().tolist(), span, now)
-        values = portfolio_history(lots, held_prices, ui.symbol_currencies())
+        held = book.lots["symbol"].unique().tolist()
+        held_prices, _bars = range_prices(engine, held, span, now)
+        values = portfolio_history(book, held_prices, ui.symbol_currencies())
         if values.empty:
             st.caption("No prices of your holdings in this range yet.")
         else:

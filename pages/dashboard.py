@@ -24,7 +24,7 @@ from stockmon.app.snapshot import AlertCounts, take_snapshot
 from stockmon.domain import alert_inbox, alert_kinds
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import change_percent, money
-from stockmon.domain.positions import lots_of
+from stockmon.domain.positions import book_of
 from stockmon.domain.watchlists import WatchlistError, list_symbols, lists_of
 
 account = ui_login.require_account()
@@ -45,7 +45,7 @@ try:
     picks = list_symbols(ui.engine(), account.id, shown.id)
 except WatchlistError:  # deleted in another tab since the lists were read
     st.rerun()
-lots = lots_of(ui.engine(), account.id, picks)  # read per page load, not per refresh
+book = book_of(ui.engine(), account.id, picks)  # read per page load, not per refresh
 if not picks:
     st.info(f"{escape_markdown(shown.name)} is empty.")
     st.page_link(frame.PAGES["picker"], label="Add stocks to it", icon=":material/playlist_add:")
@@ -202,9 +202,9 @@ def draw_quotes() -> None:
                 f"{change_percent(quoted['change_percent'].mean())} average",
                 border=True,
             )
-    if not lots.empty:
+    if not book.empty:
         st.subheader("Positions")
-        ui_positions.show_holdings(ui_positions.holdings_of(lots))
+        ui_positions.show_holdings(ui_positions.holdings_of(book))
     st.caption(
         f"This page checked for new quotes at {clock_time(now, zone)} and checks every "
         f"{settings.dashboard_refresh_seconds} s; how fresh each price is depends on the "

@@ -1,13 +1,11 @@
-"""What the person holds: lots bought, and positions valued at the latest quotes."""
-
-from datetime import date
+"""What the person holds: lots bought, shares sold, a broker's CSV imported, and positions
+valued at the latest quotes with their realised gains."""
 
 import streamlit as st
 
-from stockmon.app import frame, refusals, ui, ui_login, ui_positions
+from stockmon.app import frame, ui, ui_login, ui_positions, ui_trades
 from stockmon.domain.models import utcnow
-from stockmon.domain.money import COLUMN_MONEY, money
-from stockmon.domain.positions import PositionError, add_lot, lots_of, remove_lot
+from stockmon.domain.positions import book_of, remove_lot, remove_sale
 from stockmon.domain.watchlists import get_picks
 
 account = ui_login.require_account()
@@ -15,12 +13,12 @@ engine = ui.engine()
 
 st.title("Positions")
 st.caption(
-    "Record what you bought, lot by lot: the dashboard then shows each position's value and "
-    "gains. Amounts are in each listing's currency; totals are per currency."
+    "Record what you bought and sold, or import a broker's CSV: the dashboard then shows each "
+    "position's value and gains. Sales sell the oldest shares first (first in, first out). "
+    "Amounts are in each listing's currency; totals are per currency."
 )
 
 picks = get_picks(engine, account.id)
-names = ui.symbol_names()
 if not picks:
     st.info("Pick the stocks you hold first: positions are valued at their quotes.")
     st.page_link(
@@ -28,56 +26,31 @@ if not picks:
     )
     st.stop()
 
-with st.form("new_lot", clear_on_submit=True):
-    st.subheader("Add a lot")
-    left, middle, right = st.columns(3)
-    symbol = left.selectbox(
-        "Symbol", picks, index=None, format_func=lambda s: f"{s} · {names.get(s, '')}"
-    )
-    bought_on = middle.date_input("Bought on", value=utcnow().date(), max_value=utcnow().date())
-    quantity = right.number_input("Quantity", min_value=0.0, value=1.0, step=1.0, format="%g")
-    price_column, fees_column, _ = st.columns(3)
-    price = price_column.number_input("Price paid per share", min_value=0.0, step=1.0)
-    fees = fees_column.number_input("Fees", min_value=0.0, step=1.0)
-    if st.form_submit_button("Add lot", type="primary", icon=":material/add:"):
-        with refusals.shown():
-            if symbol is None:
-                raise PositionError("Choose the symbol you bought.")
-            add_lot(engine, account.id, symbol, bought_on or date.today(), quantity, price, fees)
-            st.toast(f"Added {quantity:g} {symbol}.", icon=":material/check:")
+buy, sell, upload = st.tabs(["Add a lot", "Record a sale", "Import a CSV"])
+with buy:
+    ui_trades.trade_form(account.id, picks, "buy")
+with sell:
+    ui_trades.trade_form(account.id, picks, "sell")
+with upload:
+    ui_trades.import_form(account.id)
 
-lots = lots_of(engine, account.id)
-if lots.empty:
+book = book_of(engine, account.id)
+if book.empty:
     st.info("No lots yet: add what you hold above.")
     st.stop()
 
-held = ui_positions.holdings_of(lots)
+held = ui_positions.holdings_of(book)
 st.subheader("Positions")
 ui_positions.show_holdings(held)
 
 st.subheader("Lots")
-st.dataframe(
-    lots.drop(columns=["id"]),
-    hide_index=True,
-    column_config={
-        "symbol": "Symbol",
-        "bought_on": st.column_config.DateColumn("Bought on"),
-        "quantity": st.column_config.NumberColumn("Quantity", format="%g"),
-        "price": st.column_config.NumberColumn("Price paid", format=COLUMN_MONEY),
-        "fees": st.column_config.NumberColumn("Fees", format=COLUMN_MONEY),
-    },
-)
-left, right = st.columns([3, 1], vertical_alignment="bottom")
-labels = {
-    int(lot.id): f"{lot.symbol} · {lot.quantity:g} on {lot.bought_on:%Y-%m-%d}"
-    f" at {money(lot.price)}"
-    for lot in lots.itertuples()
-}
-chosen = left.selectbox("Remove a lot", list(labels), index=None, format_func=labels.__getitem__)
-if right.button("Remove", icon=":material/delete:", disabled=chosen is None) and chosen is not None:
-    with refusals.shown():
-        remove_lot(engine, account.id, chosen)
-        st.rerun()
+ui_trades.show_lots(book.lots)
+ui_trades.remove_control("lot", ui_trades.lot_labels(book.lots), account.id, remove_lot)
+if not book.sales.empty:
+    st.subheader("Sales")
+    ui_trades.show_sales(held)
+    labels = ui_trades.sale_labels(book.sales)
+    ui_trades.remove_control("sale", labels, account.id, remove_sale)
 st.download_button(
     "Download positions CSV",
     data=lambda: held.csv(),

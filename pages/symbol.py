@@ -14,7 +14,7 @@ from stockmon.app.presentation import EMPTY, age_text, escape_markdown, market_t
 from stockmon.domain.alert_inbox import rules_overview
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import change_percent, currency_label, money, signed_money
-from stockmon.domain.positions import lots_of
+from stockmon.domain.positions import book_of
 from stockmon.domain.symbols import normalize_symbol
 from stockmon.domain.watchlists import list_symbols, lists_of
 
@@ -115,12 +115,12 @@ def live_chart() -> None:
 live_chart()
 
 st.subheader("Your position")
-lots = lots_of(engine, account.id, [symbol])
-if lots.empty:
+book = book_of(engine, account.id, [symbol])
+if book.empty:
     st.caption(f"You hold no {symbol}.")
     st.page_link(frame.PAGES["positions"], label="Record a lot", icon=":material/wallet:")
 else:
-    ui_positions.show_holdings(ui_positions.holdings_of(lots))
+    ui_positions.show_holdings(ui_positions.holdings_of(book))
 
 st.subheader("Your alerts")
 rules = rules_overview(engine, account.id)

@@ -25,6 +25,7 @@ from tests.running import running_product
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
+BROKER_CSV = b"type,symbol,date,quantity,price\nbuy,KO,2025-01-10,5,58.2\nbuy,NOPE,2025-01-10,1,1\n"
 CHROMIUM = os.environ.get("STOCKMON_CHROMIUM", "/usr/bin/chromium")
 PICKS = {"AAPL": "AAPL · Apple Inc.", "NVDA": "NVDA · NVIDIA Corporation",
          "TSLA": "TSLA · Tesla Inc."}  # fmt: skip
@@ -309,7 +310,7 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     expect(page.get_by_text("No lots yet")).to_be_visible()
     page.get_by_test_id("stSelectbox").first.click()
     page.keyboard.type("KO")
-    page.get_by_role("option", name="KO · The Coca-Cola Company", exact=True).click()
+    page.get_by_role("option", name="KO · The Coca-Cola Company · USD", exact=True).click()
     page.get_by_role("spinbutton", name="Quantity").fill("10")
     page.get_by_role("spinbutton", name="Price paid per share").fill("60")
     page.get_by_role("spinbutton", name="Fees").fill("4.5")
@@ -319,13 +320,30 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     expect(
         page.get_by_text(re.compile(r"Total gain [+-][\d,]+\.\d\d .* on 604\.50 paid"))
     ).to_be_visible()
-    page.wait_for_timeout(1500)
-    shoot(page, "positions")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download positions CSV").click()
     exported = Path(download.value.path()).read_text()
     assert exported.startswith("symbol,currency,quantity,cost,price,market_value,day_gain")
     assert "\nKO,USD,10.0,604.5," in exported
+
+    # a sale, first in, first out, and a broker's file previewed before anything is stored
+    page.get_by_role("tab", name="Record a sale").click()
+    sale = page.get_by_test_id("stForm").filter(has_text="Sold on")
+    sale.get_by_test_id("stSelectbox").click()
+    page.keyboard.type("KO")
+    page.get_by_role("option", name="KO · The Coca-Cola Company · USD", exact=True).click()
+    sale.get_by_role("spinbutton", name="Quantity").fill("4")
+    sale.get_by_role("spinbutton", name="Price received per share").fill("70")
+    sale.get_by_role("button", name="Record sale").click()
+    expect(page.get_by_test_id("stToast").last).to_contain_text("Recorded the sale of 4 KO.")
+    expect(page.get_by_text(re.compile(r"realised \+38\.20"))).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Import a CSV").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "broker.csv", "mimeType": "text/csv", "buffer": BROKER_CSV}]
+    )
+    expect(page.get_by_text("1 of 2 rows are refused")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    shoot(page, "positions")
 
     # the status page: what the scheduler published
     page.get_by_role("link", name="Status").click()

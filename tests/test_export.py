@@ -13,8 +13,9 @@ from stockmon.app.charts import history_csv
 from stockmon.app.snapshot import take_snapshot
 from stockmon.domain.db import upsert
 from stockmon.domain.export import csv_text
+from stockmon.domain.gains import holdings
 from stockmon.domain.models import Symbol, utcnow
-from stockmon.domain.positions import add_lot, holdings, lots_of
+from stockmon.domain.positions import add_lot, book_of
 from stockmon.domain.watchlists import save_picks
 from tests.conftest import quote_arrives
 
@@ -54,7 +55,7 @@ def test_the_dashboard_positions_and_prices_downloads_are_inert(engine, user_id)
     assert dashboard["Company"] == "'" + HOSTILE_NAME and dashboard["Currency"] == "'=1+1"
     assert dashboard["Change %"] == "-2.5"
     add_lot(engine, user_id, "EVIL", date(2026, 1, 5), 2, 9.0)
-    held = holdings(lots_of(engine, user_id), snapshot.quotes.reset_index(), {"EVIL": "=1+1"})
+    held = holdings(book_of(engine, user_id), snapshot.quotes.reset_index(), {"EVIL": "=1+1"})
     assert rows(held.csv())[0]["currency"] == "'=1+1"
     history = pd.DataFrame({"symbol": ["=EVIL"], "ts": [pd.Timestamp(utcnow())], "price": [-1.0]})
     prices = rows(history_csv(history, UTC))[0]

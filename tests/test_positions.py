@@ -8,18 +8,19 @@ import pytest
 
 from stockmon.app.queries import catalog
 from stockmon.domain.catalog import CatalogEntry
+from stockmon.domain.gains import Book, holdings, portfolio_history
 from stockmon.domain.positions import (
+    SALE_COLUMNS,
     PositionError,
     add_lot,
-    holdings,
-    lots_of,
-    portfolio_history,
+    book_of,
     remove_lot,
 )
 from stockmon.domain.schema import seed_catalog
 from stockmon.domain.watchlists import save_picks
 from tests.conftest import add_user
 
+NO_SALES = pd.DataFrame(columns=SALE_COLUMNS)
 QUOTES = pd.DataFrame(
     {
         "symbol": ["AAPL", "MSFT", "TSCO.LON"],
@@ -41,7 +42,7 @@ def test_gains_over_several_lots_with_fees(engine, user_id):
     add_lot(engine, user_id, "AAPL", date(2025, 1, 10), 10, 100.0, fees=5.0)
     add_lot(engine, user_id, "AAPL", date(2025, 6, 1), 5, 120.0, fees=2.5)
     add_lot(engine, user_id, "MSFT", date(2025, 3, 3), 2, 450.0)
-    held = holdings(lots_of(engine, user_id), QUOTES, {"AAPL": "USD", "MSFT": "USD"})
+    held = holdings(book_of(engine, user_id), QUOTES, {"AAPL": "USD", "MSFT": "USD"})
     rows = held.positions.set_index("symbol")
 
     # AAPL: 15 shares, cost 10 x 100 + 5 + 5 x 120 + 2.5 = 1607.5, worth 15 x 110 = 1650
@@ -67,9 +68,9 @@ def test_totals_are_never_summed_across_currencies(engine, user_id):
     save_picks(engine, user_id, ["AAPL", "TSCO.LON"])
     add_lot(engine, user_id, "AAPL", date(2025, 1, 10), 1, 100.0)
     add_lot(engine, user_id, "TSCO.LON", date(2025, 1, 10), 100, 2.5, fees=1.0)
-    lots = lots_of(engine, user_id)
+    book = book_of(engine, user_id)
     listings = catalog(engine)
-    held = holdings(lots, QUOTES, dict(zip(listings["symbol"], listings["currency"], strict=True)))
+    held = holdings(book, QUOTES, dict(zip(listings["symbol"], listings["currency"], strict=True)))
     totals = held.totals.set_index("currency")
     assert sorted(totals.index) == ["GBP", "USD"]
     assert totals.at["GBP", "market_value"] == pytest.approx(300.0)
@@ -80,7 +81,7 @@ def test_totals_are_never_summed_across_currencies(engine, user_id):
 def test_a_symbol_without_a_quote_counts_in_no_total(engine, user_id):
     add_lot(engine, user_id, "NVDA", date(2025, 1, 10), 3, 100.0)
     add_lot(engine, user_id, "AAPL", date(2025, 1, 10), 1, 100.0)
-    held = holdings(lots_of(engine, user_id), QUOTES, {})
+    held = holdings(book_of(engine, user_id), QUOTES, {})
     rows = held.positions.set_index("symbol")
     assert pd.isna(rows.at["NVDA", "market_value"])
     assert held.totals.set_index("currency").at["USD", "market_value"] == pytest.approx(110.0)
@@ -103,19 +104,19 @@ def test_a_symbol_without_a_quote_counts_in_no_total(engine, user_id):
 def test_bad_lots_are_refused(engine, user_id, symbol, quantity, price, fees, bought_on, message):
     with pytest.raises(PositionError, match=message):
         add_lot(engine, user_id, symbol, bought_on, quantity, price, fees)
-    assert lots_of(engine, user_id).empty
+    assert book_of(engine, user_id).lots.empty
 
 
 def test_nobody_reads_or_removes_another_persons_lots(engine, user_id):
     bob = add_user(engine, "bob")
     save_picks(engine, bob, ["AAPL"])
     lot = add_lot(engine, user_id, "AAPL", date(2025, 1, 10), 1, 100.0)
-    assert lots_of(engine, bob).empty
+    assert book_of(engine, bob).lots.empty
     with pytest.raises(PositionError, match="No such lot"):
         remove_lot(engine, bob, lot)
-    assert lots_of(engine, user_id)["id"].tolist() == [lot]
+    assert book_of(engine, user_id).lots["id"].tolist() == [lot]
     remove_lot(engine, user_id, lot)
-    assert lots_of(engine, user_id).empty
+    assert book_of(engine, user_id).lots.empty
 
 
 def test_the_portfolio_value_counts_each_lot_from_the_day_it_was_bought():
@@ -138,7 +139,7 @@ def test_the_portfolio_value_counts_each_lot_from_the_day_it_was_bought():
             "fees": [0.0, 0.0, 0.0],
         }
     )
-    values = portfolio_history(lots, history, {})
+    values = portfolio_history(Book(lots, NO_SALES), history, {})
     assert values["currency"].unique().tolist() == ["USD"]
     assert values["value"].tolist() == pytest.approx(
         [1000.0, 1010.0 + 400.0, 1020.0 + 510.0 + 410.0, 1030.0 + 515.0 + 420.0]
@@ -147,16 +148,16 @@ def test_the_portfolio_value_counts_each_lot_from_the_day_it_was_bought():
 
 def test_gains_are_green_and_losses_red_on_screen(engine, user_id):
     from stockmon.app.presentation import GAIN, LOSS
-    from stockmon.app.ui_positions import GAIN_COLUMNS, positions_table
+    from stockmon.app.ui_positions import positions_table
 
     add_lot(engine, user_id, "AAPL", date(2025, 1, 10), 10, 100.0)  # worth 110: a gain
     add_lot(engine, user_id, "MSFT", date(2025, 3, 3), 2, 450.0)  # worth 400: a loss
-    held = holdings(lots_of(engine, user_id), QUOTES, {"AAPL": "USD", "MSFT": "USD"})
+    held = holdings(book_of(engine, user_id), QUOTES, {"AAPL": "USD", "MSFT": "USD"})
     styled = positions_table(held)
     styled._compute()
     rows = list(held.positions["symbol"])
     columns = list(held.positions.columns)
-    for column in GAIN_COLUMNS:
+    for column in ["day_gain", "total_gain", "total_gain_percent"]:
         colours = {
             rows[row]: dict(styled.ctx[(row, columns.index(column))])["color"]
             for row in range(len(rows))

@@ -9,6 +9,7 @@ from pandas.io.formats.style import Styler
 
 from stockmon.app import ui
 from stockmon.app.presentation import change_color, with_dashes
+from stockmon.domain.gains import Book, Holdings, holdings
 from stockmon.domain.money import (
     CHANGE_PERCENT,
     MONEY,
@@ -17,7 +18,6 @@ from stockmon.domain.money import (
     money,
     signed_money,
 )
-from stockmon.domain.positions import Holdings, holdings
 
 POSITION_FORMATS = {
     "quantity": "{:g}",
@@ -27,23 +27,25 @@ POSITION_FORMATS = {
     "day_gain": SIGNED_MONEY,
     "total_gain": SIGNED_MONEY,
     "total_gain_percent": CHANGE_PERCENT,
+    "realised_gain": SIGNED_MONEY,
 }
+GAIN_COLUMNS = ["day_gain", "total_gain", "total_gain_percent", "realised_gain"]
 
 
-GAIN_COLUMNS = ["day_gain", "total_gain", "total_gain_percent"]
+def colored_gains(table: Styler, columns: list[str]) -> Styler:
+    """``columns`` of a styled table: gains green, losses red."""
+    return table.map(lambda gain: f"color: {change_color(gain)}; font-weight: 600", subset=columns)
 
 
 def positions_table(held: Holdings) -> Styler:
     """One row per position as shown: formatted, "—" where empty, gains green and losses red."""
-    return with_dashes(held.positions, POSITION_FORMATS).map(
-        lambda gain: f"color: {change_color(gain)}; font-weight: 600", subset=GAIN_COLUMNS
-    )
+    return colored_gains(with_dashes(held.positions, POSITION_FORMATS), GAIN_COLUMNS)
 
 
-def holdings_of(lots: pd.DataFrame) -> Holdings:
-    """The lots' positions at the latest quotes every dashboard shares: no query of its own,
+def holdings_of(book: Book) -> Holdings:
+    """The book's positions at the latest quotes every dashboard shares: no query of its own,
     so a dashboard refresh costs the database nothing more."""
-    return holdings(lots, ui.market_snapshot().quotes.reset_index(), ui.symbol_currencies())
+    return holdings(book, ui.market_snapshot().quotes.reset_index(), ui.symbol_currencies())
 
 
 def show_holdings(held: Holdings) -> None:
@@ -62,9 +64,14 @@ def show_holdings(held: Holdings) -> None:
             f"{signed_money(total.day_gain)} today",
             border=True,
         )
+        realised = f" · realised {signed_money(total.realised_gain)}" if total.realised_gain else ""
         column.caption(
-            f"Total gain {signed_money(total.total_gain)}{percent} on {money(total.cost)} paid"
+            f"Total gain {signed_money(total.total_gain)}{percent} on "
+            f"{money(total.cost)} paid{realised}"
         )
+    if held.positions.empty:
+        st.caption("Every share bought has been sold.")
+        return
     st.dataframe(
         positions_table(held),
         hide_index=True,
@@ -79,5 +86,8 @@ def show_holdings(held: Holdings) -> None:
             "day_gain": st.column_config.NumberColumn("Day's gain"),
             "total_gain": st.column_config.NumberColumn("Total gain"),
             "total_gain_percent": st.column_config.NumberColumn("Total gain %"),
+            "realised_gain": st.column_config.NumberColumn(
+                "Realised", help="What this symbol's sales gained, first in, first out"
+            ),
         },
     )

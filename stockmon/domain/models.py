@@ -327,7 +327,10 @@ class Lot(SQLModel, table=True):
     (in the listing's currency), with fees."""
 
     __tablename__ = "lots"
-    __table_args__ = (Index("ix_lots_user_symbol", "user_id", "symbol"),)
+    __table_args__ = (
+        Index("ix_lots_user_symbol", "user_id", "symbol"),
+        UniqueConstraint("user_id", "import_key", name="uq_lots_user_import_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
@@ -339,6 +342,34 @@ class Lot(SQLModel, table=True):
     price: float = Field(description="paid per share, in the listing's currency")
     fees: float = 0.0
     created_at: datetime
+    import_key: str | None = Field(
+        default=None, max_length=80, description="the imported CSV row it came from, if any"
+    )
+
+
+class Sale(SQLModel, table=True):
+    """One sale of so many shares of a symbol on a day at a price, with fees; which lots it
+    sold is worked out first in, first out (``stockmon.domain.gains``)."""
+
+    __tablename__ = "sales"
+    __table_args__ = (
+        Index("ix_sales_user_symbol", "user_id", "symbol"),
+        UniqueConstraint("user_id", "import_key", name="uq_sales_user_import_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    symbol: str = Field(max_length=16)
+    sold_on: date
+    quantity: float
+    price: float = Field(description="received per share, in the listing's currency")
+    fees: float = 0.0
+    created_at: datetime
+    import_key: str | None = Field(
+        default=None, max_length=80, description="the imported CSV row it came from, if any"
+    )
 
 
 class AlertRule(SQLModel, table=True):

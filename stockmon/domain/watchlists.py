@@ -155,13 +155,18 @@ def list_symbols(engine: Engine, user_id: int, list_id: int) -> list[str]:
 def get_picks(engine: Engine, user_id: int) -> list[str]:
     """Every symbol on any of the person's lists, each once, in list order."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(col(WatchlistItem.symbol))
-            .join(Watchlist, col(Watchlist.id) == col(WatchlistItem.watchlist_id))
-            .where(col(Watchlist.user_id) == user_id)
-            .order_by(col(Watchlist.position), col(Watchlist.id), col(WatchlistItem.position))
-        ).scalars()
-        return list(dict.fromkeys(rows))
+        return picks_on(conn, user_id)
+
+
+def picks_on(conn: Connection, user_id: int) -> list[str]:
+    """``get_picks`` on an open connection, inside the caller's transaction."""
+    rows = conn.execute(
+        select(col(WatchlistItem.symbol))
+        .join(Watchlist, col(Watchlist.id) == col(WatchlistItem.watchlist_id))
+        .where(col(Watchlist.user_id) == user_id)
+        .order_by(col(Watchlist.position), col(Watchlist.id), col(WatchlistItem.position))
+    ).scalars()
+    return list(dict.fromkeys(rows))
 
 
 def _first_list(conn: Connection, user_id: int) -> int:
