@@ -4,13 +4,15 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import frame, ui, ui_alerts, ui_login, ui_positions
+from stockmon.app import frame, refusals, ui, ui_alerts, ui_login, ui_positions
 from stockmon.app.dashboard import (
+    CHOOSABLE,
     SPARKLINE_WINDOW,
     market_line,
     pace_line,
     quotes_are_stale,
     scheduler_is_late,
+    shown_columns,
     why_late,
 )
 from stockmon.app.presentation import (
@@ -25,6 +27,7 @@ from stockmon.domain import alert_inbox, alert_kinds
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import change_percent, money
 from stockmon.domain.positions import book_of
+from stockmon.domain.preferences import save_table_columns, table_columns
 from stockmon.domain.watchlists import WatchlistError, list_symbols, lists_of
 
 account = ui_login.require_account()
@@ -59,8 +62,25 @@ def quick_alert() -> None:
         ui_alerts.new_rule_form(account.id, picks, "quick_alert")
 
 
-with st.popover("New alert", icon=":material/add_alert:"):
+def keep_columns() -> None:
+    with refusals.shown(keep="columns_refusal"):
+        save_table_columns(ui.engine(), account.id, st.session_state["table_columns"], CHOOSABLE)
+
+
+toolbar = st.container(horizontal=True)
+with toolbar.popover("New alert", icon=":material/add_alert:"):
     quick_alert()
+with toolbar.popover("Columns", icon=":material/view_column:"):
+    st.multiselect(
+        "Columns to show",
+        CHOOSABLE,
+        default=shown_columns(table_columns(ui.engine(), account.id, CHOOSABLE))[3:],
+        key="table_columns",
+        on_change=keep_columns,
+        help="Symbol, price and change % are always shown. Your choice is kept with your "
+        "account; a click on a column's header sorts by it.",
+    )
+    refusals.show_kept("columns_refusal")
 
 
 def announce_alerts(counts: AlertCounts) -> None:
@@ -139,6 +159,7 @@ def draw_quotes() -> None:
         width="stretch",
         height=min(38 + 35 * len(quotes), 720),
         key="quotes_table",
+        column_order=shown_columns(st.session_state.get("table_columns")),
         on_select="rerun",  # a click on a row opens its stock's page
         selection_mode="single-row",
         column_config={

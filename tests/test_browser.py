@@ -603,3 +603,37 @@ def test_a_stock_opens_on_its_own_page_from_the_ticker_and_from_its_row(
         timeout=30_000
     )
     assert page.url.endswith("/symbol?symbol=MSFT")
+
+
+def test_the_dashboard_table_fits_1440_px_and_keeps_its_sort_across_refreshes(app_url, browser):
+    """The default columns need no sideways scrolling beside the menu at 1440 px; a sort by a
+    header stays through the 2-second refreshes, and a row's box opens the stock it shows."""
+    from playwright.sync_api import expect
+
+    add_account(app_url, "sorter", "sort-s3cret", ["AAPL", "MSFT", "NVDA"])
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+    submit_login(page, "sorter", "sort-s3cret")
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible()
+    expect(page.locator(".stockmon-ticker").first).to_contain_text("NVDA", timeout=30_000)
+    wait_until_idle(page)
+    scroller = grid.locator(".dvn-scroller").first
+    widths = scroller.evaluate("s => [s.scrollWidth, s.clientWidth]")
+    assert widths[0] <= widths[1], f"the table scrolls sideways: {widths}"
+
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    header = (box["x"] + 75, box["y"] + 17)
+    page.mouse.move(*header)  # the Symbol header: hovered, then clicked, opens its menu
+    page.wait_for_timeout(500)
+    page.mouse.click(*header)
+    page.get_by_text("Sort descending").click()  # NVDA, MSFT, AAPL
+    page.wait_for_timeout(4_500)  # two refreshes of the table
+    shoot(page, "dashboard-sorted")
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's box
+    expect(page.get_by_role("heading", name="NVDA · NVIDIA Corporation")).to_be_visible(
+        timeout=30_000
+    )

@@ -124,3 +124,22 @@ def test_the_table_and_the_prices_download_as_csv(engine, ann):  # noqa: F811
     assert prices[0]["time"].endswith(("+01:00", "+02:00"))
     charts = logged_in_app("pages/charts.py")
     assert [b.proto.label for b in charts.get("download_button")] == ["Download prices (CSV)"]
+
+
+def test_the_table_fits_its_default_columns_and_keeps_a_persons_choice(engine, ann):  # noqa: F811
+    from stockmon.app.dashboard import DEFAULT_COLUMNS, TABLE_COLUMNS
+
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 110.0, 108.0)
+    heartbeat(engine, 0)
+    at = logged_in_app()
+    table = at.dataframe[0]
+    assert list(table.value.columns) == TABLE_COLUMNS  # the data: every column, in one order
+    assert list(table.proto.column_order) == ["Symbol", "Price", "Change %", *DEFAULT_COLUMNS]
+
+    chooser = next(m for m in at.multiselect if m.label == "Columns to show")
+    chooser.set_value(["Volume", "Updated", "Currency"]).run()
+    expected = ["Symbol", "Price", "Change %", "Currency", "Volume", "Updated"]
+    assert list(at.dataframe[0].proto.column_order) == expected
+    again = logged_in_app()  # a new session: the choice came from the account
+    assert list(again.dataframe[0].proto.column_order) == expected

@@ -3,7 +3,7 @@ one rule for calling the scheduler late and quotes stale."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
@@ -32,10 +32,25 @@ SPARKLINE_WINDOW = timedelta(hours=8)
 SPARKLINE_POINTS = 48
 CHANGED_ROW = "background-color: rgba(250, 204, 21, 0.22)"
 PRICE_COLUMNS = ["Price", "Change", "Open", "Prev close", "High", "Low"]
+TABLE_COLUMNS = [
+    "Symbol", "Price", "Change %", "Currency", "Change", "Day range", "52-week range", "Trend",
+    "Company", "Open", "Prev close", "High", "Low", "Volume", "Data", "Price time", "Updated",
+]  # fmt: skip
+ALWAYS_SHOWN = TABLE_COLUMNS[:3]  # what a phone shows without scrolling
+CHOOSABLE = TABLE_COLUMNS[3:]
+# What fits 1440 px beside the menu without scrolling sideways.
+DEFAULT_COLUMNS = ["Currency", "Change", "Day range", "Trend", "Company", "Data", "Updated"]
 TABLE_FORMATS = dict.fromkeys(PRICE_COLUMNS, MONEY) | {
     "Change %": CHANGE_PERCENT,
     "Volume": "{:,.0f}",
 }
+
+
+def shown_columns(chosen: Sequence[str] | None) -> list[str]:
+    """The table's columns in their order: symbol, price and change % always, then the person's
+    choice (None: the default)."""
+    picked = set(DEFAULT_COLUMNS if chosen is None else chosen)
+    return ALWAYS_SHOWN + [column for column in CHOOSABLE if column in picked]
 
 
 def scheduler_is_late(status: SchedulerStatus, now: datetime, cycle: timedelta) -> bool:

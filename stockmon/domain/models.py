@@ -252,6 +252,9 @@ class User(SQLModel, table=True):
         default=None, max_length=64, description="IANA name; None: the browser's"
     )
     is_admin: bool = False
+    table_columns: str | None = Field(
+        default=None, max_length=400, description="the dashboard's columns, comma-separated"
+    )
     sessions_valid_after: datetime | None = Field(
         None, description="logins from before this moment are ended (password change, log out)"
     )
