@@ -17,6 +17,7 @@ from stockmon.app.dashboard import (
 )
 from stockmon.app.presentation import (
     DASHBOARD_CSS,
+    TICKER_SCRIPT,
     age_text,
     clock_time,
     escape_markdown,
@@ -35,6 +36,7 @@ settings = ui.settings()
 zone = frame.timezone(account)
 lists = lists_of(ui.engine(), account.id)
 st.html(DASHBOARD_CSS)
+st.html(TICKER_SCRIPT, unsafe_allow_javascript=True)
 
 st.title("Dashboard")
 if not any(each.size for each in lists):

@@ -264,7 +264,7 @@ def test_the_dashboard_shows_seeded_quotes(engine, ann):
     metrics = {m.label: m for m in at.metric}
     assert metrics["Best mover · AAPL"].value == "230.50"
     assert metrics["Worst mover · MSFT"].delta == "-1.20%"
-    ticker = next(h.proto.body for h in at.get("html") if "stockmon-ticker" in h.proto.body)
+    ticker = next(h.proto.body for h in at.get("html") if 'class="stockmon-ticker"' in h.proto.body)
     assert "<b>AAPL</b> 230.50 ▲ +1.10%" in ticker and "<b>MSFT</b> 410.00 ▼ -1.20%" in ticker
     assert not at.main.warning
 
@@ -293,7 +293,7 @@ def test_the_ticker_shows_hostile_text_as_text(engine, ann):
     seed_quote(engine, hostile, 10.0, 9.0)
     at = logged_in_app()
     assert not at.exception
-    ticker = next(h.proto.body for h in at.get("html") if "stockmon-ticker" in h.proto.body)
+    ticker = next(h.proto.body for h in at.get("html") if 'class="stockmon-ticker"' in h.proto.body)
     assert "&lt;img src=x&gt;" in ticker and "<img" not in ticker
 
 

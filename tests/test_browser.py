@@ -637,3 +637,54 @@ def test_the_dashboard_table_fits_1440_px_and_keeps_its_sort_across_refreshes(ap
     expect(page.get_by_role("heading", name="NVDA · NVIDIA Corporation")).to_be_visible(
         timeout=30_000
     )
+
+
+TICKER_STATE = """() => {
+    const ticker = document.querySelector(".stockmon-ticker");
+    const track = ticker.querySelector(".stockmon-track");
+    const box = ticker.getBoundingClientRect();
+    const shown = [...ticker.querySelectorAll(".stockmon-tick")]
+        .filter(tick => {
+            const r = tick.getBoundingClientRect();
+            return r.right > box.left && r.left < box.right;
+        })
+        .map(tick => tick.innerText.split(" ")[0]);
+    return {shown, left: track.getBoundingClientRect().left, track: track.outerHTML.length};
+}"""
+
+
+def test_the_ticker_shows_each_stock_once_and_holds_still_under_the_mouse(app_url, browser):
+    """A short list is not drawn twice in view; a ticker paused under the mouse stays where
+    it is through the refreshes that draw it anew (every 2 s here)."""
+    from playwright.sync_api import expect
+
+    add_account(app_url, "ticker", "tick-s3cret", ["AAPL", "MSFT"])
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+    submit_login(page, "ticker", "tick-s3cret")
+    ticker = page.locator(".stockmon-ticker").first
+    expect(ticker).to_contain_text("MSFT", timeout=30_000)
+    page.mouse.move(5, 890)
+    for _ in range(10):  # over a few seconds of scrolling, no stock is in view twice
+        shown = page.evaluate(TICKER_STATE)["shown"]
+        assert len(shown) == len(set(shown)), f"a stock shown twice: {shown}"
+        page.wait_for_timeout(300)
+
+    box = ticker.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    paused = page.evaluate(TICKER_STATE)["left"]
+    for _ in range(2):  # two refreshes draw the ticker anew
+        page.evaluate("() => { document.querySelector('.stockmon-track').dataset.seen = '1'; }")
+        page.wait_for_function(
+            "() => document.querySelector('.stockmon-track:not([data-seen])') !== null",
+            timeout=30_000,
+        )
+    page.wait_for_timeout(300)
+    still = page.evaluate(TICKER_STATE)["left"]
+    assert abs(still - paused) < 3, f"the paused ticker moved {still - paused:.0f} px"
+    page.mouse.move(5, 890)
+    page.wait_for_timeout(1_000)
+    assert page.evaluate(TICKER_STATE)["left"] != still  # it scrolls on once the mouse leaves

@@ -83,7 +83,7 @@ def test_the_dashboard_says_what_the_data_allows(real_quotes):
     assert not any("refreshes every" in c for c in captions)
     sidebar = [c.value for c in at.sidebar.caption]
     assert "Quotes: Alpha Vantage free plan · end of day prices" in sidebar
-    ticker = next(h.proto.body for h in at.get("html") if "stockmon-ticker" in h.proto.body)
+    ticker = next(h.proto.body for h in at.get("html") if 'class="stockmon-ticker"' in h.proto.body)
     assert 'title="AAPL · end of day · Fri 5 Oct, no time given"' in ticker
 
 

@@ -97,7 +97,7 @@ def test_the_ticker_and_the_table_lead_to_the_stock(engine, ann):  # noqa: F811
     seed_quote(engine, "AAPL", 230.5, 228.0)
     seed_quote(engine, "BRK.B", 480.0, 479.0)
     at = logged_in_app()
-    ticker = next(h.proto.body for h in at.get("html") if "stockmon-ticker" in h.proto.body)
+    ticker = next(h.proto.body for h in at.get("html") if 'class="stockmon-ticker"' in h.proto.body)
     assert 'href="symbol?symbol=AAPL"' in ticker and 'href="symbol?symbol=BRK.B"' in ticker
     table = at.dataframe[0]
     assert table.proto.selection_mode  # a row can be clicked (the browser test clicks one)

@@ -157,7 +157,10 @@ def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
 
     Each refresh draws the ticker anew, which restarts its animation; starting it at the phase
     the wall clock gives (a negative delay) makes it scroll on as if it had never stopped. The
-    speed is per item, so a long list scrolls no faster than a short one."""
+    speed is per item, so a long list scrolls no faster than a short one. The line is drawn
+    twice for a seamless loop, each copy wider than the ticker by more than an item, so a
+    stock is never in view twice; ``TICKER_SCRIPT`` keeps the place of a ticker paused under
+    the mouse when a refresh draws it anew."""
     items = []
     for row in quotes.dropna(subset=["price"]).itertuples():
         arrow = {"up": "▲", "down": "▼", "flat": "■"}[direction(row.change)]
@@ -178,11 +181,13 @@ def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
     phase = now.timestamp() % seconds
     return f"""<div class="stockmon-ticker" role="marquee" aria-label="Ticker">
 <div class="stockmon-track" style="animation-duration:{seconds}s;animation-delay:-{phase:.2f}s">
-{line}{line}</div></div>
+<span class="stockmon-line">{line}</span><span class="stockmon-line">{line}</span></div></div>
 <style>
 .stockmon-ticker {{ overflow: hidden; white-space: nowrap; border-radius: 0.5rem;
-  background: rgba(100, 116, 139, 0.10); padding: 0.45rem 0; }}
-.stockmon-track {{ display: inline-block; animation: stockmon-scroll linear infinite; }}
+  background: rgba(100, 116, 139, 0.10); padding: 0.45rem 0; container-type: inline-size; }}
+.stockmon-track {{ display: inline-flex; animation: stockmon-scroll linear infinite; }}
+.stockmon-line {{ display: inline-flex; justify-content: space-around;
+  min-width: calc(100cqw + 16rem); }}
 .stockmon-ticker:hover .stockmon-track, .stockmon-ticker:active .stockmon-track {{
   animation-play-state: paused; }}
 .stockmon-tick {{ margin: 0 1.4rem; font-variant-numeric: tabular-nums;
@@ -194,6 +199,39 @@ def ticker_html(quotes: pd.DataFrame, now: datetime, zone: tzinfo) -> str:
   from {{ transform: translateX(0); }} to {{ transform: translateX(-50%); }} }}
 @media (prefers-reduced-motion: reduce) {{ .stockmon-track {{ animation: none; }} }}
 </style>"""
+
+
+# A ticker drawn anew by a refresh restarts its animation at the wall clock's phase; the
+# script starts it instead at the phase it would have if the pauses under the mouse had
+# stopped the clock, so a paused ticker stays where it is. Static: it carries no data.
+TICKER_SCRIPT = """<script>
+(() => {
+  if (window.stockmonTicker) return;
+  const state = (window.stockmonTicker = { pausedMs: 0, since: null });
+  const pausedMs = () => state.pausedMs + (state.since === null ? 0 : Date.now() - state.since);
+  const place = (track) => {
+    const seconds = parseFloat(track.style.animationDuration);
+    if (!seconds) return;
+    const phase = ((Date.now() - pausedMs()) / 1000) % seconds;
+    track.style.animationDelay = `-${phase.toFixed(3)}s`;
+  };
+  document.addEventListener("mouseover", (event) => {
+    const over = Boolean(event.target.closest?.(".stockmon-ticker"));
+    if (over && state.since === null) state.since = Date.now();
+    if (!over && state.since !== null) {  // left it, also while a refresh replaced it
+      state.pausedMs += Date.now() - state.since;
+      state.since = null;
+    }
+  });
+  const placeNew = () =>
+    document.querySelectorAll(".stockmon-track:not([data-placed])").forEach((track) => {
+      track.dataset.placed = "1";
+      place(track);
+    });
+  new MutationObserver(placeNew).observe(document.body, { childList: true, subtree: true });
+  placeNew();
+})();
+</script>"""
 
 
 # On a phone the watchlist comes first: the mover cards follow the table instead of pushing it
