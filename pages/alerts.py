@@ -70,6 +70,9 @@ else:
                 act(rule_id)
             st.rerun()
     st.caption("Select rules in the table to pause, resume or delete them.")
+    with st.container(horizontal=True):
+        for symbol in dict.fromkeys(rules["symbol"]):
+            frame.symbol_link(symbol)
 
 st.subheader("History")
 unseen = alert_inbox.unseen_count(engine, account.id)

@@ -18,7 +18,7 @@ from stockmon.app.charts import (
     symbol_colors,
 )
 from stockmon.app.heartbeat import scheduler_status
-from stockmon.app.presentation import CHARTS_CSS, escape_markdown, no_daily_history_text
+from stockmon.app.presentation import CHARTS_CSS, no_daily_history_text
 from stockmon.app.queries import latest_quotes
 from stockmon.domain.daily import history_loaded
 from stockmon.domain.gains import portfolio_history
@@ -90,7 +90,9 @@ def draw_charts() -> None:
         series = history[history["symbol"] == symbol]
         with next(row):
             name = quotes.at[symbol, "name"]
-            st.markdown(f"**{escape_markdown(symbol)}** · {escape_markdown(name)}")
+            frame.symbol_link(
+                symbol, f"{symbol} · {name}" if isinstance(name, str) and name else None
+            )
             if series.empty:
                 st.caption("No prices in this range yet.")
                 continue

@@ -202,7 +202,7 @@ def draw_quotes() -> None:
     )
 
     if rows := clicked.selection.rows:
-        st.switch_page(frame.PAGES["symbol"], query_params={"symbol": quotes["symbol"][rows[0]]})
+        frame.open_symbol_page(quotes["symbol"][rows[0]])
 
     quoted = quotes[~waiting]
     if not quoted.empty:

@@ -202,7 +202,7 @@ with st.expander(
 
 if current:
     quotes = latest_quotes(engine, current)
-    st.dataframe(
+    chosen_row = st.dataframe(
         with_dashes(
             quotes[["symbol", "name", "price", "change_percent"]].replace({"name": {"": None}}),
             {"price": MONEY, "change_percent": CHANGE_PERCENT},
@@ -214,7 +214,13 @@ if current:
             "price": st.column_config.NumberColumn("Price"),
             "change_percent": st.column_config.NumberColumn("Change %"),
         },
+        key="list_table",
+        on_select="rerun",  # a click on a row's box opens its stock's page
+        selection_mode="single-row",
     )
+    if rows := chosen_row.selection.rows:
+        frame.open_symbol_page(quotes["symbol"][rows[0]])
+    st.caption("Tick a row's box to open that stock's own page.")
     st.page_link(frame.PAGES["dashboard"], label="Open the dashboard", icon=":material/monitoring:")
 
 with st.expander(f"Browse all {len(symbols)} symbols"):

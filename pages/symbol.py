@@ -1,6 +1,6 @@
 """One stock in one place: its quote and how fresh it is, its day and 52-week ranges, its chart
 over every range, your lots, your alerts, and which of your lists hold it. Opened as
-``symbol?symbol=AAPL`` from a dashboard row or the ticker."""
+``symbol?symbol=AAPL`` from a dashboard or picker row, the ticker, a chart's title or an alert."""
 
 from datetime import timedelta
 
@@ -27,7 +27,7 @@ try:
     symbol = normalize_symbol(st.query_params.get("symbol", ""))
 except ValueError:
     st.title("Stock")
-    st.error("This link names no stock. Open one from a dashboard row or the ticker.")
+    st.error("This link names no stock. Open one from the dashboard, the charts or your alerts.")
     st.page_link(frame.PAGES["dashboard"], label="Dashboard", icon=":material/monitoring:")
     st.stop()
 

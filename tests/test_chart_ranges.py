@@ -87,8 +87,8 @@ def test_the_charts_follow_the_list_and_keep_their_colours_whatever_is_shown(eng
         seed_quote(engine, symbol, 100.0, 99.0)
         record_prices(engine, symbol, 1, 100.0)
     at = logged_in_app("pages/charts.py", query={"range": "1 day"})
-    titles = [m.value for m in at.markdown if m.value.startswith("**")]
-    assert [t.split("**")[1] for t in titles] == ["TSLA", "AAPL", "MSFT"]  # also stacked
+    titles = [link.proto.query_string for link in at.get("page_link")]
+    assert titles == [f"symbol={s}" for s in ("TSLA", "AAPL", "MSFT")]  # also stacked
     colour = charted(at, "AAPL")[2]
     at.multiselect(key="symbols").unselect("TSLA").run()  # AAPL now comes first
     assert charted(at, "AAPL")[2] == colour

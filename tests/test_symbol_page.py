@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from stockmon.app.presentation import escape_markdown
 from stockmon.domain.alert_rules import create_rule
 from stockmon.domain.models import Quote, Symbol, utcnow
 from stockmon.domain.money import currency_label
@@ -76,7 +77,7 @@ def test_a_link_naming_no_stock_gets_one_sentence_and_echoes_nothing(engine, ann
         at = logged_in_app(PAGE, query={"symbol": hostile})
         assert not at.exception
         assert [e.value for e in at.error] == [
-            "This link names no stock. Open one from a dashboard row or the ticker."
+            "This link names no stock. Open one from the dashboard, the charts or your alerts."
         ]
         assert "script" not in " ".join(t.value for t in at.title)
 
@@ -101,3 +102,34 @@ def test_the_ticker_and_the_table_lead_to_the_stock(engine, ann):  # noqa: F811
     assert 'href="symbol?symbol=AAPL"' in ticker and 'href="symbol?symbol=BRK.B"' in ticker
     table = at.dataframe[0]
     assert table.proto.selection_mode  # a row can be clicked (the browser test clicks one)
+
+
+def symbol_links(at) -> list[tuple[str, str]]:
+    """The page's links to a stock's own page: (label, query string)."""
+    return [
+        (link.proto.label, link.proto.query_string)
+        for link in at.get("page_link")
+        if link.proto.page.endswith("symbol")
+    ]
+
+
+def test_the_charts_alerts_and_picker_lead_to_the_stock(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "BRK.B"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    seed_quote(engine, "BRK.B", 480.0, 479.0)
+    create_rule(engine, ann.id, "BRK.B", "above", 500.0)
+
+    charts = logged_in_app("pages/charts.py", query={"range": "1 day"})
+    assert not charts.exception
+    assert [query for _label, query in symbol_links(charts)] == [
+        "symbol=AAPL",
+        "symbol=BRK.B",
+    ]
+    assert symbol_links(charts)[0][0] == escape_markdown("AAPL · Apple Inc.")  # shown as text
+
+    alerts = logged_in_app("pages/alerts.py")
+    assert symbol_links(alerts) == [(escape_markdown("BRK.B"), "symbol=BRK.B")]
+
+    picker = logged_in_app("pages/picker.py")
+    table = next(t for t in picker.dataframe if "symbol" in t.value.columns)
+    assert table.proto.selection_mode  # a row's box opens its page (as on the dashboard)

@@ -1,5 +1,6 @@
-"""The frame around every page: the navigation's pages and icon, the sidebar's scheduler line,
-the zone times are shown in, the list switcher, and the page chrome for phones."""
+"""The frame around every page: the navigation's pages and icon, links to a stock's own page,
+the sidebar's scheduler line, the zone times are shown in, the list switcher, and the page
+chrome for phones."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import suppress
 from datetime import UTC, timedelta, tzinfo
 from html import escape
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
@@ -81,6 +83,21 @@ APP_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
 @media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; } }
 </style>"""
+
+
+def symbol_link(symbol: str, label: str | None = None, where: Any = None) -> None:
+    """A link to ``symbol``'s own page, labelled with the symbol (or ``label``, as text)."""
+    (where or st).page_link(
+        PAGES["symbol"],
+        label=escape_markdown(label or symbol),
+        query_params={"symbol": symbol},
+        icon=":material/candlestick_chart:",
+    )
+
+
+def open_symbol_page(symbol: str) -> None:
+    """Go to ``symbol``'s own page (a table row chosen)."""
+    st.switch_page(PAGES["symbol"], query_params={"symbol": symbol})
 
 
 def close_navigation_on_phones(page_path: str) -> None:
