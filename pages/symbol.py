@@ -11,9 +11,16 @@ from stockmon.app import frame, ui, ui_alerts, ui_login, ui_positions
 from stockmon.app.chart_prices import RANGES, range_prices
 from stockmon.app.charts import PLOTLY_CONFIG, price_figure, volume_figure
 from stockmon.app.presentation import EMPTY, age_text, escape_markdown, market_time_text
+from stockmon.app.queries import company_facts
 from stockmon.domain.alert_inbox import rules_overview
 from stockmon.domain.models import utcnow
-from stockmon.domain.money import change_percent, currency_label, money, signed_money
+from stockmon.domain.money import (
+    change_percent,
+    currency_label,
+    large_money,
+    money,
+    signed_money,
+)
 from stockmon.domain.positions import book_of
 from stockmon.domain.symbols import normalize_symbol
 from stockmon.domain.watchlists import list_symbols, lists_of
@@ -92,6 +99,22 @@ def range_bar(column, label: str, low: float, high: float, where: float | None) 
 
 
 live_quote()
+
+company = company_facts(engine, symbol)
+if company.empty:
+    st.caption(
+        "Company facts (sector, market capitalisation, P/E): once the scheduler has asked the "
+        "provider, at most daily within its share of the budget."
+    )
+else:
+    sector, size, earnings = st.columns(3)
+    sector.metric("Sector", escape_markdown((company.sector or EMPTY).title()), border=True)
+    currency = ui.symbol_currencies().get(symbol, "")
+    unit = f" · {currency}" if currency and currency_label(currency) == currency else ""
+    cap = EMPTY if company.market_cap is None else large_money(company.market_cap)
+    size.metric(f"Market cap{unit}", cap, border=True)
+    pe = EMPTY if company.pe_ratio is None else money(company.pe_ratio)
+    earnings.metric("P/E (trailing)", pe, border=True)
 
 span = st.segmented_control(
     "Range", list(RANGES), default="1 month", required=True, key="range", bind="query-params"

@@ -225,7 +225,9 @@ class FakeAlphaVantage:
         if function == "OVERVIEW":
             if behaviour == "ok":
                 price = self.prices.get(symbols[0], 112.13)
-                return _json({"Symbol": symbols[0], "52WeekHigh": f"{price * 1.4:.2f}",
+                return _json({"Symbol": symbols[0], "Sector": "TECHNOLOGY",
+                              "MarketCapitalization": "3435123456789", "PERatio": "34.5",
+                              "52WeekHigh": f"{price * 1.4:.2f}",
                               "52WeekLow": f"{price * 0.7:.2f}"})  # fmt: skip
             if behaviour == "empty":
                 return _json({})  # OVERVIEW's answer for a symbol it does not know

@@ -174,7 +174,7 @@ class FakeFinnhub:
             price = self.prices.get(subject, 100.0)
             metric = {"52WeekHigh": round(price * 1.3, 2), "52WeekHighDate": "2026-07-16",
                       "52WeekLow": round(price * 0.75, 2), "52WeekLowDate": "2026-04-08",
-                      "beta": 1.2}  # fmt: skip
+                      "beta": 1.2, "marketCapitalization": 3435123.5, "peTTM": 34.5}  # fmt: skip
             return _json({"metric": metric, "metricType": "all", "series": {}, "symbol": subject})
         if route == "/stock/candle":
             return _json(NO_ACCESS, 403)

@@ -19,6 +19,8 @@ from stockmon.providers import (
     RateLimited,
     SymbolRejected,
 )
+from stockmon.providers.base import ListingFacts
+from stockmon.providers.series import parse_facts
 from tests.conftest import CLIENT_TIMEOUT, SLOW_ANSWER
 from tests.fake_alphavantage import global_quote
 
@@ -247,3 +249,34 @@ def test_a_burst_answer_fails_its_request_and_pauses_the_next(fake_av):
     assert waits == []
     assert isinstance(provider.fetch(["MSFT"])["MSFT"], QuoteData)  # the next symbol's turn
     assert waits == [pytest.approx(2.0)]  # after the pause
+
+
+def test_the_overview_gives_the_range_and_the_company_facts(fake_av):
+    fake_av.prices["IBM"] = 100.0
+    facts = make(fake_av).facts("IBM")
+    assert facts.year_range == (70.0, 140.0)
+    assert (facts.sector, facts.market_cap, facts.pe_ratio) == ("TECHNOLOGY", 3435123456789, 34.5)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"PERatio": "12.5", "52WeekLow": "None", "Sector": "None"}, ListingFacts(pe_ratio=12.5)),
+        (
+            {"52WeekLow": "90", "52WeekHigh": "80", "Sector": "ENERGY"},
+            ListingFacts(sector="ENERGY"),
+        ),
+        ({"MarketCapitalization": "-5", "PERatio": "inf", "Sector": "<b>x</b>" * 30}, None),
+    ],
+)
+def test_a_garbled_overview_keeps_only_the_facts_that_make_sense(body, expected):
+    if expected is None:
+        facts = parse_facts("IBM", body)
+        assert facts.market_cap is None and facts.pe_ratio is None and len(facts.sector) <= 64
+    else:
+        assert parse_facts("IBM", body) == expected
+
+
+def test_an_overview_with_no_usable_fact_is_an_error():
+    with pytest.raises(ProviderError, match="no usable fact"):
+        parse_facts("IBM", {"Symbol": "IBM", "PERatio": "None", "52WeekHigh": "-"})

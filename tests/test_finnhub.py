@@ -200,9 +200,12 @@ def test_hostile_profile_text_is_redacted_and_short(fake_fh):
     assert profile.currency == "USD" and len(profile.exchange) <= 32
 
 
-def test_year_range_from_metrics(fake_fh):
+def test_year_range_and_facts_from_metrics(fake_fh):
     fake_fh.prices["AAPL"] = 200.0
-    assert make(fake_fh).year_range("AAPL") == (150.0, 260.0)
+    facts = make(fake_fh).facts("AAPL")
+    assert facts.year_range == (150.0, 260.0)
+    assert facts.market_cap == pytest.approx(3_435_123.5e6)  # Finnhub gives millions
+    assert facts.pe_ratio == 34.5 and facts.sector == ""
 
 
 def test_hostile_error_text_is_redacted_and_short(fake_fh, caplog):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from stockmon.app.queries import latest_quotes
 from stockmon.domain.daily import daily_bars, history_loaded, year_ranges
-from stockmon.domain.models import FetchStatus, utcnow
+from stockmon.domain.models import FetchStatus, Symbol, utcnow
 from stockmon.domain.watchlists import save_picks
 from stockmon.providers import DemoProvider
 from stockmon.scheduler.backfill import Backfill, record_todays_bars
@@ -145,6 +145,11 @@ def test_less_than_a_year_of_bars_is_widened_by_the_providers_range(engine, fake
     assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
     year = year_ranges(engine, clock().date())["IBM"]
     assert (year.low, year.high) == (78.49, 156.98)  # what the server sent
+    with engine.connect() as conn:
+        facts = conn.execute(
+            select(Symbol.sector, Symbol.market_cap, Symbol.pe_ratio).where(Symbol.symbol == "IBM")
+        ).one()
+    assert tuple(facts) == ("TECHNOLOGY", 3435123456789.0, 34.5)  # its facts, in the same answer
     clock.advance(hours=1)
     backfill.run(["IBM"])
     assert len(fake_av.received) == 2  # at most daily
@@ -167,12 +172,19 @@ def test_a_missing_provider_range_leaves_the_bars_range(engine, fake_av, clock, 
     assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
 
 
-def test_a_year_of_demo_bars_needs_no_provider_range(engine, clock):
+def test_the_demo_market_gives_its_facts_once_a_day_after_its_bars(engine, clock):
     market = DemoProvider(seed=4, now=clock)
     backfill = Backfill(engine, market, None, 0.2, clock)
-    backfill.run(["AAPL"])
-    backfill.run(["AAPL"])
-    assert backfill.ranges_due(["AAPL"]) == []
+    assert backfill.facts_due(["AAPL"]) == []  # the year of bars comes first
+    backfill.run(["AAPL"])  # with no budget to share: the bars, then the facts
+    assert backfill.facts_due(["AAPL"]) == []
+    with engine.connect() as conn:
+        cap, pe = conn.execute(
+            select(Symbol.market_cap, Symbol.pe_ratio).where(Symbol.symbol == "AAPL")
+        ).one()
+    assert cap > 0 and 8 <= pe <= 45
+    clock.advance(days=1)
+    assert backfill.facts_due(["AAPL"]) == ["AAPL"]
 
 
 def test_52_week_alerts_use_the_providers_range_while_history_is_short(engine, user_id):

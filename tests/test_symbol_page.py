@@ -133,3 +133,30 @@ def test_the_charts_alerts_and_picker_lead_to_the_stock(engine, ann):  # noqa: F
     picker = logged_in_app("pages/picker.py")
     table = next(t for t in picker.dataframe if "symbol" in t.value.columns)
     assert table.proto.selection_mode  # a row's box opens its page (as on the dashboard)
+
+
+def test_company_facts_show_when_the_provider_gave_them(engine, ann):  # noqa: F811
+    save_picks(engine, ann.id, ["AAPL", "MSFT"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    seed_quote(engine, "MSFT", 400.0, 401.0)
+    with Session(engine) as session:
+        apple = session.get(Symbol, "AAPL")
+        apple.sector, apple.market_cap, apple.pe_ratio = "TECHNOLOGY", 3.44e12, 34.52
+        session.add(apple)
+        microsoft = session.get(Symbol, "MSFT")
+        microsoft.sector = "*hostile* <b>sector</b>"
+        session.add(microsoft)
+        session.commit()
+    at = logged_in_app(PAGE, query={"symbol": "AAPL"})
+    shown = metrics(at)
+    assert shown["Sector"] == "Technology"
+    assert shown["Market cap · USD"] == "3.44 T" and shown["P/E (trailing)"] == "34.52"
+
+    at = logged_in_app(PAGE, query={"symbol": "MSFT"})
+    shown = metrics(at)
+    assert shown["Sector"] == escape_markdown("*Hostile* <B>Sector</B>")  # text, not markup
+    assert shown["Market cap · USD"] == "—" and shown["P/E (trailing)"] == "—"
+
+    at = logged_in_app(PAGE, query={"symbol": "NVDA"})  # nothing told yet
+    assert "Sector" not in metrics(at)
+    assert any(c.value.startswith("Company facts") for c in at.caption)

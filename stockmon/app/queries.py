@@ -7,6 +7,7 @@ Series are downsampled in SQL (each symbol's price as of evenly spaced times, on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -216,3 +217,26 @@ def catalog(engine: Engine) -> pd.DataFrame:
             ).order_by(col(Symbol.symbol))
         ).all()
     return pd.DataFrame(rows, columns=["symbol", "name", "exchange", "currency"])
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    """What the provider told of a listing's company, as stored (None where it told nothing)."""
+
+    sector: str | None
+    market_cap: float | None
+    pe_ratio: float | None
+
+    @property
+    def empty(self) -> bool:
+        return self.sector is None and self.market_cap is None and self.pe_ratio is None
+
+
+def company_facts(engine: Engine, symbol: str) -> CompanyFacts:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(col(Symbol.sector), col(Symbol.market_cap), col(Symbol.pe_ratio)).where(
+                col(Symbol.symbol) == symbol
+            )
+        ).first()
+    return CompanyFacts(*row) if row else CompanyFacts(None, None, None)

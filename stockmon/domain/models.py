@@ -90,7 +90,12 @@ class Symbol(SQLModel, table=True):
         default=None, description="the provider's 52-week low (OVERVIEW)"
     )
     year_high: float | None = Field(default=None, description="the provider's 52-week high")
-    overview_at: datetime | None = Field(default=None, description="when the two were fetched")
+    sector: str | None = Field(default=None, max_length=64, description="as the provider says")
+    market_cap: float | None = Field(default=None, description="in the listing's currency")
+    pe_ratio: float | None = Field(default=None, description="price over trailing earnings")
+    overview_at: datetime | None = Field(
+        default=None, description="when the range and the facts were fetched"
+    )
     profile_at: datetime | None = Field(
         default=None, description="when the provider last described a listing a search found"
     )

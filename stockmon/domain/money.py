@@ -35,6 +35,17 @@ def money(value: float) -> str:
     return MONEY.format(value)
 
 
+_LARGE = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+
+
+def large_money(value: float) -> str:
+    """A large amount, such as a market capitalisation, short: "3.44 T", "845.20 B"."""
+    for size, letter in _LARGE:
+        if abs(value) >= size:
+            return f"{money(value / size)} {letter}"
+    return money(value)
+
+
 def signed_money(value: float) -> str:
     """A gain or loss: "+1,234.50", "-3.20"."""
     return SIGNED_MONEY.format(value)

@@ -35,6 +35,7 @@ from stockmon.providers.base import (
     DailyBarData,
     FetchResult,
     Listing,
+    ListingFacts,
     Paused,
     ProviderError,
     ProviderUnavailable,
@@ -42,7 +43,7 @@ from stockmon.providers.base import (
     RequestGate,
     no_gate,
 )
-from stockmon.providers.series import parse_daily_series, parse_year_range
+from stockmon.providers.series import parse_daily_series, parse_facts
 from stockmon.providers.transport import (
     RETRY_STATUSES,
     Retryable,
@@ -154,8 +155,8 @@ class AlphaVantageProvider:
         answer = self._get(DAILY_FUNCTION, symbol=symbol, outputsize="compact")
         return parse_daily_series(symbol, answer)
 
-    def year_range(self, symbol: str) -> tuple[float, float]:
-        return parse_year_range(symbol, self._get(OVERVIEW_FUNCTION, symbol=symbol))
+    def facts(self, symbol: str) -> ListingFacts:
+        return parse_facts(symbol, self._get(OVERVIEW_FUNCTION, symbol=symbol))
 
     def search(self, keywords: str) -> list[Listing]:
         return parse_symbol_search(self._get(SEARCH_FUNCTION, keywords=keywords))

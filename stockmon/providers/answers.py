@@ -68,6 +68,7 @@ SEARCH_FUNCTION = "SYMBOL_SEARCH"
 DAILY_FUNCTION = "TIME_SERIES_DAILY"
 DAILY_KEY = "Time Series (Daily)"
 OVERVIEW_FUNCTION = "OVERVIEW"
+OVERVIEW_FACTS = ("52WeekLow", "52WeekHigh", "Sector", "MarketCapitalization", "PERatio")
 MESSAGE_KEYS = ("Note", "Information", "Error Message")
 QUOTE_KEY = "Global Quote"  # also "Global Quote - DATA DELAYED BY 15 MINUTES" and the like
 EASTERN = ZoneInfo("America/New_York")  # the zone of Alpha Vantage's timestamps
@@ -136,9 +137,9 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
     if function == OVERVIEW_FUNCTION:
         if not body:  # what OVERVIEW answers for a symbol it does not know
             return Answer(AnswerClass.INVALID_SYMBOL, "no overview")
-        if "52WeekHigh" in body and "52WeekLow" in body:
+        if any(key in body for key in OVERVIEW_FACTS):
             return Answer(AnswerClass.SERIES)
-        return Answer(AnswerClass.MALFORMED, "no 52-week range in the overview")
+        return Answer(AnswerClass.MALFORMED, "no range or company fact in the overview")
     if function == DAILY_FUNCTION:
         if isinstance(body.get(DAILY_KEY), dict):
             return Answer(AnswerClass.SERIES)

@@ -51,6 +51,24 @@ class ListingProfile:
     region: str
 
 
+@dataclass(frozen=True)
+class ListingFacts:
+    """What a provider says about a listing besides its price, fetched at most daily: its
+    52-week range and the company facts it gives (each None or "" when it gives none)."""
+
+    year_low: float | None = None
+    year_high: float | None = None
+    sector: str = ""
+    market_cap: float | None = None  # in the listing's currency
+    pe_ratio: float | None = None
+
+    @property
+    def year_range(self) -> tuple[float, float] | None:
+        if self.year_low is None or self.year_high is None:
+            return None
+        return self.year_low, self.year_high
+
+
 class ProviderError(Exception):
     """A symbol's fetch failed for a passing reason (network, 5xx, garbled body): try next cycle."""
 
@@ -152,11 +170,11 @@ class QuoteProvider(Protocol):
         """
         ...
 
-    def year_range(self, symbol: str) -> tuple[float, float]:
-        """The symbol's 52-week (low, high), in one request.
+    def facts(self, symbol: str) -> ListingFacts:
+        """The symbol's 52-week range and company facts, in one request.
 
-        Raises ``SymbolRejected`` for a symbol with no range, ``ProviderUnavailable`` for a
-        refusal of service, ``ProviderError`` otherwise.
+        Raises ``SymbolRejected`` for a symbol the provider tells nothing of,
+        ``ProviderUnavailable`` for a refusal of service, ``ProviderError`` otherwise.
         """
         ...
 
@@ -182,8 +200,8 @@ class HistoryProvider(Protocol):
         """
         ...
 
-    def year_range(self, symbol: str) -> tuple[float, float]:
-        """As ``QuoteProvider.year_range``."""
+    def facts(self, symbol: str) -> ListingFacts:
+        """As ``QuoteProvider.facts``."""
         ...
 
 

@@ -16,7 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from stockmon.domain.catalog import Listing, demo_listings, match_listings
 from stockmon.domain.data_class import DataClass
-from stockmon.providers.base import DailyBarData, FetchResult, QuoteData, StoredQuote
+from stockmon.providers.base import (
+    DailyBarData,
+    FetchResult,
+    ListingFacts,
+    QuoteData,
+    StoredQuote,
+)
 
 MINUTE_VOLATILITY = 0.0015  # standard deviation of the log return over one minute
 HISTORY_DAYS = 365  # calendar days of daily bars a new symbol gets
@@ -105,10 +111,20 @@ class DemoProvider:
             close = opening * math.exp(rng.gauss(0, DAILY_VOLATILITY / 4))  # the night before
         return bars[::-1]
 
-    def year_range(self, symbol: str) -> tuple[float, float]:
-        """From the year of bars the market shows: no request, no budget."""
+    def facts(self, symbol: str) -> ListingFacts:
+        """The range of the year of bars the market shows, and a simulated company's market
+        capitalisation and P/E at the last close (shares and earnings drawn from the seed):
+        no request, no budget. No sector: a made-up one would read as a fact."""
         bars = self.daily_history(symbol)
-        return min(bar.low for bar in bars), max(bar.high for bar in bars)
+        rng = random.Random(f"{self._seed}:{symbol}:facts")
+        close = bars[-1].close
+        shares = 10 ** rng.uniform(8, 10.2)
+        return ListingFacts(
+            min(bar.low for bar in bars),
+            max(bar.high for bar in bars),
+            market_cap=close * shares,
+            pe_ratio=rng.uniform(8, 45),
+        )
 
     def search(self, keywords: str) -> list[Listing]:
         """The demo market's own listings that match: no request, no budget."""

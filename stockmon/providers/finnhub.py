@@ -24,6 +24,7 @@ from stockmon.providers.base import (
     BatchRefused,
     FetchResult,
     Listing,
+    ListingFacts,
     ListingProfile,
     ProviderError,
     ProviderUnavailable,
@@ -37,10 +38,10 @@ from stockmon.providers.finnhub_answers import (
     NO_ACCESS_BACKOFF,
     FinnhubAnswer,
     error_text,
+    parse_facts,
     parse_profile,
     parse_quote,
     parse_search,
-    parse_year_range,
 )
 from stockmon.providers.transport import (
     RETRY_STATUSES,
@@ -107,8 +108,8 @@ class FinnhubProvider:
         except ProviderError as error:
             return {symbol: error}
 
-    def year_range(self, symbol: str) -> tuple[float, float]:
-        return parse_year_range(symbol, self._get("/stock/metric", symbol=symbol, metric="all"))
+    def facts(self, symbol: str) -> ListingFacts:
+        return parse_facts(symbol, self._get("/stock/metric", symbol=symbol, metric="all"))
 
     def profile(self, symbol: str) -> ListingProfile:
         return parse_profile(symbol, self._get("/stock/profile2", symbol=symbol))

@@ -20,6 +20,7 @@ from stockmon.domain.redaction import brief, redact
 from stockmon.domain.symbols import normalize_symbol
 from stockmon.providers.base import (
     Listing,
+    ListingFacts,
     ListingProfile,
     ProviderError,
     QuoteData,
@@ -143,15 +144,33 @@ def parse_search(body: Mapping[str, Any]) -> list[Listing]:
     return listings
 
 
-def parse_year_range(symbol: str, body: Mapping[str, Any]) -> tuple[float, float]:
-    """(52-week low, high) of a ``/stock/metric`` answer."""
+def _fact(metric: Mapping[str, Any], key: str) -> float | None:
+    """A metric that is a positive number, else None: facts are shown, never relied on."""
+    try:
+        return _positive(metric, key)
+    except ProviderError:
+        return None
+
+
+def parse_facts(symbol: str, body: Mapping[str, Any]) -> ListingFacts:
+    """The 52-week range, market capitalisation (Finnhub gives millions) and P/E of a
+    ``/stock/metric`` answer; an impossible range is left out."""
     metric = body.get("metric")
     if not isinstance(metric, Mapping):
         raise SymbolRejected(f"{symbol}: no metrics", "no 52-week range")
-    low, high = _positive(metric, "52WeekLow"), _positive(metric, "52WeekHigh")
+    low, high = _fact(metric, "52WeekLow"), _fact(metric, "52WeekHigh")
     if low is None or high is None or low > high:
-        raise SymbolRejected(f"{symbol}: no 52-week range in its metrics", "no 52-week range")
-    return low, high
+        low = high = None
+    millions = _fact(metric, "marketCapitalization")
+    facts = ListingFacts(
+        low,
+        high,
+        market_cap=None if millions is None else millions * 1e6,
+        pe_ratio=_fact(metric, "peTTM") or _fact(metric, "peBasicExclExtraTTM"),
+    )
+    if facts == ListingFacts():
+        raise SymbolRejected(f"{symbol}: nothing usable in its metrics", "no 52-week range")
+    return facts
 
 
 def parse_profile(symbol: str, body: Mapping[str, Any]) -> ListingProfile:

@@ -16,7 +16,8 @@ from stockmon.providers.answers import (
     classify,
     raise_for_refusal,
 )
-from stockmon.providers.base import DailyBarData, ProviderError, SymbolRejected
+from stockmon.providers.base import DailyBarData, ListingFacts, ProviderError, SymbolRejected
+from stockmon.providers.transport import field_text
 
 
 def _bar(day: str, fields: Any) -> DailyBarData | None:
@@ -59,14 +60,28 @@ def parse_daily_series(symbol: str, body: Mapping[str, Any]) -> list[DailyBarDat
     return sorted(bars, key=lambda bar: bar.day)
 
 
-def parse_year_range(symbol: str, body: Mapping[str, Any]) -> tuple[float, float]:
-    """The (low, high) of an ``OVERVIEW`` answer's 52-week range. Raises for refusals, for
-    a symbol the provider does not know, and for a range that is missing or impossible."""
-    _check(body, OVERVIEW_FUNCTION, f"52-week range of {symbol}")
+def _positive(body: Mapping[str, Any], key: str) -> float | None:
+    """A number ``OVERVIEW`` writes as text; None for "None", "-", garbage or not above 0."""
     try:
-        low, high = float(body["52WeekLow"]), float(body["52WeekHigh"])
+        value = float(body.get(key, ""))
     except (TypeError, ValueError):
-        raise ProviderError(f"52-week range of {symbol} is not a number") from None
-    if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high):
-        raise ProviderError(f"52-week range of {symbol} is impossible")
-    return low, high
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def parse_facts(symbol: str, body: Mapping[str, Any]) -> ListingFacts:
+    """The 52-week range, sector, market capitalisation and P/E of an ``OVERVIEW`` answer.
+    Raises for refusals, for a symbol the provider does not know, and for an answer with
+    none of them; an impossible range is left out."""
+    _check(body, OVERVIEW_FUNCTION, f"facts of {symbol}")
+    low, high = _positive(body, "52WeekLow"), _positive(body, "52WeekHigh")
+    if low is None or high is None or low > high:
+        low = high = None
+    sector = field_text(body, "Sector", 64)
+    facts = ListingFacts(
+        low, high, "" if sector == "None" else sector,
+        _positive(body, "MarketCapitalization"), _positive(body, "PERatio"),
+    )  # fmt: skip
+    if facts == ListingFacts():
+        raise ProviderError(f"the overview of {symbol} holds no usable fact")
+    return facts

@@ -21,7 +21,7 @@ from sqlmodel import col
 
 from stockmon.domain import redaction
 from stockmon.domain.db import upsert
-from stockmon.domain.models import FULL_YEAR_BARS, DailyBar, FetchStatus, Quote, Symbol, table_of
+from stockmon.domain.models import DailyBar, FetchStatus, Quote, Symbol, table_of
 from stockmon.providers.base import (
     BudgetExhausted,
     DailyBarData,
@@ -82,31 +82,18 @@ class Backfill:
             )
         return [s for s in symbols if s not in rows]
 
-    def ranges_due(self, symbols: Sequence[str]) -> list[str]:
-        """Symbols with history but less than a year of it (with a provider of no history:
-        every symbol), whose provider 52-week range is missing or a day old."""
-        today = self._now().date()
+    def facts_due(self, symbols: Sequence[str]) -> list[str]:
+        """Symbols whose 52-week range and company facts are missing or a day old, once their
+        history is in (with a provider of no history: at once)."""
         stale = col(Symbol.overview_at).is_(None) | (col(Symbol.overview_at) <= self._now() - DAY)
+        query = select(col(Symbol.symbol)).where(col(Symbol.symbol).in_(list(symbols)), stale)
+        if self._history is not None:
+            query = query.join(FetchStatus, col(FetchStatus.symbol) == col(Symbol.symbol)).where(
+                col(FetchStatus.history_loaded_at).is_not(None)
+            )
         with self.engine.connect() as conn:
-            if self._history is None:
-                found = conn.execute(
-                    select(col(Symbol.symbol)).where(col(Symbol.symbol).in_(list(symbols)), stale)
-                ).scalars()
-                return [s for s in symbols if s in set(found)]
-            rows = conn.execute(
-                select(col(Symbol.symbol))
-                .join(FetchStatus, col(FetchStatus.symbol) == col(Symbol.symbol))
-                .join(DailyBar, col(DailyBar.symbol) == col(Symbol.symbol))
-                .where(
-                    col(Symbol.symbol).in_(list(symbols)),
-                    col(FetchStatus.history_loaded_at).is_not(None),
-                    col(DailyBar.day) > today - YEAR,
-                    stale,
-                )
-                .group_by(col(Symbol.symbol))
-                .having(func.count() < FULL_YEAR_BARS)
-            ).scalars()
-            return [s for s in symbols if s in set(rows)]
+            found = set(conn.execute(query).scalars())
+        return [s for s in symbols if s in found]
 
     def room(self) -> int:
         """How many backfills this call may start: within the share of the daily limit (or,
@@ -138,21 +125,28 @@ class Backfill:
         history = self.due(symbols)[:room]
         loaded = self._load_history(history)
         if room > len(history):
-            self._load_ranges(self.ranges_due(symbols)[: room - len(history)])
+            self._load_facts(self.facts_due(symbols)[: room - len(history)])
         return loaded
 
-    def _load_ranges(self, symbols: Sequence[str]) -> None:
+    def _load_facts(self, symbols: Sequence[str]) -> None:
         for symbol in symbols:
             try:
-                low, high = self._provider.year_range(symbol)
+                facts = self._provider.facts(symbol)
             except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
-                log.info("52-week range waits: %s", redaction.brief(str(refusal)))
+                log.info("52-week range and facts wait: %s", redaction.brief(str(refusal)))
                 return
-            except ProviderError as error:  # tried again in a day; the bars' range stays
-                log.info("52-week range of %s: %s", symbol, redaction.brief(str(error)))
+            except ProviderError as error:  # tried again in a day; what is stored stays
+                log.info("52-week range and facts of %s: %s", symbol, redaction.brief(str(error)))
                 values: dict[str, object] = {"overview_at": self._now()}
             else:
-                values = {"year_low": low, "year_high": high, "overview_at": self._now()}
+                values = {
+                    "sector": facts.sector or None,
+                    "market_cap": facts.market_cap,
+                    "pe_ratio": facts.pe_ratio,
+                    "overview_at": self._now(),
+                }
+                if facts.year_range is not None:  # else the bars' range stays
+                    values.update(year_low=facts.year_low, year_high=facts.year_high)
             with fenced(self.engine, self._fence) as conn:
                 conn.execute(update(Symbol).where(col(Symbol.symbol) == symbol).values(**values))
 
