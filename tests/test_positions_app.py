@@ -1,5 +1,6 @@
 """Positions through AppTest: lots added on the Positions page, valued on the dashboard."""
 
+import json
 from datetime import date
 
 from stockmon.domain.catalog import CatalogEntry
@@ -116,3 +117,13 @@ def test_a_price_is_entered_in_the_listings_currency_pence_said(engine, ann):  #
     at = logged_in_app("pages/positions.py")
     for form in (0, 1):  # buying and selling
         assert at.selectbox[form].options == ["TSCO.LON · Tesco PLC · GBX (pence)"]
+
+
+def test_a_long_symbol_is_never_cut_off(engine, ann):  # noqa: F811
+    seed_catalog(engine, [CatalogEntry("TSCO.LON", "Tesco PLC", "LSE", "GBX", 3.0)])
+    save_picks(engine, ann.id, ["TSCO.LON"])
+    add_lot(engine, ann.id, "TSCO.LON", date(2025, 1, 2), 100, 300.0)
+    at = logged_in_app("pages/positions.py")
+    for table in at.dataframe:
+        symbol = json.loads(table.proto.columns)["symbol"]
+        assert symbol["width"] >= 9 * len("TSCO.LON") and symbol["pinned"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from stockmon.app import ui
 from stockmon.app.presentation import change_color, with_dashes
@@ -30,6 +31,15 @@ POSITION_FORMATS = {
     "realised_gain": SIGNED_MONEY,
 }
 GAIN_COLUMNS = ["day_gain", "total_gain", "total_gain_percent", "realised_gain"]
+SYMBOL_PIXELS = 9  # a symbol's character in the table's font, with room to spare
+
+
+def symbol_column(symbols: pd.Series) -> ColumnConfig:
+    """The pinned Symbol column, as wide as the longest symbol shown: never cut off."""
+    longest = max((len(str(s)) for s in symbols), default=4)
+    return st.column_config.TextColumn(
+        "Symbol", pinned=True, width=max(70, SYMBOL_PIXELS * longest + 24)
+    )
 
 
 def colored_gains(table: Styler, columns: list[str]) -> Styler:
@@ -77,7 +87,7 @@ def show_holdings(held: Holdings) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "symbol": st.column_config.TextColumn("Symbol", pinned=True),
+            "symbol": symbol_column(held.positions["symbol"]),
             "currency": "Currency",
             "quantity": st.column_config.NumberColumn("Quantity"),
             "cost": st.column_config.NumberColumn("Cost"),

@@ -11,7 +11,7 @@ import streamlit as st
 
 from stockmon.app import refusals, ui
 from stockmon.app.presentation import with_dashes
-from stockmon.app.ui_positions import colored_gains
+from stockmon.app.ui_positions import colored_gains, symbol_column
 from stockmon.domain.gains import Holdings
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import COLUMN_MONEY, SIGNED_MONEY, currency_label, money
@@ -110,7 +110,7 @@ def show_lots(lots: pd.DataFrame) -> None:
         lots.drop(columns=["id"]),
         hide_index=True,
         column_config={
-            "symbol": st.column_config.TextColumn("Symbol", pinned=True),
+            "symbol": symbol_column(lots["symbol"]),
             "bought_on": st.column_config.DateColumn("Bought on"),
             "quantity": st.column_config.NumberColumn("Quantity", format="%g"),
             "price": st.column_config.NumberColumn("Price paid", format=COLUMN_MONEY),
@@ -126,7 +126,7 @@ def show_sales(held: Holdings) -> None:
         colored_gains(with_dashes(sales, {"gain": SIGNED_MONEY}), ["gain"]),
         hide_index=True,
         column_config={
-            "symbol": st.column_config.TextColumn("Symbol", pinned=True),
+            "symbol": symbol_column(sales["symbol"]),
             "currency": "Currency",
             "sold_on": st.column_config.DateColumn("Sold on"),
             "quantity": st.column_config.NumberColumn("Quantity", format="%g"),
