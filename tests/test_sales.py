@@ -24,6 +24,7 @@ USD = {"AAPL": "USD", "MSFT": "USD"}
 
 @pytest.fixture
 def user_id(engine):
+    """A person watching the symbols these tests hold."""
     person = add_user(engine)
     save_picks(engine, person, ["AAPL", "MSFT"])
     return person

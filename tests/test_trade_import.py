@@ -128,6 +128,7 @@ def test_a_negative_quantity_without_a_type_is_a_sale(engine, user_id):
             "at most",
         ),
         (b"x" * 1_000_001, "larger than 1 MB"),
+        (b'symbol,date,quantity,price\n"' + b"A" * 200_000 + b'",2025-01-10,1,1\n', "not a CSV"),
     ],
 )
 def test_a_file_that_is_no_table_of_trades_is_refused_in_one_sentence(
@@ -143,3 +144,9 @@ def test_nobody_sees_or_skips_rows_because_of_another_persons_import(engine, use
     save_picks(engine, bob, ["AAPL", "MSFT"])
     confirm_import(engine, bob, preview_import(engine, bob, GOOD))
     assert preview_import(engine, user_id, GOOD).rows["status"].tolist() == ["new"] * 4
+
+
+def test_a_nul_byte_in_a_cell_refuses_its_row(engine, user_id):
+    data = b"symbol,date,quantity,price\nAAPL\x00,2025-01-10,1,1\n"
+    status = preview_import(engine, user_id, data).rows["status"].tolist()
+    assert status == ["The symbol is not a ticker symbol."]

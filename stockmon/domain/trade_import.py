@@ -39,6 +39,7 @@ from stockmon.domain.positions import (
     save_trades,
     trade,
 )
+from stockmon.domain.symbols import normalize_symbol
 from stockmon.domain.watchlists import get_picks
 
 MAX_IMPORT_BYTES = 1_000_000
@@ -116,7 +117,10 @@ def _table(data: bytes) -> tuple[list[str], list[list[str]]]:
         )
     except csv.Error:
         dialect = csv.excel
-    lines = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    try:
+        lines = [row for row in csv.reader(io.StringIO(text), dialect) if any(map(str.strip, row))]
+    except csv.Error:  # a NUL byte, a field past the csv module's size limit
+        raise ImportFileError("The file is not a CSV table.") from None
     if not lines:
         raise ImportFileError("The file is empty.")
     if len(lines) - 1 > MAX_IMPORT_ROWS:
@@ -146,18 +150,17 @@ def _trade(cells: dict[str, str], watched: set[str]) -> Trade:
         raise PositionError("The type is neither buy nor sell.")
     kind = KINDS[written] if written else ("sell" if quantity < 0 else "buy")
     try:
-        checked = trade(
-            kind,
-            cells["symbol"],
-            _day(cells["date"]),
-            abs(quantity),
-            _number(cells["price"], "price"),
-            abs(_number(cells.get("fees", ""), "fees")),
-        )
-    except PositionError as error:
-        if "ticker symbol" in str(error):
-            raise PositionError("The symbol is not a ticker symbol.") from None
-        raise
+        symbol = normalize_symbol(cells["symbol"])
+    except ValueError:  # its own message repeats the cell, which the preview shows anyway
+        raise PositionError("The symbol is not a ticker symbol.") from None
+    checked = trade(
+        kind,
+        symbol,
+        _day(cells["date"]),
+        abs(quantity),
+        _number(cells["price"], "price"),
+        abs(_number(cells.get("fees", ""), "fees")),
+    )
     if checked.symbol not in watched:
         raise PositionError(f"{checked.symbol} is on none of your lists: add it first.")
     return checked
