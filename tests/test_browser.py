@@ -107,6 +107,16 @@ def webhook() -> Iterator[Receiver]:
         yield receiver
 
 
+def box_of(locator, seconds: float = 30) -> dict[str, float]:
+    """Where ``locator`` is drawn, once it is: a refresh that redraws it leaves it without a
+    box for a moment."""
+    deadline = time.monotonic() + seconds
+    while (box := locator.bounding_box()) is None:
+        assert time.monotonic() < deadline, f"{locator} was never drawn"
+        locator.page.wait_for_timeout(100)
+    return box
+
+
 def wait_until_idle(page) -> None:
     """Wait for the page's script run to end, so what follows meets the page fully drawn
     (``test_a_fresh_page_runs_once...`` logs in without waiting)."""
@@ -280,7 +290,9 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     picker = page.get_by_role("combobox").first
     picker.click()
     page.keyboard.type("KO")
-    page.get_by_role("option", name="KO · The Coca-Cola Company", exact=True).click()
+    option = page.get_by_role("option", name="KO · The Coca-Cola Company", exact=True)
+    expect(option).to_have_attribute("data-focused", "true")
+    page.keyboard.press("Enter")  # the keyboard: a rerun may redraw the option under a click
     expect(page.get_by_test_id("stToast").last).to_contain_text("Saved 1 symbol on Income.")
     page.keyboard.press("Escape")
 
@@ -596,8 +608,7 @@ def test_a_stock_opens_on_its_own_page_from_the_ticker_and_from_its_row(
     expect(grid).to_be_visible()
     wait_until_idle(page)
     grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
+    box = box_of(grid)
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 + 17)  # the second row's box: MSFT
     expect(page.get_by_role("heading", name="MSFT · Microsoft Corporation")).to_be_visible(
         timeout=30_000
@@ -624,8 +635,7 @@ def test_the_dashboard_table_fits_1440_px_and_keeps_its_sort_across_refreshes(ap
     assert widths[0] <= widths[1], f"the table scrolls sideways: {widths}"
 
     grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
+    box = box_of(grid)
     header = (box["x"] + 75, box["y"] + 17)
     page.mouse.move(*header)  # the Symbol header: hovered, then clicked, opens its menu
     page.wait_for_timeout(500)
@@ -671,8 +681,7 @@ def test_the_ticker_shows_each_stock_once_and_holds_still_under_the_mouse(app_ur
         assert len(shown) == len(set(shown)), f"a stock shown twice: {shown}"
         page.wait_for_timeout(300)
 
-    box = ticker.bounding_box()
-    assert box is not None
+    box = box_of(ticker)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(300)
     paused = page.evaluate(TICKER_STATE)["left"]

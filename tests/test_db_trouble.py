@@ -88,11 +88,12 @@ def test_a_trouble_the_scheduler_wrote_down_explains_its_silence(engine):
 
 @pytest.fixture
 def full_disk(tmp_path) -> Iterator[Path]:
-    """A folder on a 2 MiB tmpfs of its own (skipped where this process may not mount one)."""
+    """A folder on an 8 MiB tmpfs of its own, room for the migrated database and its WAL
+    (skipped where this process may not mount one)."""
     folder = tmp_path / "small-disk"
     folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", f"stockmon-{uuid.uuid4().hex[:6]}", folder],
+        ["mount", "-t", "tmpfs", "-o", "size=8m", f"stockmon-{uuid.uuid4().hex[:6]}", folder],
         capture_output=True,
         text=True,
     ) if shutil.which("mount") and os.geteuid() == 0 else None  # fmt: skip
@@ -105,14 +106,14 @@ def full_disk(tmp_path) -> Iterator[Path]:
 
 
 def fill(folder: Path) -> None:
-    """Take every free byte of ``folder``'s filesystem."""
-    with open(folder / "filler", "wb") as filler:
-        try:
+    """Take every free byte of ``folder``'s filesystem (none left already: done)."""
+    try:
+        with open(folder / "filler", "wb") as filler:
             while True:
                 filler.write(b"\0" * 65536)
                 filler.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass
 
 
 def test_a_full_disk_is_named_by_the_scheduler_and_the_pages(full_disk):
