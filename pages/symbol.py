@@ -106,15 +106,20 @@ if company.empty:
         "Company facts (sector, market capitalisation, P/E): once the scheduler has asked the "
         "provider, at most daily within its share of the budget."
     )
-else:
-    sector, size, earnings = st.columns(3)
-    sector.metric("Sector", escape_markdown((company.sector or EMPTY).title()), border=True)
+else:  # a card for each fact the provider gave
     currency = ui.symbol_currencies().get(symbol, "")
     unit = f" · {currency}" if currency and currency_label(currency) == currency else ""
-    cap = EMPTY if company.market_cap is None else large_money(company.market_cap)
-    size.metric(f"Market cap{unit}", cap, border=True)
-    pe = EMPTY if company.pe_ratio is None else money(company.pe_ratio)
-    earnings.metric("P/E (trailing)", pe, border=True)
+    cards = [
+        ("Sector", None if company.sector is None else escape_markdown(company.sector.title())),
+        (
+            f"Market cap{unit}",
+            None if company.market_cap is None else large_money(company.market_cap),
+        ),
+        ("P/E (trailing)", None if company.pe_ratio is None else money(company.pe_ratio)),
+    ]
+    given = [(label, value) for label, value in cards if value is not None]
+    for (label, value), column in zip(given, st.columns(len(given)), strict=True):
+        column.metric(label, value, border=True)
 
 span = st.segmented_control(
     "Range", list(RANGES), default="1 month", required=True, key="range", bind="query-params"
