@@ -65,12 +65,15 @@ def match_fifo(book: Book, currencies: dict[str, str] | None = None) -> Matched:
         int(lot.id): float(lot.price) + float(lot.fees) / float(lot.quantity)
         for lot in lots.itertuples()
     }
+    oldest_first: dict[str, list] = {}  # each symbol's lots, one pass over them
+    for lot in lots.itertuples():
+        oldest_first.setdefault(lot.symbol, []).append(lot)
     realised, used = [], []
     for sale in book.sales.sort_values(["sold_on", "id"], kind="stable").itertuples():
         wanted, cost = float(sale.quantity), 0.0
-        for lot in lots[
-            (lots["symbol"] == sale.symbol) & (lots["bought_on"] <= sale.sold_on)
-        ].itertuples():
+        for lot in oldest_first.get(sale.symbol, []):
+            if lot.bought_on > sale.sold_on:
+                break
             taken = min(wanted, left[int(lot.id)])
             if taken <= NO_SHARES:
                 continue
