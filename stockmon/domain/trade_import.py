@@ -213,13 +213,18 @@ def _mark_oversold(
     and every new row of the file counted."""
     book = book_of(engine, user_id)
     first_new = 1 + max([0, *book.lots["id"], *book.sales["id"]])
-    lots, sales = [book.lots], [book.sales]
+    bought: list[dict[str, object]] = []
+    sold: list[dict[str, object]] = []
     for index, new in enumerate(trades):
-        row = {"id": first_new + index, "symbol": new.symbol, "quantity": new.quantity,
-               "price": new.price, "fees": new.fees}  # fmt: skip
         day = "bought_on" if new.kind == "buy" else "sold_on"
-        (lots if new.kind == "buy" else sales).append(pd.DataFrame([{**row, day: new.day}]))
-    combined = Book(pd.concat(lots, ignore_index=True), pd.concat(sales, ignore_index=True))
+        (bought if new.kind == "buy" else sold).append(
+            {"id": first_new + index, "symbol": new.symbol, day: new.day,
+             "quantity": new.quantity, "price": new.price, "fees": new.fees}
+        )  # fmt: skip
+    combined = Book(
+        pd.concat([book.lots, pd.DataFrame(bought, columns=book.lots.columns)], ignore_index=True),
+        pd.concat([book.sales, pd.DataFrame(sold, columns=book.sales.columns)], ignore_index=True),
+    )
     for sale in match_fifo(combined).oversold().itertuples():
         held = sale.quantity - sale.unmatched
         reason = f"more than the {held:g} {sale.symbol} held on {sale.sold_on:%Y-%m-%d}"
