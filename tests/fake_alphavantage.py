@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -140,6 +140,29 @@ def bulk_row(symbol: str, price: float) -> dict:
     }
 
 
+EARNINGS_HEADER = "symbol,name,reportDate,fiscalDateEnding,estimate,currency,timeOfTheDay"
+EARNINGS_SUBJECT = "EARNINGS_CALENDAR"  # what ``script`` keys the calendar's behaviour by
+EARNINGS = {  # symbol: (days from today, time of day as Alpha Vantage writes it)
+    "AAPL": (9, "post-market"),
+    "MSFT": (20, "pre-market"),
+    "IBM": (2, ""),
+    "KO": (61, "pre-market"),
+    "ZZZZ": (5, "post-market"),  # a company nobody tracks
+}
+
+
+def earnings_calendar(reports: dict[str, tuple[int, str]]) -> str:
+    """An EARNINGS_CALENDAR CSV answer: each report ``days`` from today (UTC)."""
+    start = datetime.now(UTC).date()
+    lines = [EARNINGS_HEADER]
+    for symbol, (days, time_of_day) in reports.items():
+        day = start + timedelta(days=days)
+        lines.append(
+            f"{symbol},{symbol} Inc,{day},{day - timedelta(days=35)},1.23,USD,{time_of_day}"
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
 BEHAVIOURS = (
     "ok", "note", "note_key", "information", "information_key", "burst", "premium",
     "unknown_information", "error", "badkey", "empty", "http500", "http502", "http503",
@@ -169,6 +192,7 @@ class FakeAlphaVantage:
     script: dict[str, str | list[str]] = field(default_factory=dict)
     prices: dict[str, float] = field(default_factory=dict)
     bodies: dict[str, dict] = field(default_factory=dict)  # exact answers by symbol
+    earnings: dict[str, tuple[int, str]] = field(default_factory=lambda: dict(EARNINGS))
     slow_seconds: float = 2.0
     failure_rate: float = 0.0
     seed: int = 0
@@ -206,6 +230,8 @@ class FakeAlphaVantage:
         symbols = params.get("symbol", "").split(",")
         searched = params.get("keywords", "") if function == "SYMBOL_SEARCH" else None
         subject = symbols[0] if searched is None else searched  # what ``script`` is keyed by
+        if function == EARNINGS_SUBJECT:
+            subject = EARNINGS_SUBJECT
         with self._lock:
             self.requests.append(params)
             key = params.get("apikey", "")
@@ -222,6 +248,10 @@ class FakeAlphaVantage:
             return None
         if function == "REALTIME_BULK_QUOTES":
             return self._bulk(symbols, behaviour)
+        if function == EARNINGS_SUBJECT:
+            if behaviour == "ok":
+                return 200, "application/x-download", earnings_calendar(self.earnings).encode()
+            return self._global_quote(subject, behaviour, key)  # the same refusals
         if function == "OVERVIEW":
             if behaviour == "ok":
                 price = self.prices.get(symbols[0], 112.13)

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -54,6 +55,28 @@ SEARCHABLE = [
     ("ASML.AS", "ASML HOLDING NV", "Common Stock"),
     ("SPY", "SPDR S&P 500 ETF TRUST", "ETP"),
 ]
+
+
+EARNINGS_ROUTE = "/calendar/earnings"  # also what ``script`` keys its behaviour by
+EARNINGS = {  # symbol: (days from today, hour as Finnhub writes it)
+    "AAPL": (9, "amc"),
+    "MSFT": (20, "bmo"),
+    "NVDA": (3, "dmh"),
+    "ZZZZ": (5, "amc"),  # a company nobody tracks
+}
+
+
+def earnings_calendar(reports: dict[str, tuple[int, str]], start: str, end: str) -> dict:
+    """A ``/calendar/earnings`` answer: the reports from ``start`` to ``end`` (ISO days)."""
+    today = datetime.now(UTC).date()
+    rows = []
+    for symbol, (days, hour) in reports.items():
+        day = today + timedelta(days=days)
+        if start <= day.isoformat() <= end:
+            rows.append({"date": day.isoformat(), "epsActual": None, "epsEstimate": 1.5,
+                         "hour": hour, "quarter": 1, "revenueActual": None,
+                         "revenueEstimate": 1.2e11, "symbol": symbol, "year": day.year})  # fmt: skip
+    return {"earningsCalendar": rows}
 
 
 US_PROFILE = ("US", "USD", "NASDAQ NMS - GLOBAL MARKET")
@@ -101,6 +124,7 @@ class FakeFinnhub:
     now: Callable[[], float] = time.time  # arrival times and the quotes' market time
     market_time: float | None = None  # the quotes' ``t`` when set, instead of ``now()``
     profiles: dict[str, dict] = field(default_factory=dict)  # ``/stock/profile2`` answers
+    earnings: dict[str, tuple[int, str]] = field(default_factory=lambda: dict(EARNINGS))
     received: list[Received] = field(default_factory=list)
     stream: FakeTradeStream | None = None
 
@@ -126,6 +150,8 @@ class FakeFinnhub:
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         route = path.removeprefix("/api/v1")
         subject = params.get("symbol") or params.get("q") or ""
+        if route == EARNINGS_ROUTE:
+            subject = EARNINGS_ROUTE
         query_token = params.get("token", "")
         with self._lock:
             self.received.append(
@@ -176,6 +202,9 @@ class FakeFinnhub:
                       "52WeekLow": round(price * 0.75, 2), "52WeekLowDate": "2026-04-08",
                       "beta": 1.2, "marketCapitalization": 3435123.5, "peTTM": 34.5}  # fmt: skip
             return _json({"metric": metric, "metricType": "all", "series": {}, "symbol": subject})
+        if route == EARNINGS_ROUTE:
+            start, end = params.get("from", ""), params.get("to", "")
+            return _json(earnings_calendar(self.earnings, start, end))
         if route == "/stock/candle":
             return _json(NO_ACCESS, 403)
         return _json({"error": "Wrong endpoint"}, 404)

@@ -154,6 +154,8 @@ def test_a_failed_quote_fires_and_re_arms_nothing(engine, user_id, market, cycle
         ("high_52w", 60, "52-week"),
         ("low_52w", -1, "52-week"),
         ("sideways", 1, "sideways"),
+        ("earnings", 2.5, "whole number of days"),
+        ("earnings", 91, "at most 90"),
     ],
 )
 def test_bad_rules_are_refused_with_a_clear_message(engine, user_id, kind, threshold, message):
@@ -240,7 +242,9 @@ def test_every_rule_kind_has_its_words_and_its_distance():
     assert set(KIND_CHOICES) == {kind.value for kind in RuleKind}
     for kind in RuleKind:
         assert describe(kind, 5) != f"{kind} 5"
-        assert math.isfinite(distance(kind, 5, 150.0, 1.0, year_low=100.0, year_high=200.0))
+        assert math.isfinite(
+            distance(kind, 5, 150.0, 1.0, year_low=100.0, year_high=200.0, earnings_in=9)
+        )
     assert describe("above", 1234.5) == "price above 1,234.50"
     # a 52-week rule's threshold may be 0 (a new high): only its own formula is worked out
     assert distance("high_52w", 0, 150.0, 1.0, year_low=100.0, year_high=200.0) == 25.0
@@ -267,3 +271,40 @@ def test_52_week_rules_show_their_distance(engine, user_id):
     assert distances["AAPL", "within 5 % of the 52-week high"] == pytest.approx(5.0)  # 10 % off
     assert distances["AAPL", "within 10 % of the 52-week low"] == pytest.approx(70.0)  # 80 % up
     assert math.isnan(distances["MSFT", "within 5 % of the 52-week high"])
+
+
+def dated(engine, symbol: str, days: int | None, now) -> None:
+    """The calendar says ``symbol`` reports ``days`` from ``now`` (None: no report)."""
+    from stockmon.domain.earnings import EarningsDate
+    from stockmon.scheduler import earnings_calendar
+
+    reports = [] if days is None else [EarningsDate(symbol, now.date() + timedelta(days=days))]
+    earnings_calendar.record(engine, [symbol], reports, now)
+
+
+def test_an_earnings_rule_fires_once_per_report_and_re_arms_after_it(
+    engine, user_id, cycle, clock
+):
+    from stockmon.domain import alert_inbox
+
+    cycle(AAPL=190.0)
+    rule_id = create_rule(engine, user_id, "AAPL", "earnings", 3)
+    assert cycle() == 0  # no report known
+    dated(engine, "AAPL", 5, clock())
+    assert cycle() == 0
+    (distance,) = alert_inbox.rules_overview(engine, user_id)["distance"]
+    assert distance == 2  # days
+    dated(engine, "AAPL", 3, clock())
+    assert cycle() == 1
+    assert cycle() == 1  # the same report fires once
+    (event,) = events(engine)
+    assert (event.kind, event.price) == ("earnings", 190.0)
+    dated(engine, "AAPL", -1, clock())  # reported: the rule re-arms
+    assert cycle() == 1 and rule(engine, rule_id).armed is True
+    dated(engine, "AAPL", 91, clock())  # next quarter's
+    assert cycle() == 1
+    dated(engine, "AAPL", 0, clock())  # the day itself
+    assert cycle() == 2
+    assert alert_inbox.rules_overview(engine, user_id)["condition"].tolist() == [
+        "earnings within 3 days"
+    ]

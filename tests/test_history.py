@@ -18,10 +18,16 @@ from stockmon.scheduler.backfill import Backfill, record_todays_bars
 from stockmon.scheduler.budget import Limits
 from stockmon.scheduler.ingest import Refresher
 from tests.conftest import Clock, av_provider, to_next_cycle
+from tests.fake_alphavantage import EARNINGS_SUBJECT, FakeAlphaVantage, Received
 from tests.running import scheduler_process
 
 FREE = Limits(per_minute=5, per_day=25)
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "KO", "PEP", "IBM"]
+
+
+def per_symbol(fake: FakeAlphaVantage) -> list[Received]:
+    """What the fake received besides the earnings calendar (one request for every symbol)."""
+    return [r for r in fake.received if r.function != EARNINGS_SUBJECT]
 
 
 def test_the_demo_market_has_a_consistent_year_of_history():
@@ -46,9 +52,9 @@ def test_a_backfill_stores_the_history_and_spends_one_counted_request(engine, fa
     provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.2, clock)
     assert backfill.run(["IBM"]) == 1
-    assert [(r.function, r.symbol) for r in fake_av.received] == [("TIME_SERIES_DAILY", "IBM")]
-    assert fake_av.requests[0]["outputsize"] == "compact"
-    assert budget.spent_since(clock().replace(hour=0)) == 1
+    assert [(r.function, r.symbol) for r in per_symbol(fake_av)] == [("TIME_SERIES_DAILY", "IBM")]
+    assert fake_av.requests[-1]["outputsize"] == "compact"
+    assert budget.spent_since(clock().replace(hour=0)) == 2  # and the earnings calendar
     bars = daily_bars(engine, ["IBM"], None)
     assert len(bars) == 100 and bars["day"].is_monotonic_increasing
     assert history_loaded(engine, ["IBM", "KO"]) == {"IBM"}
@@ -56,7 +62,7 @@ def test_a_backfill_stores_the_history_and_spends_one_counted_request(engine, fa
     assert year.low == bars["low"].min() and year.high == bars["high"].max()
     backfill.run(["IBM"])  # the history is never fetched again (its 52-week range is)
     backfill.run(["IBM"])
-    assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
+    assert [r.function for r in per_symbol(fake_av)] == ["TIME_SERIES_DAILY", "OVERVIEW"]
 
 
 @pytest.mark.parametrize("behaviour", ["error", "http500", "html", "empty", "malformed"])
@@ -72,10 +78,10 @@ def test_a_failed_backfill_is_recorded_and_tried_again_hours_later(
             select(FetchStatus.history_error).where(FetchStatus.symbol == "IBM")
         ).scalar_one()
     assert error and fake_av.api_key not in error
-    sent = len(fake_av.received)
+    sent = len(per_symbol(fake_av))
     clock.advance(hours=1)
     backfill.run(["IBM"])
-    assert len(fake_av.received) == sent  # not before six hours
+    assert len(per_symbol(fake_av)) == sent  # not before six hours
     fake_av.script["IBM"] = "ok"
     clock.advance(hours=6)
     assert backfill.run(["IBM"]) == 1
@@ -101,10 +107,10 @@ def test_a_day_on_the_free_plan_leaves_quotes_at_least_four_fifths(engine, fake_
         backfill.run(SYMBOLS)
         to_next_cycle(clock, minutes=5)
     sent = Counter(r.function for r in fake_av.received)
-    assert sent["TIME_SERIES_DAILY"] == 5
+    assert sent["TIME_SERIES_DAILY"] == 4 and sent[EARNINGS_SUBJECT] == 1
     assert sent["GLOBAL_QUOTE"] >= 0.8 * FREE.per_day
     assert fake_av.over_limits(FREE.per_minute, FREE.per_day) == 0
-    assert len(history_loaded(engine, SYMBOLS)) == 5
+    assert len(history_loaded(engine, SYMBOLS)) == 4
 
 
 def test_todays_bar_follows_the_quotes(engine, clock):
@@ -142,7 +148,7 @@ def test_less_than_a_year_of_bars_is_widened_by_the_providers_range(engine, fake
     backfill.run(["IBM"])  # its 100 days of history
     clock.advance(minutes=1)
     backfill.run(["IBM"])  # then, bars short of a year, the provider's 52-week range
-    assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
+    assert [r.function for r in per_symbol(fake_av)] == ["TIME_SERIES_DAILY", "OVERVIEW"]
     year = year_ranges(engine, clock().date())["IBM"]
     assert (year.low, year.high) == (78.49, 156.98)  # what the server sent
     with engine.connect() as conn:
@@ -152,10 +158,10 @@ def test_less_than_a_year_of_bars_is_widened_by_the_providers_range(engine, fake
     assert tuple(facts) == ("TECHNOLOGY", 3435123456789.0, 34.5)  # its facts, in the same answer
     clock.advance(hours=1)
     backfill.run(["IBM"])
-    assert len(fake_av.received) == 2  # at most daily
+    assert len(per_symbol(fake_av)) == 2  # at most daily
     clock.advance(days=1)
     backfill.run(["IBM"])
-    assert len(fake_av.received) == 3
+    assert len(per_symbol(fake_av)) == 3
 
 
 @pytest.mark.parametrize("behaviour", ["empty", "error", "html", "note"])
@@ -169,7 +175,7 @@ def test_a_missing_provider_range_leaves_the_bars_range(engine, fake_av, clock, 
     bars = daily_bars(engine, ["IBM"], None)
     year = year_ranges(engine, clock().date())["IBM"]
     assert (year.low, year.high) == (bars["low"].min(), bars["high"].max())
-    assert [r.function for r in fake_av.received] == ["TIME_SERIES_DAILY", "OVERVIEW"]
+    assert [r.function for r in per_symbol(fake_av)] == ["TIME_SERIES_DAILY", "OVERVIEW"]
 
 
 def test_the_demo_market_gives_its_facts_once_a_day_after_its_bars(engine, clock):

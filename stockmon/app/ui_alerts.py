@@ -11,6 +11,7 @@ import streamlit as st
 from stockmon.app import refusals, ui
 from stockmon.domain import alert_kinds
 from stockmon.domain.alert_rules import create_rule
+from stockmon.domain.earnings import HORIZON
 from stockmon.domain.money import input_format
 
 
@@ -49,13 +50,15 @@ def new_rule_form(
     if symbol is None or kind is None:
         return
     start = alert_kinds.starting_threshold(kind, current_price(symbol))
+    in_days = kind in alert_kinds.EARNINGS_KINDS
     with st.form(key, clear_on_submit=True, border=False):
         threshold = st.number_input(
-            "Threshold",
+            "Days before the report" if in_days else "Threshold",
             min_value=0.0,
+            max_value=float(HORIZON.days) if in_days else None,
             value=start,
             step=1.0,
-            format=input_format(start),
+            format="%.0f" if in_days else input_format(start),
             placeholder="no quote yet: type a price",
             key=f"{key}_threshold_{symbol}_{kind}",  # a new symbol or condition: a new start
         )

@@ -9,7 +9,16 @@ from sqlmodel import Session, col, select
 
 from stockmon.domain.alert_kinds import describe, distance
 from stockmon.domain.daily import range_before
-from stockmon.domain.models import AlertDelivery, AlertEvent, AlertRule, Quote, table_of, utcnow
+from stockmon.domain.earnings import days_until
+from stockmon.domain.models import (
+    AlertDelivery,
+    AlertEvent,
+    AlertRule,
+    EarningsReport,
+    Quote,
+    table_of,
+    utcnow,
+)
 
 RULE_COLUMNS = ["id", "symbol", "condition", "note", "state", "price", "distance", "one_shot"]
 EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen", "delivery"]
@@ -17,8 +26,9 @@ EVENT_COLUMNS = ["id", "fired_at", "symbol", "condition", "price", "note", "seen
 
 def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
     """The person's rules with their state (armed, fired, paused) and distance to firing."""
+    now = utcnow()
     mine = select(col(AlertRule.symbol)).where(col(AlertRule.user_id) == user_id)
-    year = range_before(utcnow().date(), mine).subquery("year")
+    year = range_before(now.date(), mine).subquery("year")
     with Session(engine) as session:
         rows = session.execute(
             sa_select(
@@ -27,15 +37,20 @@ def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
                 col(Quote.change_percent),
                 year.c.year_low,
                 year.c.year_high,
+                col(EarningsReport.report_day),
             )
             .outerjoin(Quote, col(Quote.symbol) == col(AlertRule.symbol))
             .outerjoin(year, year.c.symbol == col(AlertRule.symbol))
+            .outerjoin(EarningsReport, col(EarningsReport.symbol) == col(AlertRule.symbol))
             .where(col(AlertRule.user_id) == user_id)
             .order_by(col(AlertRule.symbol), col(AlertRule.id))
         ).all()
     records = []
-    for rule, price, change, year_low, year_high in rows:
+    for rule, price, change, year_low, year_high, report_day in rows:
         state = "paused" if rule.paused else "armed" if rule.armed else "fired"
+        earnings_in = days_until(report_day, now) if report_day is not None else None
+        if earnings_in is not None and earnings_in < 0:
+            earnings_in = None  # passed: the next date is not known yet
         records.append(
             {
                 "id": rule.id,
@@ -44,7 +59,9 @@ def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
                 "note": rule.note,
                 "state": state,
                 "price": price,
-                "distance": distance(rule.kind, rule.threshold, price, change, year_low, year_high),
+                "distance": distance(
+                    rule.kind, rule.threshold, price, change, year_low, year_high, earnings_in
+                ),
                 "one_shot": rule.one_shot,
             }
         )

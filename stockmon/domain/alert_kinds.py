@@ -1,6 +1,6 @@
 """What each kind of alert rule means, in one place: its name in the picker, its condition in
-words, and how far a quote is from firing it. The scheduler's evaluation
-(``stockmon.scheduler.alert_evaluation``) and every page use these definitions."""
+words, and how far a quote (or the next earnings report) is from firing it. The scheduler's
+evaluation (``stockmon.scheduler.alert_evaluation``) and every page use these definitions."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class RuleKind(StrEnum):
     DOWN_PCT = "down_pct"
     HIGH_52W = "high_52w"
     LOW_52W = "low_52w"
+    EARNINGS = "earnings"
 
 
 @dataclass(frozen=True)
@@ -37,34 +38,39 @@ KINDS: dict[RuleKind, KindText] = {
         "Near the 52-week high (within %)", "within {} % of the 52-week high"
     ),
     RuleKind.LOW_52W: KindText("Near the 52-week low (within %)", "within {} % of the 52-week low"),
+    RuleKind.EARNINGS: KindText("Earnings within N days", "earnings within {}"),
 }
 KIND_CHOICES = {kind.value: text.choice for kind, text in KINDS.items()}
 PRICE_KINDS = (RuleKind.ABOVE, RuleKind.BELOW)  # threshold: a price
 CHANGE_KINDS = (RuleKind.UP_PCT, RuleKind.DOWN_PCT)  # threshold: the day's change, in %
 YEAR_KINDS = (RuleKind.HIGH_52W, RuleKind.LOW_52W)  # threshold: % from the 52-week high or low
+EARNINGS_KINDS = (RuleKind.EARNINGS,)  # threshold: whole days before the next report
 YEAR_KINDS_SQL = "kind IN ({})".format(", ".join(f"'{kind.value}'" for kind in YEAR_KINDS))
 DISTANCE_HELP = (
     "How far the quote is from firing: % of the threshold for a price rule, percentage points "
-    "of day change for a change rule, percentage points for a 52-week rule (0 or less: firing)."
+    "of day change for a change rule, percentage points for a 52-week rule, days for an "
+    "earnings rule (0 or less: firing)."
 )
 
 
-STARTING_PERCENT: dict[str, float] = {
+STARTING_THRESHOLD: dict[str, float] = {
     RuleKind.UP_PCT: 5.0,
     RuleKind.DOWN_PCT: 5.0,
     RuleKind.HIGH_52W: 2.0,
     RuleKind.LOW_52W: 2.0,
+    RuleKind.EARNINGS: 7.0,
 }
 
 
 def starting_threshold(kind: str, price: float | None) -> float | None:
     """Where a new rule's threshold starts: the current price for a price rule (None, an
-    empty field, while the symbol has no quote), a usual percentage for the others."""
+    empty field, while the symbol has no quote), a usual percentage or number of days for the
+    others."""
     if kind in PRICE_KINDS:
         if price is None or not math.isfinite(price) or price <= 0:
             return None
         return round(price, price_decimals(price))
-    return STARTING_PERCENT.get(kind)
+    return STARTING_THRESHOLD.get(kind)
 
 
 def describe(kind: str, threshold: float) -> str:
@@ -73,7 +79,12 @@ def describe(kind: str, threshold: float) -> str:
         text = KINDS[RuleKind(kind)]
     except ValueError:
         return f"{kind} {threshold:g}"
-    written = money(threshold) if kind in PRICE_KINDS else f"{threshold:g}"
+    if kind in PRICE_KINDS:
+        written = money(threshold)
+    elif kind in EARNINGS_KINDS:
+        written = f"{threshold:g} day{'s' * (threshold != 1)}"
+    else:
+        written = f"{threshold:g}"
     return text.condition.format(written)
 
 
@@ -84,9 +95,10 @@ def distance(
     change: float | None,
     year_low: float | None = None,
     year_high: float | None = None,
+    earnings_in: int | None = None,
 ) -> float:
-    """How far a quote is from firing the rule (positive: not yet), NaN when the quote or the
-    52-week range it needs is missing."""
+    """How far a quote is from firing the rule (positive: not yet), NaN when the quote, the
+    52-week range or the upcoming report (``earnings_in`` days away) it needs is missing."""
     now, day = _number(price), _number(change)
     high, low = _number(year_high) or math.nan, _number(year_low) or math.nan
     if kind == RuleKind.ABOVE:
@@ -101,7 +113,15 @@ def distance(
         return (high - now) / high * 100 - threshold
     if kind == RuleKind.LOW_52W:
         return (now - low) / low * 100 - threshold
+    if kind == RuleKind.EARNINGS and earnings_in is not None:
+        return earnings_in - threshold
     return math.nan
+
+
+def earnings_fires(threshold: float, earnings_in: int | None) -> bool:
+    """Whether an earnings rule's condition holds: a report from today on, at most
+    ``threshold`` days away."""
+    return earnings_in is not None and 0 <= earnings_in <= threshold
 
 
 def _number(value: float | None) -> float:

@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlmodel import col
 
-from stockmon.domain.alert_kinds import CHANGE_KINDS, YEAR_KINDS, RuleKind
+from stockmon.domain.alert_kinds import CHANGE_KINDS, EARNINGS_KINDS, YEAR_KINDS, RuleKind
+from stockmon.domain.earnings import HORIZON
 from stockmon.domain.errors import StockmonError
 from stockmon.domain.models import AlertRule, table_of, utcnow
 from stockmon.domain.symbols import normalize_symbol
@@ -66,6 +67,12 @@ def validate(
             raise AlertError(
                 "A 52-week alert's threshold is how near the high or low it fires, in % "
                 f"(0 for a new high or low, at most {MAX_YEAR_DISTANCE:g})."
+            )
+    elif rule_kind in EARNINGS_KINDS:
+        if not (0 <= value <= HORIZON.days and value == int(value)):
+            raise AlertError(
+                "An earnings alert's threshold is a whole number of days before the report "
+                f"(0 for the day itself, at most {HORIZON.days})."
             )
     elif not math.isfinite(value) or value <= 0:
         raise AlertError("The threshold must be a positive, finite number.")

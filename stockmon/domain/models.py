@@ -101,6 +101,25 @@ class Symbol(SQLModel, table=True):
     )
 
 
+class EarningsReport(SQLModel, table=True):
+    """A tracked symbol's next earnings report as the provider's calendar gave it, written by
+    the scheduler at most daily; no ``report_day``: the calendar had none within its horizon."""
+
+    __tablename__ = "earnings"
+
+    symbol: str = Field(primary_key=True, max_length=16)
+    report_day: date | None = None
+    report_time: str = Field(
+        default="", max_length=24, description="a ReportTime (stockmon.domain.earnings)"
+    )
+    fiscal_end: date | None = Field(default=None, description="the quarter it reports on")
+    estimate: float | None = Field(default=None, description="estimated earnings per share")
+    checked_at: datetime = Field(description="when the calendar was asked for it")
+    error: str | None = Field(
+        default=None, max_length=300, description="why the last ask failed (what is kept stays)"
+    )
+
+
 class SymbolSearch(SQLModel, table=True):
     """A person's search for listings beyond the catalog: written by the app, answered by the
     leading scheduler (one provider request), kept a week so the same words cost nothing."""

@@ -15,20 +15,26 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
+
 from stockmon.domain import redaction
 from stockmon.domain.config import Entitlement
 from stockmon.domain.data_class import DataClass
+from stockmon.domain.earnings import EarningsDate
 from stockmon.providers.answers import (
     BULK_FUNCTION,
     DAILY_FUNCTION,
+    EARNINGS_FUNCTION,
     ENTITLED_CLASS,
     OVERVIEW_FUNCTION,
     SEARCH_FUNCTION,
     FeatureUnavailable,
+    classify,
     parse_bulk_quotes,
     parse_global_quote,
     parse_symbol_search,
     raise_for_burst,
+    raise_for_refusal,
 )
 from stockmon.providers.base import (
     BatchRefused,
@@ -43,6 +49,7 @@ from stockmon.providers.base import (
     RequestGate,
     no_gate,
 )
+from stockmon.providers.earnings_answers import parse_alpha_vantage
 from stockmon.providers.series import parse_daily_series, parse_facts
 from stockmon.providers.transport import (
     RETRY_STATUSES,
@@ -58,6 +65,7 @@ from stockmon.providers.transport import (
 log = logging.getLogger(__name__)
 
 BULK_MAX_SYMBOLS = 100
+EARNINGS_HORIZON = "3month"  # ``earnings.HORIZON`` in Alpha Vantage's words
 QUOTE_FUNCTION = "GLOBAL_QUOTE"
 
 
@@ -168,10 +176,33 @@ class AlphaVantageProvider:
             lambda: self._get_once(params), self._retries, self._retry_wait, self._sleep
         )
 
+    def earnings(self, symbols: Sequence[str]) -> list[EarningsDate]:
+        """Every company's next report within 3 months comes in one CSV answer; only
+        ``symbols`` are kept."""
+        params = {"function": EARNINGS_FUNCTION, "horizon": EARNINGS_HORIZON, "apikey": self._key}
+        text = with_retries(
+            lambda: self._calendar_once(params), self._retries, self._retry_wait, self._sleep
+        )
+        return parse_alpha_vantage(text, symbols, datetime.now(UTC))
+
+    def _calendar_once(self, params: dict[str, str]) -> str:
+        """The calendar's CSV text. A refusal comes as JSON, as it does for every function."""
+        response = self._response(params)
+        text = response.content.decode("utf-8", errors="replace")
+        if not text.lstrip().startswith("{"):
+            return text
+        answer = classify(self._unless_burst(json_object(response)), EARNINGS_FUNCTION)
+        raise_for_refusal(answer)
+        raise ProviderError(f"earnings calendar: {answer.kind} {answer.text}".strip())
+
     def _get_once(self, params: dict[str, str]) -> dict[str, Any]:
         """One answer's JSON object, classified far enough to raise ``Paused`` for a burst
-        answer whatever the function; whichever request comes next waits out the pause."""
-        body = self._send(params)
+        answer whatever the function."""
+        return self._unless_burst(json_object(self._response(params)))
+
+    def _unless_burst(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body``, unless it is a burst answer: then whichever request comes next waits out
+        the pause."""
         try:
             raise_for_burst(body)
         except Paused as pause:
@@ -179,7 +210,8 @@ class AlphaVantageProvider:
             raise
         return body
 
-    def _send(self, params: dict[str, str]) -> dict[str, Any]:
+    def _response(self, params: dict[str, str]) -> requests.Response:
+        """An HTTP 200 answer, or the failure its status means."""
         response = get(self._session, self._spacing, self._base_url, params, self._timeout)
         if response.status_code == 429:
             raise RateLimited(
@@ -189,4 +221,4 @@ class AlphaVantageProvider:
             raise Retryable(f"HTTP {response.status_code} from the quote server")
         if response.status_code != 200:
             raise ProviderError(f"HTTP {response.status_code} from the quote server")
-        return json_object(response)
+        return response

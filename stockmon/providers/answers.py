@@ -68,6 +68,7 @@ SEARCH_FUNCTION = "SYMBOL_SEARCH"
 DAILY_FUNCTION = "TIME_SERIES_DAILY"
 DAILY_KEY = "Time Series (Daily)"
 OVERVIEW_FUNCTION = "OVERVIEW"
+EARNINGS_FUNCTION = "EARNINGS_CALENDAR"
 OVERVIEW_FACTS = ("52WeekLow", "52WeekHigh", "Sector", "MarketCapitalization", "PERatio")
 MESSAGE_KEYS = ("Note", "Information", "Error Message")
 QUOTE_KEY = "Global Quote"  # also "Global Quote - DATA DELAYED BY 15 MINUTES" and the like
@@ -128,7 +129,7 @@ def classify(body: Mapping[str, Any], function: str = "GLOBAL_QUOTE") -> Answer:
                 return Answer(AnswerClass.INVALID_KEY, text)
             # One symbol a request: the symbol is at fault. A bulk request's or a search's
             # error is about the request as a whole (its parameters, the plan).
-            whole = function in (BULK_FUNCTION, SEARCH_FUNCTION)
+            whole = function in (BULK_FUNCTION, SEARCH_FUNCTION, EARNINGS_FUNCTION)
             return Answer(AnswerClass.INVALID_CALL if whole else AnswerClass.INVALID_SYMBOL, text)
     if function == SEARCH_FUNCTION:
         if isinstance(body.get("bestMatches"), list):

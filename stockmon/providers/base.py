@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from stockmon.domain.catalog import Listing
 from stockmon.domain.data_class import DataClass
+from stockmon.domain.earnings import EarningsDate
 
 
 @dataclass(frozen=True)
@@ -217,5 +218,20 @@ class ProfileProvider(Protocol):
 
         Raises ``SymbolRejected`` for a listing with no profile, ``ProviderUnavailable`` for a
         refusal of service, ``ProviderError`` otherwise.
+        """
+        ...
+
+
+@runtime_checkable
+class EarningsProvider(Protocol):
+    """A provider with an earnings calendar."""
+
+    name: str
+
+    def earnings(self, symbols: Sequence[str]) -> list[EarningsDate]:
+        """The next report of each of ``symbols`` that the calendar holds within
+        ``earnings.HORIZON``, earliest first, in one request.
+
+        Raises ``ProviderUnavailable`` for a refusal of service, ``ProviderError`` otherwise.
         """
         ...

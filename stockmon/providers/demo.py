@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from stockmon.domain.catalog import Listing, demo_listings, match_listings
 from stockmon.domain.data_class import DataClass
+from stockmon.domain.earnings import EarningsDate, ReportTime, today
 from stockmon.providers.base import (
     DailyBarData,
     FetchResult,
@@ -29,6 +30,7 @@ HISTORY_DAYS = 365  # calendar days of daily bars a new symbol gets
 DAILY_VOLATILITY = 0.015  # standard deviation of a day's log return
 MIN_STEP_MINUTES = 0.25  # prices move a little even between fetches a second apart
 PROVIDER_MATCHES = 10  # a search answers at most this many listings, as Alpha Vantage does
+QUARTER_DAYS = 91  # a simulated company reports every this many days
 
 
 @dataclass
@@ -48,6 +50,18 @@ class _Walk:
 def _stable_fraction(text: str) -> float:
     digest = hashlib.sha256(text.encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _next_report(start: date, phase: int) -> date:
+    """The first report day from ``start`` on, of a company whose reports fall every quarter on
+    the day ``phase`` sets (a weekend's moved to the Monday after)."""
+    weekend = timedelta(days=2)  # a Saturday's report, moved, can fall 2 days later
+    day = start - weekend + timedelta(days=(phase - (start - weekend).toordinal()) % QUARTER_DAYS)
+    while True:
+        shown = day + timedelta(days=max(0, 7 - day.weekday()) if day.weekday() >= 5 else 0)
+        if shown >= start:
+            return shown
+        day += timedelta(days=QUARTER_DAYS)
 
 
 class DemoProvider:
@@ -125,6 +139,19 @@ class DemoProvider:
             market_cap=close * shares,
             pe_ratio=rng.uniform(8, 45),
         )
+
+    def earnings(self, symbols: Sequence[str]) -> list[EarningsDate]:
+        """Each symbol's next simulated report: quarterly, on a weekday fixed by the symbol
+        (the same on every run), before the open or after the close; no request, no budget."""
+        start = today(self._now())
+        reports = []
+        for symbol in symbols:
+            day = _next_report(start, int(_stable_fraction(f"{symbol}:earnings") * QUARTER_DAYS))
+            rng = random.Random(f"{self._seed}:{symbol}:earnings")
+            time = ReportTime.AFTER_CLOSE if rng.random() < 0.6 else ReportTime.BEFORE_OPEN
+            estimate = round(self._reference_price(symbol) / rng.uniform(60, 160), 2)
+            reports.append(EarningsDate(symbol, day, time, day - timedelta(days=30), estimate))
+        return sorted(reports, key=lambda report: report.day)
 
     def search(self, keywords: str) -> list[Listing]:
         """The demo market's own listings that match: no request, no budget."""

@@ -20,6 +20,7 @@ import requests
 
 from stockmon.domain import redaction
 from stockmon.domain.data_class import DataClass
+from stockmon.domain.earnings import HORIZON, EarningsDate, today
 from stockmon.providers.base import (
     BatchRefused,
     FetchResult,
@@ -33,6 +34,7 @@ from stockmon.providers.base import (
     SymbolRejected,
     no_gate,
 )
+from stockmon.providers.earnings_answers import parse_finnhub
 from stockmon.providers.finnhub_answers import (
     INVALID_KEY_BACKOFF,
     NO_ACCESS_BACKOFF,
@@ -110,6 +112,14 @@ class FinnhubProvider:
 
     def facts(self, symbol: str) -> ListingFacts:
         return parse_facts(symbol, self._get("/stock/metric", symbol=symbol, metric="all"))
+
+    def earnings(self, symbols: Sequence[str]) -> list[EarningsDate]:
+        """Every company's report within the horizon comes in one answer; only ``symbols``
+        are kept."""
+        now = datetime.now(UTC)
+        start = today(now)
+        answer = self._get("/calendar/earnings", **{"from": f"{start}", "to": f"{start + HORIZON}"})
+        return parse_finnhub(answer, symbols, now)
 
     def profile(self, symbol: str) -> ListingProfile:
         return parse_profile(symbol, self._get("/stock/profile2", symbol=symbol))

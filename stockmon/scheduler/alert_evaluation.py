@@ -1,11 +1,13 @@
 """Alert evaluation against newly stored quotes, inside the transaction that stores them.
 
 A rule fires once per crossing: when its condition becomes true on a new quote while it is
-armed. It re-arms only when a later quote takes the condition back beyond a margin (0.1 % of a
-price threshold, 0.05 percentage points of a change threshold), so a price wobbling around the
-threshold does not fire again and again. A quote fetched before the rule was created never
-fires it, and only stored (good) quotes are evaluated. One-shot rules pause themselves after
-firing. An event is stored exactly when its quote is: never lost, never twice.
+armed (an earnings rule: when its symbol's next report is at most its threshold in days away).
+It re-arms only when a later quote takes the condition back beyond a margin (0.1 % of a price
+threshold, 0.05 percentage points of a change threshold), so a price wobbling around the
+threshold does not fire again and again; an earnings rule re-arms once its report has passed.
+A quote fetched before the rule was created never fires it, and only stored (good) quotes are
+evaluated. One-shot rules pause themselves after firing. An event is stored exactly when its
+quote is: never lost, never twice.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from datetime import date, datetime
 from sqlalchemy import Connection, false, insert, literal, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
-from stockmon.domain.alert_kinds import YEAR_KINDS, RuleKind
+from stockmon.domain.alert_kinds import EARNINGS_KINDS, YEAR_KINDS, RuleKind, earnings_fires
 from stockmon.domain.daily import range_before
-from stockmon.domain.models import AlertEvent, AlertRule, Quote, table_of
+from stockmon.domain.earnings import days_until
+from stockmon.domain.models import AlertEvent, AlertRule, EarningsReport, Quote, table_of
 from stockmon.scheduler.delivery import queue_deliveries
 
 PRICE_MARGIN = 0.001  # of the threshold
@@ -97,11 +100,43 @@ def evaluate(conn: Connection, symbols: Collection[str], now: datetime) -> int:
     ).all()
     fired = [row.id for row in changing if row.fires]
     rearmed = [row.id for row in changing if not row.fires]
+    earnings_fired, earnings_rearmed = _earnings_changes(conn, symbols, now)
+    fired += earnings_fired
+    rearmed += earnings_rearmed
     if rearmed:
         conn.execute(update(AlertRule).where(rule.id.in_(rearmed)).values(armed=True))
     if fired:
         _fire(conn, fired, now)
     return len(fired)
+
+
+def _earnings_changes(
+    conn: Connection, symbols: Collection[str], now: datetime
+) -> tuple[list[int], list[int]]:
+    """(fire, re-arm) among the active earnings rules on ``symbols``: days are counted in
+    Python, the one rule of ``earnings.days_until``, not in each database's date arithmetic.
+    Such rules are few (one per person and symbol at most makes sense)."""
+    rule, quote, report = table_of(AlertRule).c, table_of(Quote).c, table_of(EarningsReport).c
+    rows = conn.execute(
+        select(rule.id, rule.threshold, rule.armed, report.report_day)
+        .join_from(AlertRule, Quote, quote.symbol == rule.symbol)
+        .outerjoin(EarningsReport, report.symbol == rule.symbol)
+        .where(
+            rule.kind.in_(EARNINGS_KINDS),
+            rule.symbol.in_(list(symbols)),
+            rule.paused.is_(False),
+            rule.created_at <= quote.fetched_at,
+        )
+    ).all()
+    fire, re_arm = [], []
+    for row in rows:
+        away = days_until(row.report_day, now) if row.report_day is not None else None
+        holds = earnings_fires(row.threshold, away)
+        if row.armed and holds:
+            fire.append(row.id)
+        elif not row.armed and not holds:
+            re_arm.append(row.id)
+    return fire, re_arm
 
 
 def _fire(conn: Connection, rule_ids: Sequence[int], now: datetime) -> None:

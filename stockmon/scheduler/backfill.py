@@ -25,12 +25,14 @@ from stockmon.domain.models import DailyBar, FetchStatus, Quote, Symbol, table_o
 from stockmon.providers.base import (
     BudgetExhausted,
     DailyBarData,
+    EarningsProvider,
     HistoryProvider,
     Paused,
     ProviderError,
     ProviderUnavailable,
     QuoteProvider,
 )
+from stockmon.scheduler import earnings_calendar
 from stockmon.scheduler.budget import RequestBudget
 from stockmon.scheduler.leadership import Fence, fenced
 
@@ -114,19 +116,42 @@ class Backfill:
                 + conn.execute(
                     select(func.count()).select_from(Symbol).where(col(Symbol.overview_at) > since)
                 ).scalar_one()
+                + earnings_calendar.asks_since(conn, since)
             )
         allowed = math.floor(self._share * limits.per_day) - spent
         return max(0, min(allowed, 1, self._budget.remaining()))
 
     def run(self, symbols: Sequence[str]) -> int:
-        """Backfill what is due within ``room``, history before 52-week ranges; how many
-        symbols got their history."""
+        """Backfill what is due within ``room``: the earnings calendar first (one request a
+        day for every symbol), then history, then 52-week ranges and facts; how many symbols
+        got their history."""
         room = self.room()
+        if room > 0 and self._load_earnings(symbols):
+            room = self.room()  # the ask counts in the share: what is left of it
         history = self.due(symbols)[:room]
         loaded = self._load_history(history)
         if room > len(history):
             self._load_facts(self.facts_due(symbols)[: room - len(history)])
         return loaded
+
+    def _load_earnings(self, symbols: Sequence[str]) -> bool:
+        """Ask the earnings calendar for the symbols whose dates are due; whether it was
+        asked."""
+        if not isinstance(self._provider, EarningsProvider):
+            return False
+        gap = earnings_calendar.GAP if self._budget is not None else timedelta(0)
+        if not (due := earnings_calendar.due(self.engine, symbols, self._now(), gap)):
+            return False
+        try:
+            reports = self._provider.earnings(due)
+        except (BudgetExhausted, ProviderUnavailable, Paused) as refusal:
+            log.info("earnings calendar waits: %s", redaction.brief(str(refusal)))
+            return False
+        except ProviderError as error:
+            earnings_calendar.record_failure(self.engine, due, str(error), self._now(), self._fence)
+            return True
+        earnings_calendar.record(self.engine, due, reports, self._now(), self._fence)
+        return True
 
     def _load_facts(self, symbols: Sequence[str]) -> None:
         for symbol in symbols:
