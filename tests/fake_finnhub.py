@@ -75,7 +75,8 @@ def earnings_calendar(reports: dict[str, tuple[int, str]], start: str, end: str)
         if start <= day.isoformat() <= end:
             rows.append({"date": day.isoformat(), "epsActual": None, "epsEstimate": 1.5,
                          "hour": hour, "quarter": 1, "revenueActual": None,
-                         "revenueEstimate": 1.2e11, "symbol": symbol, "year": day.year})  # fmt: skip
+                         "revenueEstimate": 1.2e11, "symbol": symbol,
+                         "year": day.year})  # fmt: skip
     return {"earningsCalendar": rows}
 
 

@@ -282,9 +282,7 @@ def dated(engine, symbol: str, days: int | None, now) -> None:
     earnings_calendar.record(engine, [symbol], reports, now)
 
 
-def test_an_earnings_rule_fires_once_per_report_and_re_arms_after_it(
-    engine, user_id, cycle, clock
-):
+def test_an_earnings_rule_fires_once_per_report_and_re_arms_after_it(engine, user_id, cycle, clock):
     from stockmon.domain import alert_inbox
 
     cycle(AAPL=190.0)

@@ -14,9 +14,9 @@ from stockmon.domain.models import EarningsReport
 from stockmon.providers import DemoProvider
 from stockmon.providers.base import Paused, ProviderError, RateLimited
 from stockmon.providers.earnings_answers import parse_alpha_vantage, parse_finnhub
+from stockmon.providers.finnhub import FinnhubProvider
 from stockmon.scheduler.backfill import Backfill
 from stockmon.scheduler.budget import Limits
-from stockmon.providers.finnhub import FinnhubProvider
 from tests.conftest import CLIENT_TIMEOUT, av_provider
 from tests.fake_alphavantage import EARNINGS_HEADER, EARNINGS_SUBJECT
 from tests.fake_finnhub import EARNINGS_ROUTE, FakeFinnhub
@@ -61,9 +61,7 @@ def test_alpha_vantage_gives_every_tracked_symbols_report_in_one_request(engine,
         ("not_json", ProviderError),
     ],
 )
-def test_an_alpha_vantage_calendar_refusal_is_told_apart(
-    engine, fake_av, clock, behaviour, raised
-):
+def test_an_alpha_vantage_calendar_refusal_is_told_apart(engine, fake_av, clock, behaviour, raised):
     fake_av.script[EARNINGS_SUBJECT] = behaviour
     provider, _ = av_provider(engine, fake_av, clock)
     with pytest.raises(raised) as caught:
@@ -191,9 +189,7 @@ def test_a_new_symbol_waits_for_the_next_ask_hours_later_not_a_request_of_its_ow
     assert stored(engine)["MSFT"].report_day == in_days(20)
 
 
-def test_a_failed_ask_keeps_the_stored_dates_and_is_tried_again_hours_later(
-    engine, fake_av, clock
-):
+def test_a_failed_ask_keeps_the_stored_dates_and_is_tried_again_hours_later(engine, fake_av, clock):
     provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.5, clock)
     assert backfill._load_earnings(["AAPL"])
