@@ -24,7 +24,7 @@ from stockmon.app.presentation import (
     ticker_html,
 )
 from stockmon.app.snapshot import AlertCounts, take_snapshot
-from stockmon.domain import alert_inbox, alert_kinds
+from stockmon.domain import alert_inbox, alert_kinds, earnings
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import change_percent, money
 from stockmon.domain.positions import book_of
@@ -150,6 +150,14 @@ def draw_quotes() -> None:
     st.caption(market_line(now, zone))
     if pace := pace_line(status, now, zone):
         st.caption(pace)
+    if soon := data.earnings_soon():
+        with st.container(horizontal=True, key="earnings_soon"):
+            for report in soon:
+                st.badge(
+                    f"{report.symbol} · {earnings.badge(report, data.as_of)}",
+                    icon=":material/event:",
+                    color="violet",
+                )
 
     previous = st.session_state.get("dashboard_prices", {})
     prices = data.prices()
@@ -187,6 +195,9 @@ def draw_quotes() -> None:
                 f"Last {SPARKLINE_WINDOW.total_seconds() / 3600:.0f} h", width="small", color="auto"
             ),
             "Company": st.column_config.TextColumn(width="medium"),
+            "Earnings": st.column_config.TextColumn(
+                help="The next earnings report within 3 months, as the provider's calendar says"
+            ),
             "Data": st.column_config.TextColumn(
                 help="What the price is: real-time, 15-min delayed, end of day or simulated, "
                 "as the quote provider's plan and answer say"

@@ -12,6 +12,7 @@ from stockmon.app.chart_prices import RANGES, range_prices
 from stockmon.app.charts import PLOTLY_CONFIG, price_figure, volume_figure
 from stockmon.app.presentation import EMPTY, age_text, escape_markdown, market_time_text
 from stockmon.app.queries import company_facts
+from stockmon.domain import earnings
 from stockmon.domain.alert_inbox import rules_overview
 from stockmon.domain.models import utcnow
 from stockmon.domain.money import (
@@ -83,6 +84,19 @@ def draw_quote() -> None:
     st.caption(" · ".join(facts))
     if problem := data.problems.get(symbol):
         st.warning(f"The last fetch failed: {problem}. The price above is the last good one.")
+    if report := data.earnings.get(symbol):
+        details = [] if report.estimate is None else [f"EPS estimate {money(report.estimate)}"]
+        if report.fiscal_end is not None:
+            details.append(f"for the quarter ending {report.fiscal_end:%-d %b %Y}")
+        with st.container(horizontal=True, key="earnings", vertical_alignment="center"):
+            st.badge(earnings.badge(report, data.as_of), icon=":material/event:", color="violet")
+            if details:
+                st.caption(" · ".join(details))
+    else:
+        st.caption(
+            "No earnings date known within the next 3 months: the scheduler asks the "
+            "provider's calendar daily."
+        )
 
 
 def shown(value: float | None) -> str:

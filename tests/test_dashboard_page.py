@@ -143,3 +143,30 @@ def test_the_table_fits_its_default_columns_and_keeps_a_persons_choice(engine, a
     assert list(at.dataframe[0].proto.column_order) == expected
     again = logged_in_app()  # a new session: the choice came from the account
     assert list(again.dataframe[0].proto.column_order) == expected
+
+
+def test_reports_within_two_weeks_show_as_badges_and_every_one_in_its_column(engine, ann):  # noqa: F811
+    from stockmon.domain.earnings import EarningsDate, ReportTime
+    from stockmon.scheduler import earnings_calendar
+
+    save_picks(engine, ann.id, ["AAPL", "MSFT", "KO", "GME"])
+    for symbol in ("AAPL", "MSFT", "KO"):
+        seed_quote(engine, symbol, 100.0, 99.0)
+    heartbeat(engine, 0)
+    now = utcnow()
+    reports = [
+        EarningsDate("MSFT", now.date() + timedelta(days=30), ReportTime.BEFORE_OPEN),
+        EarningsDate("AAPL", now.date(), ReportTime.AFTER_CLOSE),
+        EarningsDate("KO", now.date() + timedelta(days=-3)),  # reported already
+    ]
+    earnings_calendar.record(engine, ["AAPL", "MSFT", "KO"], reports, now)
+    at = logged_in_app()
+    assert not at.exception
+    badges = [m.value for m in at.markdown if "badge[" in m.value]
+    assert badges == [":violet-badge[:material/event: AAPL · Earnings today, after close]"]
+    column = at.dataframe[0].value.set_index("Symbol")["Earnings"]
+    assert column["AAPL"] == "today, after close"
+    assert column["MSFT"].endswith(", before open") and column["MSFT"][:3].isalpha()
+    assert column[["KO", "GME"]].tolist() == ["—", "—"]
+    chooser = next(m for m in at.multiselect if m.label == "Columns to show")
+    assert "Earnings" in chooser.options

@@ -160,3 +160,26 @@ def test_company_facts_show_when_the_provider_gave_them(engine, ann):  # noqa: F
     at = logged_in_app(PAGE, query={"symbol": "NVDA"})  # nothing told yet
     assert "Sector" not in metrics(at)
     assert any(c.value.startswith("Company facts") for c in at.caption)
+
+
+def test_the_next_earnings_report_shows_as_a_badge_with_its_estimate(engine, ann):  # noqa: F811
+    from datetime import timedelta
+
+    from stockmon.domain.earnings import EarningsDate, ReportTime
+    from stockmon.scheduler import earnings_calendar
+
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    seed_quote(engine, "KO", 61.5, 61.0)
+    now = utcnow()
+    day = now.date() + timedelta(days=1)
+    report = EarningsDate("AAPL", day, ReportTime.AFTER_CLOSE, date(2026, 12, 27), -0.25)
+    earnings_calendar.record(engine, ["AAPL", "KO"], [report], now)
+    at = logged_in_app(PAGE, query={"symbol": "AAPL"})
+    assert not at.exception
+    badges = [m.value for m in at.markdown if "badge[" in m.value]
+    assert badges == [":violet-badge[:material/event: Earnings tomorrow, after close]"]
+    captions = [c.value for c in at.caption]
+    assert "EPS estimate -0.25 · for the quarter ending 27 Dec 2026" in captions
+    at = logged_in_app(PAGE, query={"symbol": "KO"})  # asked: no report within 3 months
+    assert not [m.value for m in at.markdown if "badge[" in m.value]
+    assert any(c.value.startswith("No earnings date known") for c in at.caption)

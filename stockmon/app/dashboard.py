@@ -24,8 +24,10 @@ from stockmon.domain.calendar import DEFAULT_MARKET, market
 from stockmon.domain.daily import YearRange
 from stockmon.domain.data_class import PRICES_PHRASE
 from stockmon.domain.db_trouble import SENTENCES, Trouble
+from stockmon.domain.earnings import SOON, EarningsDate, days_until, when
 from stockmon.domain.export import csv_text
 from stockmon.domain.freshness import MISSED_INTERVALS, clock_of, is_stale
+from stockmon.domain.models import utcnow
 from stockmon.domain.money import CHANGE_PERCENT, MONEY
 
 SPARKLINE_WINDOW = timedelta(hours=8)
@@ -34,7 +36,8 @@ CHANGED_ROW = "background-color: rgba(250, 204, 21, 0.22)"
 PRICE_COLUMNS = ["Price", "Change", "Open", "Prev close", "High", "Low"]
 TABLE_COLUMNS = [
     "Symbol", "Price", "Change %", "Currency", "Change", "Day range", "52-week range", "Trend",
-    "Company", "Open", "Prev close", "High", "Low", "Volume", "Data", "Price time", "Updated",
+    "Company", "Open", "Prev close", "High", "Low", "Volume", "Earnings", "Data", "Price time",
+    "Updated",
 ]  # fmt: skip
 ALWAYS_SHOWN = TABLE_COLUMNS[:3]  # what a phone shows without scrolling
 CHOOSABLE = TABLE_COLUMNS[3:]
@@ -135,6 +138,13 @@ class DashboardData:
     problems: dict[str, str] = field(default_factory=dict)  # symbol: why its last fetch failed
     year_ranges: dict[str, YearRange] = field(default_factory=dict)  # from daily bars
     rejections: dict[str, str] = field(default_factory=dict)  # symbol: why the provider refuses
+    earnings: dict[str, EarningsDate] = field(default_factory=dict)  # upcoming reports
+    as_of: datetime = field(default_factory=utcnow)  # when what it holds was read
+
+    def earnings_soon(self) -> list[EarningsDate]:
+        """The picks' reports within ``earnings.SOON``, earliest first."""
+        soon = [r for r in self.earnings.values() if days_until(r.day, self.as_of) <= SOON.days]
+        return sorted(soon, key=lambda report: (report.day, report.symbol))
 
     def price_note(self, symbol: str) -> str:
         """What the Price cell of a symbol without a quote says instead."""
@@ -167,6 +177,10 @@ class DashboardData:
                 "High": q["high"],
                 "Low": q["low"],
                 "Volume": q["volume"],
+                "Earnings": [
+                    when(self.earnings[s], self.as_of) if s in self.earnings else None
+                    for s in q["symbol"]
+                ],
                 "Data": q["data_class"],
                 "Price time": [
                     market_time_text(t, d, zone)

@@ -27,6 +27,7 @@ from stockmon.app.queries import (
     sparklines,
 )
 from stockmon.domain.daily import YearRange, year_ranges
+from stockmon.domain.earnings import EarningsDate, upcoming
 from stockmon.domain.models import AlertEvent, Quote
 
 
@@ -46,6 +47,7 @@ class MarketSnapshot:
     rejections: dict[str, str] = field(default_factory=dict)
     alerts: dict[int, AlertCounts] = field(default_factory=dict)
     year_ranges: dict[str, YearRange] = field(default_factory=dict)
+    earnings: dict[str, EarningsDate] = field(default_factory=dict)  # upcoming reports
 
     def for_picks(self, picks: Sequence[str], names: dict[str, str]) -> DashboardData:
         """One person's dashboard, in pick order; ``names`` for picks with no quote yet."""
@@ -60,6 +62,8 @@ class MarketSnapshot:
             problems={s: self.problems[s] for s in picks if s in self.problems},
             rejections={s: self.rejections[s] for s in picks if s in self.rejections},
             year_ranges={s: self.year_ranges[s] for s in picks if s in self.year_ranges},
+            earnings={s: self.earnings[s] for s in picks if s in self.earnings},
+            as_of=self.taken_at,
         )
 
     def alert_counts(self, user_id: int) -> AlertCounts:
@@ -90,4 +94,5 @@ def take_snapshot(engine: Engine, now: datetime) -> MarketSnapshot:
         status=scheduler_status(engine),
         alerts={user: AlertCounts(int(unseen), int(new)) for user, unseen, new in counts},
         year_ranges=year_ranges(engine, now.date()),
+        earnings=upcoming(engine, symbols, now),
     )

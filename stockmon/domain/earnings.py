@@ -20,6 +20,7 @@ from stockmon.domain.models import EarningsReport
 
 HORIZON = timedelta(days=90)  # how far ahead providers are asked (Alpha Vantage's "3month")
 CHECK_EVERY = timedelta(days=1)  # a symbol's date is asked again after this
+SOON = timedelta(days=14)  # a report this close is flagged on the dashboard
 
 
 class ReportTime(StrEnum):
@@ -52,13 +53,18 @@ def days_until(day: date, now: datetime) -> int:
     return (day - today(now)).days
 
 
+def when(report: EarningsDate, now: datetime) -> str:
+    """When the report comes: "Thu 30 Jan, after close", "today", "tomorrow, before open"."""
+    away = days_until(report.day, now)
+    day = "today" if away == 0 else "tomorrow" if away == 1 else f"{report.day:%a %-d %b}"
+    if report.day.year != today(now).year and away > 1:
+        day += f" {report.day.year}"
+    return f"{day}, {report.time}" if report.time else day
+
+
 def badge(report: EarningsDate, now: datetime) -> str:
     """The report in a few words: "Earnings Thu 30 Jan, after close", "Earnings today"."""
-    away = days_until(report.day, now)
-    when = "today" if away == 0 else "tomorrow" if away == 1 else f"{report.day:%a %-d %b}"
-    if report.day.year != today(now).year and away > 1:
-        when += f" {report.day.year}"
-    return f"Earnings {when}, {report.time}" if report.time else f"Earnings {when}"
+    return f"Earnings {when(report, now)}"
 
 
 def upcoming(engine: Engine, symbols: Sequence[str], now: datetime) -> dict[str, EarningsDate]:
