@@ -116,3 +116,29 @@ def test_the_threshold_starts_where_each_condition_is_usually_set(engine, ann): 
 def test_no_stray_caption_on_the_alerts_page(engine, ann):  # noqa: F811
     at = logged_in_app("pages/alerts.py")
     assert not any("Signed in as" in c.value for c in at.caption)
+
+
+def test_an_earnings_rule_is_set_in_whole_days_and_shows_its_distance(engine, ann):  # noqa: F811
+    from datetime import timedelta
+
+    from stockmon.domain.earnings import EarningsDate
+    from stockmon.domain.models import utcnow
+    from stockmon.scheduler import earnings_calendar
+
+    save_picks(engine, ann.id, ["AAPL"])
+    seed_quote(engine, "AAPL", 190.0, 188.0)
+    now = utcnow()
+    earnings_calendar.record(
+        engine, ["AAPL"], [EarningsDate("AAPL", now.date() + timedelta(days=10))], now
+    )
+    at = logged_in_app("pages/alerts.py")
+    next(s for s in at.selectbox if s.label == "Condition").select("earnings").run()
+    days = next(n for n in at.number_input if n.label == "Days before the report")
+    assert days.value == 7.0
+    days.set_value(5.0)
+    next(b for b in at.button if b.label == "Create alert").click().run()
+    assert not at.exception
+    assert "Alert created: AAPL earnings within 5 days." in at.success[0].value
+    rules = at.dataframe[0].value
+    assert rules.iloc[0]["condition"] == "earnings within 5 days"
+    assert rules.iloc[0]["distance"] == 5  # ten days away, fires at five

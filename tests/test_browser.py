@@ -600,6 +600,10 @@ def test_a_stock_opens_on_its_own_page_from_the_ticker_and_from_its_row(
     expect(page.get_by_role("heading", name="NVDA · NVIDIA Corporation")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Day's range: [\d,.]+ to [\d,.]+$"))).to_be_visible()
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    # the demo market reports every quarter: its next report is within three months
+    expect(
+        page.get_by_text(re.compile(r"Earnings (today|tomorrow|\w{3} \d{1,2} \w{3})"))
+    ).to_be_visible(timeout=30_000)
     wait_until_idle(page)
     shoot(page, f"symbol-{size}")
 

@@ -249,3 +249,16 @@ def test_a_report_reads_as_a_few_words(days, time, expected):
     now = datetime(2026, 12, 9, 15, tzinfo=UTC)
     report = EarningsDate("AAPL", now.date() + timedelta(days=days), time)
     assert badge(report, now) == expected
+
+
+def test_finnhub_reports_are_stored_by_the_scheduler_within_its_budget(engine, fake_fh, clock):
+    from stockmon.scheduler.budget import RequestBudget
+
+    budget = RequestBudget(engine, "finnhub", Limits(per_minute=60, per_day=0), now=clock)
+    provider = FinnhubProvider(fake_fh.api_key, fake_fh.url, gate=budget.take, retry_wait=0)
+    backfill = Backfill(engine, provider, budget, 0.2, clock)
+    backfill.run(["AAPL", "NVDA", "SPY"])
+    rows = stored(engine)
+    assert rows["NVDA"].report_time == "during market hours" and rows["SPY"].report_day is None
+    assert [r.path for r in fake_fh.received].count(EARNINGS_ROUTE) == 1
+    assert budget.spent_since(clock() - timedelta(minutes=1)) == len(fake_fh.received)
