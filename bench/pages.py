@@ -4,7 +4,7 @@ The product runs on the demo market and SQLite (app and scheduler), with one per
 10 stocks, two lots and an alert. A bare Streamlit app (a title and a 10-row dataframe) runs
 beside it. For every page, and for the bare page, a new tab of one logged-in browser opens the
 address and the clock stops when the page's first run has ended and what it draws is there
-(its heading; the Plotly charts on Charts and a stock's page). The pages and the bare page are
+(its heading; the first chart on Charts and a stock's page). The pages and the bare page are
 measured in turns, ROUNDS times, and each page's median is divided by the bare page's median
 from the same rounds. Target: Charts <= 1.5x the bare page.
 
@@ -33,7 +33,7 @@ from stockmon.domain.schema import prepare_database
 from stockmon.domain.watchlists import save_picks
 from tests.conftest import subprocess_environment
 from tests.running import free_port, running_product, wait_healthy
-from tests.test_browser import CHROMIUM, submit_login
+from tests.test_browser import CHROMIUM, VEGA_CHART, submit_login
 
 ROUNDS = 7
 TARGET = 1.5
@@ -49,12 +49,12 @@ st.dataframe(pd.DataFrame({"symbol": list("ABCDEFGHIJ"), "price": range(10)}))
 PAGES = [
     ("Dashboard", "", "heading:Dashboard"),
     ("Stock Picker", "picker", "heading:Stock Picker"),
-    ("Charts", "charts", "plotly"),
+    ("Charts", "charts", "chart"),
     ("Positions", "positions", "heading:Positions"),
     ("Alerts", "alerts", "heading:Alerts"),
     ("Status", "status", "heading:Status"),
     ("Account", "account", "heading:Account"),
-    ("A stock's page", f"symbol?symbol={PICKS[0]}", "plotly"),
+    ("A stock's page", f"symbol?symbol={PICKS[0]}", "chart"),
 ]
 
 
@@ -95,8 +95,8 @@ def first_load(page: Page, url: str, drawn: str) -> float:
     """Seconds from opening ``url`` to its first run ended with ``drawn`` on screen."""
     started = time.perf_counter()
     page.goto(url)
-    if drawn == "plotly":
-        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+    if drawn == "chart":
+        page.locator(VEGA_CHART).first.wait_for(timeout=60_000)
     else:
         page.get_by_role("heading", name=drawn.split(":", 1)[1]).first.wait_for(timeout=60_000)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(

@@ -80,7 +80,7 @@ def draw_charts() -> None:
     if len(chosen) > 1:
         st.subheader("Compared: % change over the range")
         figure = comparison_figure(history, zone, chosen, symbol_colors(picks))
-        st.plotly_chart(figure, config=PLOTLY_CONFIG)
+        st.altair_chart(figure, key="comparison")
 
     st.subheader("Price")
     quotes = latest_quotes(engine, chosen).set_index("symbol")
@@ -96,12 +96,13 @@ def draw_charts() -> None:
             if series.empty:
                 st.caption("No prices in this range yet.")
                 continue
-            figure = (
-                candle_figure(bars[bars["symbol"] == symbol], symbol)
-                if candles
-                else price_figure(series, quotes.at[symbol, "previous_close"], zone, symbol)
-            )
-            st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"price_{symbol}")
+            if candles:
+                figure = candle_figure(bars[bars["symbol"] == symbol], symbol)
+                st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"candles_{symbol}")
+            else:
+                close = quotes.at[symbol, "previous_close"]
+                figure = price_figure(series, close, zone, symbol)
+                st.altair_chart(figure, key=f"price_{symbol}")
     if not book.lots.empty:
         st.subheader("Portfolio value")
         held = book.lots["symbol"].unique().tolist()
@@ -110,7 +111,7 @@ def draw_charts() -> None:
         if values.empty:
             st.caption("No prices of your holdings in this range yet.")
         else:
-            st.plotly_chart(portfolio_figure(values, zone), config=PLOTLY_CONFIG)
+            st.altair_chart(portfolio_figure(values, zone), key="portfolio")
     st.caption(f"Times in {zone} · updated {now.astimezone(zone):%H:%M:%S}")
 
 

@@ -150,14 +150,6 @@ def draw_quotes() -> None:
     st.caption(market_line(now, zone))
     if pace := pace_line(status, now, zone):
         st.caption(pace)
-    if soon := data.earnings_soon():
-        with st.container(horizontal=True, key="earnings_soon"):
-            for report in soon:
-                st.badge(
-                    f"{report.symbol} · {earnings.badge(report, data.as_of)}",
-                    icon=":material/event:",
-                    color="violet",
-                )
 
     previous = st.session_state.get("dashboard_prices", {})
     prices = data.prices()
@@ -214,6 +206,14 @@ def draw_quotes() -> None:
 
     if rows := clicked.selection.rows:
         frame.open_symbol_page(quotes["symbol"][rows[0]])
+    if soon := data.earnings_soon():
+        with st.container(horizontal=True, key="earnings_soon"):
+            for report in soon:
+                st.badge(
+                    f"{report.symbol} · {earnings.badge(report, data.as_of)}",
+                    icon=":material/event:",
+                    color="violet",
+                )
 
     quoted = quotes[~waiting]
     if not quoted.empty:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from stockmon.app import frame, ui, ui_alerts, ui_login, ui_positions
 from stockmon.app.chart_prices import RANGES, range_prices
-from stockmon.app.charts import PLOTLY_CONFIG, price_figure, volume_figure
+from stockmon.app.charts import price_figure, volume_figure
 from stockmon.app.presentation import EMPTY, age_text, escape_markdown, market_time_text
 from stockmon.app.queries import company_facts
 from stockmon.domain import earnings
@@ -149,9 +149,9 @@ def live_chart() -> None:
             return
         previous_close = ui.market_snapshot().quotes["previous_close"].get(symbol)
         figure = price_figure(prices, previous_close if span == "1 day" else None, zone, symbol)
-        st.plotly_chart(figure, config=PLOTLY_CONFIG, key="symbol_price")
+        st.altair_chart(figure, key="symbol_price")
         if not bars.empty and bars["volume"].notna().any():
-            st.plotly_chart(volume_figure(bars), config=PLOTLY_CONFIG, key="symbol_volume")
+            st.altair_chart(volume_figure(bars), key="symbol_volume")
 
 
 live_chart()

@@ -27,6 +27,7 @@ from stockmon.domain.models import (
 from stockmon.domain.schema import prepare_database
 from stockmon.domain.watchlists import get_picks, save_picks
 from tests.conftest import as_read
+from tests.vega import vega_charts
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 30
@@ -304,9 +305,9 @@ def test_the_charts_page_draws_prices_and_a_comparison(engine, ann):
     at = logged_in_app("pages/charts.py")
     assert not at.exception
     assert [s.value for s in at.subheader] == ["Compared: % change over the range", "Price"]
-    charts = at.get("plotly_chart")
+    charts = vega_charts(at)
     assert len(charts) == 3
-    assert "previous close 228.00" in charts[1].proto.spec
+    assert "previous close 228.00" in charts[1].text()
 
 
 def test_the_account_page_changes_the_password(engine, ann):

@@ -25,6 +25,7 @@ from tests.running import running_product
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
+VEGA_CHART = '[data-testid="stVegaLiteChart"] svg.marks'  # a Vega-Lite chart, drawn
 BROKER_CSV = b"type,symbol,date,quantity,price\nbuy,KO,2025-01-10,5,58.2\nbuy,NOPE,2025-01-10,1,1\n"
 CHROMIUM = os.environ.get("STOCKMON_CHROMIUM", "/usr/bin/chromium")
 PICKS = {"AAPL": "AAPL · Apple Inc.", "NVDA": "NVDA · NVIDIA Corporation",
@@ -267,7 +268,7 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
 
     page.get_by_role("link", name="Charts").click()
     expect(page.get_by_role("heading", name="Compared: % change over the range")).to_be_visible()
-    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    expect(page.locator(VEGA_CHART).first).to_be_visible()
     page.wait_for_timeout(1500)
     shoot(page, "charts")
     # a year of daily history, fetched by the scheduler for every pick
@@ -599,7 +600,7 @@ def test_a_stock_opens_on_its_own_page_from_the_ticker_and_from_its_row(
     tick.evaluate("link => link.click()")  # it scrolls by: clicked where it is
     expect(page.get_by_role("heading", name="NVDA · NVIDIA Corporation")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Day's range: [\d,.]+ to [\d,.]+$"))).to_be_visible()
-    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    expect(page.locator(VEGA_CHART).first).to_be_visible(timeout=30_000)
     # the demo market reports every quarter: its next report is within three months
     expect(
         page.get_by_text(re.compile(r"Earnings (today|tomorrow|\w{3} \d{1,2} \w{3})"))

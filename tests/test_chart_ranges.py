@@ -2,7 +2,6 @@
 prices the scheduler recorded, so "All" never shows less than "1 year" and "5 days" is whole
 on a new install; a symbol keeps its colour in every range, and the charts follow the list."""
 
-import json
 from datetime import timedelta
 
 import pandas as pd
@@ -13,6 +12,7 @@ from stockmon.domain.models import PriceHistory, utcnow
 from stockmon.domain.watchlists import save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 from tests.test_history_app import backfill
+from tests.vega import vega_charts
 
 
 def frame(symbol: str, moments: list[str], prices: list[float]) -> pd.DataFrame:
@@ -53,12 +53,14 @@ def record_prices(engine, symbol: str, days: int, price: float) -> None:  # noqa
 
 
 def charted(at, symbol: str) -> tuple[pd.Timestamp, int, str]:
-    """The first time (in the person's zone, as Plotly writes it: no offset, which a few hours
-    do not matter to here), the points and the colour of ``symbol``'s line on the comparison
+    """The first time (the person's wall-clock time, as the chart is given it; a few hours do
+    not matter here), the points and the colour of ``symbol``'s line on the comparison
     chart."""
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    trace = next(t for t in spec["data"] if t["name"] == symbol)
-    return pd.Timestamp(trace["x"][0]), len(trace["x"]), trace["line"]["color"]
+    comparison = vega_charts(at)[0]
+    line = comparison.data[comparison.data["symbol"] == symbol]
+    scale = comparison.spec["layer"][0]["encoding"]["color"]["scale"]
+    color = dict(zip(scale["domain"], scale["range"], strict=True))[symbol]
+    return pd.Timestamp(line["time"].iloc[0]).tz_localize(None), len(line), color
 
 
 def test_every_range_shows_at_least_what_a_shorter_one_does(engine, ann):  # noqa: F811
@@ -92,3 +94,21 @@ def test_the_charts_follow_the_list_and_keep_their_colours_whatever_is_shown(eng
     colour = charted(at, "AAPL")[2]
     at.multiselect(key="symbols").unselect("TSLA").run()  # AAPL now comes first
     assert charted(at, "AAPL")[2] == colour
+
+
+def test_charts_are_given_the_persons_wall_clock_so_any_browser_shows_it():
+    """The chart's scale is UTC and its times are the person's wall-clock times written as
+    UTC: a browser in another zone still reads 10:00 where the person's clock said 10:00."""
+    from zoneinfo import ZoneInfo
+
+    from stockmon.app.charts import price_figure
+
+    ts = pd.Series(pd.date_range("2026-07-01 08:00", periods=3, freq="h", tz="UTC"))
+    chart = price_figure(pd.DataFrame({"ts": ts, "price": [1.0, 2.0, 3.0]}), None,
+                         ZoneInfo("Europe/Berlin"), "X")  # fmt: skip
+    spec = chart.to_dict()
+    (line, *_rest) = spec["layer"]
+    assert line["encoding"]["x"]["scale"] == {"type": "utc"}
+    given = [chart.data, *(layer.data for layer in chart.layer)]
+    times = next(data for data in given if isinstance(data, pd.DataFrame))["time"]
+    assert times.dt.strftime("%H:%M %Z").tolist() == ["10:00 UTC", "11:00 UTC", "12:00 UTC"]

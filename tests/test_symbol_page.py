@@ -43,7 +43,7 @@ def test_one_stock_with_its_quote_ranges_chart_lots_alerts_and_lists(engine, ann
     facts = " ".join(c.value for c in at.caption)
     assert "fetched" in facts
     assert "None" not in facts and "nan" not in facts
-    assert at.get("plotly_chart")  # the price over the range (a month by default)
+    assert at.get("vega_lite_chart")  # the price over the range (a month by default)
     assert any(label.startswith("Market value") for label in shown)  # the 10 shares held
     rules = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert len(rules) == 1 and "AAPL" in rules[0] and "250" in rules[0]

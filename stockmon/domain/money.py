@@ -12,8 +12,8 @@ SIGNED_MONEY = "{:+,.2f}"
 CHANGE_PERCENT = "{:+.2f}%"
 POINTS = "{:+,.2f}"  # a signed distance in % or percentage points, unit in the column name
 COLUMN_MONEY = "%,.2f"
-PLOTLY_MONEY = ",.2f"
-PLOTLY_CHANGE_PERCENT = "+.2f"
+CHART_MONEY = ",.2f"  # d3-format, which Vega-Lite and Plotly share
+CHART_CHANGE_PERCENT = "+.2f"
 # A price typed into a field: no separators (the field reads back what it shows), and four
 # decimals below 1, where two would round a penny stock's price away.
 INPUT_PRICE = "%.2f"
