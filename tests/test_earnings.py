@@ -180,11 +180,11 @@ def test_a_new_symbol_waits_for_the_next_ask_hours_later_not_a_request_of_its_ow
 ):
     provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.5, clock)
-    backfill._load_earnings(["IBM"])
+    backfill.load_earnings(["IBM"])
     clock.advance(hours=1)
-    assert not backfill._load_earnings(["IBM", "MSFT"])
+    assert not backfill.load_earnings(["IBM", "MSFT"])
     clock.advance(hours=6)
-    assert backfill._load_earnings(["IBM", "MSFT"])
+    assert backfill.load_earnings(["IBM", "MSFT"])
     assert fake_av.requests[-1]["function"] == EARNINGS_SUBJECT
     assert stored(engine)["MSFT"].report_day == in_days(20)
 
@@ -192,18 +192,18 @@ def test_a_new_symbol_waits_for_the_next_ask_hours_later_not_a_request_of_its_ow
 def test_a_failed_ask_keeps_the_stored_dates_and_is_tried_again_hours_later(engine, fake_av, clock):
     provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.5, clock)
-    assert backfill._load_earnings(["AAPL"])
+    assert backfill.load_earnings(["AAPL"])
     clock.advance(days=1)
     fake_av.script[EARNINGS_SUBJECT] = "html"
-    assert backfill._load_earnings(["AAPL", "KO"])  # asked, and failed
+    assert backfill.load_earnings(["AAPL", "KO"])  # asked, and failed
     rows = stored(engine)
     assert rows["AAPL"].report_day == in_days(9) and rows["AAPL"].error
     assert rows["KO"].report_day is None and rows["KO"].error
     fake_av.script[EARNINGS_SUBJECT] = "ok"
     clock.advance(hours=3)
-    assert not backfill._load_earnings(["AAPL", "KO"])
+    assert not backfill.load_earnings(["AAPL", "KO"])
     clock.advance(hours=4)
-    assert backfill._load_earnings(["AAPL", "KO"])
+    assert backfill.load_earnings(["AAPL", "KO"])
     rows = stored(engine)
     assert rows["KO"].report_day == in_days(61) and rows["KO"].error is None
 
@@ -212,7 +212,7 @@ def test_a_rate_limited_ask_records_nothing(engine, fake_av, clock):
     fake_av.script[EARNINGS_SUBJECT] = "information"
     provider, budget = av_provider(engine, fake_av, clock)
     backfill = Backfill(engine, provider, budget, 0.5, clock)
-    assert not backfill._load_earnings(["AAPL"])
+    assert not backfill.load_earnings(["AAPL"])
     assert stored(engine) == {}
 
 

@@ -64,6 +64,13 @@ def _next_report(start: date, phase: int) -> date:
         day += timedelta(days=QUARTER_DAYS)
 
 
+def _quarter_end_before(report: date) -> date:
+    """The last calendar quarter's end at least two weeks before a report: what it reports on."""
+    latest = report - timedelta(days=14)
+    quarter_start = date(latest.year, 3 * ((latest.month - 1) // 3) + 1, 1)
+    return quarter_start - timedelta(days=1)
+
+
 class DemoProvider:
     name = "demo"
     rate_limited = False
@@ -150,7 +157,7 @@ class DemoProvider:
             rng = random.Random(f"{self._seed}:{symbol}:earnings")
             time = ReportTime.AFTER_CLOSE if rng.random() < 0.6 else ReportTime.BEFORE_OPEN
             estimate = round(self._reference_price(symbol) / rng.uniform(60, 160), 2)
-            reports.append(EarningsDate(symbol, day, time, day - timedelta(days=30), estimate))
+            reports.append(EarningsDate(symbol, day, time, _quarter_end_before(day), estimate))
         return sorted(reports, key=lambda report: report.day)
 
     def search(self, keywords: str) -> list[Listing]:

@@ -6,7 +6,8 @@ share of the daily request budget so quotes come first: backfill attempts in the
 stay under ``share`` x the daily limit. Afterwards the bars are kept current from the latest
 quotes (``record_todays_bars``, off the fetch path), never fetched again. A provider without
 daily bars (Finnhub's free plan) is asked only for 52-week ranges, and the bars grow from the
-quotes alone.
+quotes alone. The earnings calendar (one request for every symbol, ``earnings_calendar``) is
+asked within the same share.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class Backfill:
         day for every symbol), then history, then 52-week ranges and facts; how many symbols
         got their history."""
         room = self.room()
-        if room > 0 and self._load_earnings(symbols):
+        if room > 0 and self.load_earnings(symbols):
             room = self.room()  # the ask counts in the share: what is left of it
         history = self.due(symbols)[:room]
         loaded = self._load_history(history)
@@ -134,7 +135,7 @@ class Backfill:
             self._load_facts(self.facts_due(symbols)[: room - len(history)])
         return loaded
 
-    def _load_earnings(self, symbols: Sequence[str]) -> bool:
+    def load_earnings(self, symbols: Sequence[str]) -> bool:
         """Ask the earnings calendar for the symbols whose dates are due; whether it was
         asked."""
         if not isinstance(self._provider, EarningsProvider):
