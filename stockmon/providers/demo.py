@@ -148,13 +148,14 @@ class DemoProvider:
         )
 
     def earnings(self, symbols: Sequence[str]) -> list[EarningsDate]:
-        """Each symbol's next simulated report: quarterly, on a weekday fixed by the symbol
-        (the same on every run), before the open or after the close; no request, no budget."""
+        """Each symbol's next simulated report, quarterly: its weekday, its time (before the
+        open or after the close) and its estimate follow from the symbol alone, so a restarted
+        market announces the same; no request, no budget."""
         start = today(self._now())
         reports = []
         for symbol in symbols:
             day = _next_report(start, int(_stable_fraction(f"{symbol}:earnings") * QUARTER_DAYS))
-            rng = random.Random(f"{self._seed}:{symbol}:earnings")
+            rng = random.Random(f"{symbol}:earnings")
             time = ReportTime.AFTER_CLOSE if rng.random() < 0.6 else ReportTime.BEFORE_OPEN
             estimate = round(self._reference_price(symbol) / rng.uniform(60, 160), 2)
             reports.append(EarningsDate(symbol, day, time, _quarter_end_before(day), estimate))
