@@ -24,7 +24,7 @@ from stockmon.domain.money import (
 )
 from stockmon.domain.positions import book_of
 from stockmon.domain.symbols import normalize_symbol
-from stockmon.domain.watchlists import list_symbols, lists_of
+from stockmon.domain.watchlists import lists_holding
 
 account = ui_login.require_account()
 engine = ui.engine()
@@ -174,11 +174,7 @@ if mine.empty:
 with st.popover("New alert", icon=":material/add_alert:"):
     ui_alerts.new_rule_form(account.id, [symbol], key="symbol_alert", preset=symbol)
 
-holding = [
-    info.name
-    for info in lists_of(engine, account.id)
-    if symbol in list_symbols(engine, account.id, info.id)
-]
+holding = lists_holding(engine, account.id, symbol)
 st.caption(
     "On your lists: " + ", ".join(escape_markdown(name) for name in holding)
     if holding

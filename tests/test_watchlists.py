@@ -19,6 +19,7 @@ from stockmon.domain.watchlists import (
     delete_list,
     get_picks,
     list_symbols,
+    lists_holding,
     lists_of,
     move_list,
     rename_list,
@@ -151,3 +152,15 @@ def test_old_picks_become_a_first_list_when_migrating(engine, ann, bob):
     assert names(engine, ann) == [FIRST_LIST_NAME] == names(engine, bob)
     assert get_picks(engine, ann.id) == ["MSFT", "AAPL"]
     assert get_picks(engine, bob.id) == ["KO"]
+
+
+def test_the_lists_holding_a_symbol_are_named_in_the_persons_order(engine, ann, bob):
+    tech = create_list(engine, ann.id, "Tech")
+    dividends = create_list(engine, ann.id, "Dividends")
+    save_picks(engine, ann.id, ["MSFT", "KO"], dividends.id)
+    save_picks(engine, ann.id, ["MSFT", "AAPL"], tech.id)
+    save_picks(engine, bob.id, ["MSFT"])  # someone else's list: not named
+    move_list(engine, ann.id, dividends.id, -1)
+    assert lists_holding(engine, ann.id, "MSFT") == ["Dividends", "Tech"]
+    assert lists_holding(engine, ann.id, "KO") == ["Dividends"]
+    assert lists_holding(engine, ann.id, "NVDA") == []

@@ -75,6 +75,19 @@ def lists_of(engine: Engine, user_id: int) -> list[ListInfo]:
     return [ListInfo(list_id, name, size) for list_id, name, size in rows if list_id is not None]
 
 
+def lists_holding(engine: Engine, user_id: int, symbol: str) -> list[str]:
+    """The names of a person's lists that hold ``symbol``, in their chosen order."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(col(Watchlist.name))
+                .join(WatchlistItem, col(WatchlistItem.watchlist_id) == col(Watchlist.id))
+                .where(col(Watchlist.user_id) == user_id, col(WatchlistItem.symbol) == symbol)
+                .order_by(col(Watchlist.position), col(Watchlist.id))
+            ).scalars()
+        )
+
+
 def create_list(engine: Engine, user_id: int, name: str) -> ListInfo:
     """A new empty list, last in the person's order."""
     name = _clean_name(name)
