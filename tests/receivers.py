@@ -21,7 +21,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 @dataclass
 class Receiver:
-    """Answers POSTs by ``plan`` (one status a request, the last repeating; "hang" sleeps)."""
+    """Answers POSTs by ``plan`` (one status a request, the last repeating; "hang" waits
+    ``hang_seconds``, or drops the connection unanswered when the receiver stops first, so no
+    client is left waiting on a receiver that is gone)."""
 
     plan: list[int | str] = field(default_factory=lambda: [200])
     hang_seconds: float = 5.0
@@ -29,6 +31,7 @@ class Receiver:
     arrived_at: list[float] = field(default_factory=list)  # time.time() of each received
     attempts: int = 0
     port: int = 0
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     def json_url(self, path: str = "hook") -> str:
         return f"json://127.0.0.1:{self.port}/{path}"
@@ -49,7 +52,10 @@ def receiving(receiver: Receiver | None = None) -> Iterator[Receiver]:
             with lock:
                 answer = receiver.next_answer()
             if answer == "hang":
-                time.sleep(receiver.hang_seconds)
+                if receiver.stopped.wait(receiver.hang_seconds):
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 answer = 200
             if answer == 200:
                 with lock:
@@ -73,6 +79,7 @@ def receiving(receiver: Receiver | None = None) -> Iterator[Receiver]:
     try:
         yield receiver
     finally:
+        receiver.stopped.set()
         server.shutdown()
         server.server_close()
 
