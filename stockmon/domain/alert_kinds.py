@@ -46,6 +46,7 @@ CHANGE_KINDS = (RuleKind.UP_PCT, RuleKind.DOWN_PCT)  # threshold: the day's chan
 YEAR_KINDS = (RuleKind.HIGH_52W, RuleKind.LOW_52W)  # threshold: % from the 52-week high or low
 EARNINGS_KINDS = (RuleKind.EARNINGS,)  # threshold: whole days before the next report
 YEAR_KINDS_SQL = "kind IN ({})".format(", ".join(f"'{kind.value}'" for kind in YEAR_KINDS))
+EARNINGS_KINDS_SQL = "kind IN ({})".format(", ".join(f"'{kind.value}'" for kind in EARNINGS_KINDS))
 DISTANCE_HELP = (
     "How far the quote is from firing: % of the threshold for a price rule, percentage points "
     "of day change for a change rule, percentage points for a 52-week rule, days for an "

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from stockmon.domain.alert_kinds import YEAR_KINDS_SQL
+from stockmon.domain.alert_kinds import EARNINGS_KINDS_SQL, YEAR_KINDS_SQL
 
 
 def utcnow() -> datetime:
@@ -406,12 +406,19 @@ class AlertRule(SQLModel, table=True):
     __tablename__ = "alert_rules"
     __table_args__ = (
         Index("ix_alert_rules_symbol", "symbol"),
-        # whether any 52-week rule exists is one seek; partial, so no other plan changes
+        # whether any 52-week (or earnings) rule exists is one seek; partial, so no other plan
+        # changes
         Index(
             "ix_alert_rules_year_kinds",
             "kind",
             sqlite_where=text(YEAR_KINDS_SQL),
             postgresql_where=text(YEAR_KINDS_SQL),
+        ),
+        Index(
+            "ix_alert_rules_earnings_kinds",
+            "kind",
+            sqlite_where=text(EARNINGS_KINDS_SQL),
+            postgresql_where=text(EARNINGS_KINDS_SQL),
         ),
     )
 
