@@ -288,6 +288,11 @@ def test_register_pick_watch_reload_logout(app_url, browser, webhook):
     page.get_by_role("button", name="Create list").click()
     expect(page.get_by_test_id("stToast").last).to_contain_text("Created Income.")
     page.keyboard.press("Escape")
+    # the picker shows the new, empty list once the page has switched to it: only then is
+    # what is typed into it not lost to a redraw
+    picks = page.get_by_test_id("stMultiSelect").first
+    expect(picks).not_to_contain_text("AAPL", timeout=30_000)
+    wait_until_idle(page)
     picker = page.get_by_role("combobox").first
     picker.click()
     page.keyboard.type("KO")
