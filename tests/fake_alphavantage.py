@@ -151,9 +151,8 @@ EARNINGS = {  # symbol: (days from today, time of day as Alpha Vantage writes it
 }
 
 
-def earnings_calendar(reports: dict[str, tuple[int, str]]) -> str:
-    """An EARNINGS_CALENDAR CSV answer: each report ``days`` from today (UTC)."""
-    start = datetime.now(UTC).date()
+def earnings_calendar(reports: dict[str, tuple[int, str]], start: date) -> str:
+    """An EARNINGS_CALENDAR CSV answer: each report ``days`` from ``start``."""
     lines = [EARNINGS_HEADER]
     for symbol, (days, time_of_day) in reports.items():
         day = start + timedelta(days=days)
@@ -193,6 +192,7 @@ class FakeAlphaVantage:
     prices: dict[str, float] = field(default_factory=dict)
     bodies: dict[str, dict] = field(default_factory=dict)  # exact answers by symbol
     earnings: dict[str, tuple[int, str]] = field(default_factory=lambda: dict(EARNINGS))
+    calendar_start: date = field(default_factory=lambda: datetime.now(UTC).date())
     slow_seconds: float = 2.0
     failure_rate: float = 0.0
     seed: int = 0
@@ -250,7 +250,11 @@ class FakeAlphaVantage:
             return self._bulk(symbols, behaviour)
         if function == EARNINGS_SUBJECT:
             if behaviour == "ok":
-                return 200, "application/x-download", earnings_calendar(self.earnings).encode()
+                return (
+                    200,
+                    "application/x-download",
+                    earnings_calendar(self.earnings, self.calendar_start).encode(),
+                )
             return self._global_quote(subject, behaviour, key)  # the same refusals
         if function == "OVERVIEW":
             if behaviour == "ok":

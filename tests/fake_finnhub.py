@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -66,9 +66,11 @@ EARNINGS = {  # symbol: (days from today, hour as Finnhub writes it)
 }
 
 
-def earnings_calendar(reports: dict[str, tuple[int, str]], start: str, end: str) -> dict:
-    """A ``/calendar/earnings`` answer: the reports from ``start`` to ``end`` (ISO days)."""
-    today = datetime.now(UTC).date()
+def earnings_calendar(
+    reports: dict[str, tuple[int, str]], today: date, start: str, end: str
+) -> dict:
+    """A ``/calendar/earnings`` answer: each report ``days`` from ``today``, those from
+    ``start`` to ``end`` (ISO days)."""
     rows = []
     for symbol, (days, hour) in reports.items():
         day = today + timedelta(days=days)
@@ -126,6 +128,7 @@ class FakeFinnhub:
     market_time: float | None = None  # the quotes' ``t`` when set, instead of ``now()``
     profiles: dict[str, dict] = field(default_factory=dict)  # ``/stock/profile2`` answers
     earnings: dict[str, tuple[int, str]] = field(default_factory=lambda: dict(EARNINGS))
+    calendar_start: date = field(default_factory=lambda: datetime.now(UTC).date())
     received: list[Received] = field(default_factory=list)
     stream: FakeTradeStream | None = None
 
@@ -205,7 +208,7 @@ class FakeFinnhub:
             return _json({"metric": metric, "metricType": "all", "series": {}, "symbol": subject})
         if route == EARNINGS_ROUTE:
             start, end = params.get("from", ""), params.get("to", "")
-            return _json(earnings_calendar(self.earnings, start, end))
+            return _json(earnings_calendar(self.earnings, self.calendar_start, start, end))
         if route == "/stock/candle":
             return _json(NO_ACCESS, 403)
         return _json({"error": "Wrong endpoint"}, 404)

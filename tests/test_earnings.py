@@ -25,6 +25,15 @@ TODAY = datetime.now(UTC).date()
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def calendars_from_today(request):
+    """The fake calendars count their days from the day this module counts from, so a run
+    across midnight (UTC) expects what they answer."""
+    for name in ("fake_av", "fake_fh"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).calendar_start = TODAY
+
+
 def finnhub(fake: FakeFinnhub) -> FinnhubProvider:
     return FinnhubProvider(fake.api_key, fake.url, timeout=CLIENT_TIMEOUT, retry_wait=0)
 
