@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from stockmon.domain.alert_kinds import describe, distance
 from stockmon.domain.daily import range_before
-from stockmon.domain.earnings import days_until
+from stockmon.domain.earnings import days_ahead
 from stockmon.domain.models import (
     AlertDelivery,
     AlertEvent,
@@ -48,9 +48,7 @@ def rules_overview(engine: Engine, user_id: int) -> pd.DataFrame:
     records = []
     for rule, price, change, year_low, year_high, report_day in rows:
         state = "paused" if rule.paused else "armed" if rule.armed else "fired"
-        earnings_in = days_until(report_day, now) if report_day is not None else None
-        if earnings_in is not None and earnings_in < 0:
-            earnings_in = None  # passed: the next date is not known yet
+        earnings_in = days_ahead(report_day, now)
         records.append(
             {
                 "id": rule.id,

@@ -120,9 +120,9 @@ def distance(
 
 
 def earnings_fires(threshold: float, earnings_in: int | None) -> bool:
-    """Whether an earnings rule's condition holds: a report from today on, at most
-    ``threshold`` days away."""
-    return earnings_in is not None and 0 <= earnings_in <= threshold
+    """Whether an earnings rule's condition holds: a report still to come
+    (``earnings.days_ahead``), at most ``threshold`` days away."""
+    return earnings_in is not None and earnings_in <= threshold
 
 
 def _number(value: float | None) -> float:

@@ -53,6 +53,14 @@ def days_until(day: date, now: datetime) -> int:
     return (day - today(now)).days
 
 
+def days_ahead(day: date | None, now: datetime) -> int | None:
+    """Whole days to a report still to come (0: today); None when there is none or it has
+    passed (the next one is not known yet)."""
+    if day is None or (away := days_until(day, now)) < 0:
+        return None
+    return away
+
+
 def when(report: EarningsDate, now: datetime) -> str:
     """When the report comes: "Thu 30 Jan, after close", "today", "tomorrow, before open"."""
     away = days_until(report.day, now)

@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 
 from stockmon.domain.alert_kinds import EARNINGS_KINDS, YEAR_KINDS, RuleKind, earnings_fires
 from stockmon.domain.daily import range_before
-from stockmon.domain.earnings import days_until
+from stockmon.domain.earnings import days_ahead
 from stockmon.domain.models import AlertEvent, AlertRule, EarningsReport, Quote, table_of
 from stockmon.scheduler.delivery import queue_deliveries
 
@@ -114,7 +114,7 @@ def _earnings_changes(
     conn: Connection, symbols: Collection[str], now: datetime
 ) -> tuple[list[int], list[int]]:
     """(fire, re-arm) among the active earnings rules on ``symbols``: days are counted in
-    Python, the one rule of ``earnings.days_until``, not in each database's date arithmetic.
+    Python, the one rule of ``earnings.days_ahead``, not in each database's date arithmetic.
     Such rules are few (one per person and symbol at most makes sense); with none active the
     cycle pays one index seek."""
     rule, quote, report = table_of(AlertRule).c, table_of(Quote).c, table_of(EarningsReport).c
@@ -134,8 +134,7 @@ def _earnings_changes(
     ).all()
     fire, re_arm = [], []
     for row in rows:
-        away = days_until(row.report_day, now) if row.report_day is not None else None
-        holds = earnings_fires(row.threshold, away)
+        holds = earnings_fires(row.threshold, days_ahead(row.report_day, now))
         if row.armed and holds:
             fire.append(row.id)
         elif not row.armed and not holds:

@@ -30,19 +30,19 @@ def due(engine: Engine, symbols: Sequence[str], now: datetime, gap: timedelta) -
     """The symbols whose date is to be asked (none while the last ask is within ``gap``)."""
     if not symbols:
         return []
-    report = col(EarningsReport.checked_at)
+    checked = col(EarningsReport.checked_at)
     with engine.connect() as conn:
-        last = conn.execute(select(func.max(report))).scalar_one()
+        last = conn.execute(select(func.max(checked))).scalar_one()
         if gap and last is not None and last > now - gap:
             return []
         fresh = set(
             conn.execute(
                 select(col(EarningsReport.symbol)).where(
                     col(EarningsReport.symbol).in_(list(symbols)),
-                    report > now - CHECK_EVERY,
+                    checked > now - CHECK_EVERY,
                     or_(
                         col(EarningsReport.error).is_(None),
-                        report > now - RETRY_AFTER,
+                        checked > now - RETRY_AFTER,
                     ),
                 )
             ).scalars()
