@@ -2,8 +2,9 @@
 
 The chosen symbols and range live in the URL, so a view is a link to share or bookmark."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from stockmon.app import frame, ui, ui_login
@@ -43,46 +44,71 @@ if not picks:
     st.stop()
 
 chosen = st.multiselect("Symbols", picks, default=picks[:4], key="symbols", bind="query-params")
-ranges, style = st.columns([4, 1], vertical_alignment="bottom")
-span = ranges.segmented_control(
+span = st.segmented_control(
     "Range", list(RANGES), default="1 day", required=True, key="range", bind="query-params"
 )
-candles = span in DAILY_RANGES and style.toggle("Candlesticks", key="candles", bind="query-params")
 if not chosen:
     st.info("Choose at least one symbol.")
     st.stop()
 
 
+VIEWS = {"compared": "Compared", "prices": "Prices", "portfolio": "Portfolio value"}
+views = [
+    *(["compared"] if len(chosen) > 1 else []),
+    "prices",
+    *(["portfolio"] if not book.lots.empty else []),
+]
+
+
 @st.fragment(run_every=timedelta(seconds=settings.dashboard_refresh_seconds))
-def live_charts() -> None:
+def live_view(view: str, candles: bool) -> None:
     with ui.showing_database_trouble():
-        draw_charts()
+        now = utcnow()
+        if view == "portfolio":
+            draw_portfolio(now)
+        else:
+            draw_symbols(view, candles, now)
+        st.caption(f"Times in {zone} · updated {now.astimezone(zone):%H:%M:%S}")
 
 
-def draw_charts() -> None:
-    now = utcnow()
+def draw_symbols(view: str, candles: bool, now: datetime) -> None:
     history, bars = range_prices(engine, chosen, span, now)
+    say_what_is_missing()
+    if history.empty:
+        st.info("No prices recorded in this range yet.")
+    elif view == "compared":
+        draw_comparison(history)
+    else:
+        draw_prices(history, bars, candles)
+
+
+def say_what_is_missing() -> None:
+    """Why a long range may start later than asked: no daily history from this provider, or
+    not fetched yet for some of the symbols."""
+    if span not in DAILY_RANGES:
+        return
     status = scheduler_status(engine)
-    if span in DAILY_RANGES and status.without_daily_history:
+    if status.without_daily_history:
         st.caption(
             f"{no_daily_history_text(status.provider)}: the long ranges show the days "
             "stockmon has recorded from its quotes since it started."
         )
-    elif span in DAILY_RANGES and len(loaded := history_loaded(engine, chosen)) < len(chosen):
+    elif len(loaded := history_loaded(engine, chosen)) < len(chosen):
         st.caption(
             f"Daily history for {len(loaded)} of {len(chosen)} symbols so far: the scheduler "
             "fetches the rest within its share of the request budget."
         )
-    if history.empty:
-        st.info("No prices recorded in this range yet.")
-        return
 
-    if len(chosen) > 1:
-        st.subheader("Compared: % change over the range")
-        figure = comparison_figure(history, zone, chosen, symbol_colors(picks))
-        st.altair_chart(figure, key="comparison")
 
-    st.subheader("Price")
+def draw_comparison(history: pd.DataFrame) -> None:
+    figure = comparison_figure(history, zone, chosen, symbol_colors(picks))
+    st.altair_chart(figure, key="comparison")
+    links = st.container(horizontal=True)
+    for symbol in chosen:
+        frame.symbol_link(symbol, where=links)
+
+
+def draw_prices(history: pd.DataFrame, bars: pd.DataFrame, candles: bool) -> None:
     quotes = latest_quotes(engine, chosen).set_index("symbol")
     for index, symbol in enumerate(chosen):
         if index % 2 == 0:  # a row of two, so a phone stacks them in the list's order
@@ -95,24 +121,22 @@ def draw_charts() -> None:
             )
             if series.empty:
                 st.caption("No prices in this range yet.")
-                continue
-            if candles:
+            elif candles:
                 figure = candle_figure(bars[bars["symbol"] == symbol], symbol)
                 st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"candles_{symbol}")
             else:
                 close = quotes.at[symbol, "previous_close"]
-                figure = price_figure(series, close, zone, symbol)
-                st.altair_chart(figure, key=f"price_{symbol}")
-    if not book.lots.empty:
-        st.subheader("Portfolio value")
-        held = book.lots["symbol"].unique().tolist()
-        held_prices, _bars = range_prices(engine, held, span, now)
-        values = portfolio_history(book, held_prices, ui.symbol_currencies())
-        if values.empty:
-            st.caption("No prices of your holdings in this range yet.")
-        else:
-            st.altair_chart(portfolio_figure(values, zone), key="portfolio")
-    st.caption(f"Times in {zone} · updated {now.astimezone(zone):%H:%M:%S}")
+                st.altair_chart(price_figure(series, close, zone, symbol), key=f"price_{symbol}")
+
+
+def draw_portfolio(now: datetime) -> None:
+    held = book.lots["symbol"].unique().tolist()
+    held_prices, _bars = range_prices(engine, held, span, now)
+    values = portfolio_history(book, held_prices, ui.symbol_currencies())
+    if values.empty:
+        st.info("No prices of your holdings in this range yet.")
+    else:
+        st.altair_chart(portfolio_figure(values, zone), key="portfolio")
 
 
 def prices_csv() -> str:
@@ -122,7 +146,17 @@ def prices_csv() -> str:
     return history_csv(history, zone)
 
 
-live_charts()
+# Only the open tab's charts are drawn: a page of one chart loads as fast as a table.
+tabs = st.tabs([VIEWS[view] for view in views], key="view", on_change="rerun", bind="query-params")
+for view, tab in zip(views, tabs, strict=True):
+    if tab.open:
+        with tab:
+            candles = (
+                view == "prices"
+                and span in DAILY_RANGES
+                and st.toggle("Candlesticks", key="candles", bind="query-params")
+            )
+            live_view(view, candles)
 st.download_button(
     "Download prices (CSV)",
     data=prices_csv,

@@ -25,6 +25,7 @@ from stockmon.domain.models import (
     utcnow,
 )
 from stockmon.domain.schema import prepare_database
+from stockmon.domain.positions import add_lot
 from stockmon.domain.watchlists import get_picks, save_picks
 from tests.conftest import as_read
 from tests.vega import vega_charts
@@ -304,10 +305,35 @@ def test_the_charts_page_draws_prices_and_a_comparison(engine, ann):
     seed_quote(engine, "MSFT", 410.0, 415.0)
     at = logged_in_app("pages/charts.py")
     assert not at.exception
-    assert [s.value for s in at.subheader] == ["Compared: % change over the range", "Price"]
+    assert [t.label for t in at.tabs] == ["Compared", "Prices"]
+    assert len(vega_charts(at)) == 1  # only the open tab's chart is drawn
+    at = logged_in_app("pages/charts.py", query={"view": "Prices"})
     charts = vega_charts(at)
-    assert len(charts) == 3
-    assert "previous close 228.00" in charts[1].text()
+    assert len(charts) == 2
+    assert "previous close 228.00" in charts[0].text()
+
+
+def test_a_charts_link_to_a_view_not_offered_opens_the_first(engine, ann):
+    save_picks(engine, ann.id, ["AAPL"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    for view in ("Compared", "<script>alert(1)</script>"):  # one symbol: nothing to compare
+        at = logged_in_app("pages/charts.py", query={"view": view})
+        assert not at.exception, view
+        assert [t.label for t in at.tabs] == ["Prices"]
+        assert "previous close 228.00" in vega_charts(at)[0].text()
+
+
+def test_the_charts_page_shows_the_portfolio_value_in_its_own_tab(engine, ann):
+    save_picks(engine, ann.id, ["AAPL"])
+    seed_quote(engine, "AAPL", 230.5, 228.0)
+    add_lot(engine, ann.id, "AAPL", date(2025, 1, 10), 10, 100.0)
+    at = logged_in_app("pages/charts.py")
+    assert [t.label for t in at.tabs] == ["Prices", "Portfolio value"]  # one symbol: no comparison
+    at = logged_in_app("pages/charts.py", query={"view": "Portfolio value"})
+    assert not at.exception
+    (chart,) = vega_charts(at)
+    values = chart.data.sort_values("time")["value"]
+    assert values.iloc[-1] == pytest.approx(2305.0) and values.iloc[0] == pytest.approx(2276.0)
 
 
 def test_the_account_page_changes_the_password(engine, ann):

@@ -119,7 +119,7 @@ def test_the_charts_alerts_and_picker_lead_to_the_stock(engine, ann):  # noqa: F
     seed_quote(engine, "BRK.B", 480.0, 479.0)
     create_rule(engine, ann.id, "BRK.B", "above", 500.0)
 
-    charts = logged_in_app("pages/charts.py", query={"range": "1 day"})
+    charts = logged_in_app("pages/charts.py", query={"range": "1 day", "view": "Prices"})
     assert not charts.exception
     assert [query for _label, query in symbol_links(charts)] == [
         "symbol=AAPL",
