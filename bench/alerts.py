@@ -186,7 +186,9 @@ def latency(name: str, database_url: str, engine: Engine) -> None:
     )
     waits = []
     with tempfile.TemporaryDirectory() as folder, receiving() as receiver:
-        notify.configure(load_settings(notify_allow_private=True))  # the receiver: 127.0.0.1
+        # the receiver is on 127.0.0.1; the channel is stored with the scheduler's secret key
+        secret_key = environment["STOCKMON_SECRET_KEY"]
+        notify.configure(load_settings(notify_allow_private=True, secret_key=secret_key))
         notify.add_channel(engine, user_id, receiver.json_url())
         with open(Path(folder) / "scheduler.log", "w") as log:
             process = start_scheduler(environment, log, cwd=Path(folder))
@@ -196,7 +198,10 @@ def latency(name: str, database_url: str, engine: Engine) -> None:
                 deadline = time.monotonic() + 30
                 while len(receiver.arrived_at) <= sample:
                     if time.monotonic() > deadline or process.poll() is not None:
-                        raise SystemExit(f"{name}: no alert arrived; see the scheduler log")
+                        log_tail = (Path(folder) / "scheduler.log").read_text()[-3000:]
+                        raise SystemExit(
+                            f"{name}: no alert arrived. The scheduler's log:\n{log_tail}"
+                        )
                     time.sleep(0.01)
                 with engine.connect() as conn:
                     quote_at = conn.execute(
