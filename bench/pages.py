@@ -33,7 +33,7 @@ from stockmon.domain.schema import prepare_database
 from stockmon.domain.watchlists import save_picks
 from tests.conftest import subprocess_environment
 from tests.running import free_port, running_product, wait_healthy
-from tests.test_browser import CHROMIUM, VEGA_CHART, submit_login
+from tests.test_browser import CHROMIUM, TIME_CHART, submit_login
 
 ROUNDS = 7
 TARGET = 1.5
@@ -96,7 +96,7 @@ def first_load(page: Page, url: str, drawn: str) -> float:
     started = time.perf_counter()
     page.goto(url)
     if drawn == "chart":
-        page.locator(VEGA_CHART).first.wait_for(timeout=60_000)
+        page.locator(TIME_CHART).first.wait_for(timeout=60_000)
     else:
         page.get_by_role("heading", name=drawn.split(":", 1)[1]).first.wait_for(timeout=60_000)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from stockmon.app import frame, ui, ui_login
+from stockmon.app import frame, time_chart, ui, ui_login
 from stockmon.app.chart_prices import DAILY_RANGES, RANGES, range_prices
 from stockmon.app.charts import (
     PLOTLY_CONFIG,
@@ -102,7 +102,7 @@ def say_what_is_missing() -> None:
 
 def draw_comparison(history: pd.DataFrame) -> None:
     figure = comparison_figure(history, zone, chosen, symbol_colors(picks))
-    st.altair_chart(figure, key="comparison")
+    time_chart.draw(figure, key="comparison")
     links = st.container(horizontal=True)
     for symbol in chosen:
         frame.symbol_link(symbol, where=links)
@@ -126,7 +126,7 @@ def draw_prices(history: pd.DataFrame, bars: pd.DataFrame, candles: bool) -> Non
                 st.plotly_chart(figure, config=PLOTLY_CONFIG, key=f"candles_{symbol}")
             else:
                 close = quotes.at[symbol, "previous_close"]
-                st.altair_chart(price_figure(series, close, zone, symbol), key=f"price_{symbol}")
+                time_chart.draw(price_figure(series, close, zone, symbol), key=f"price_{symbol}")
 
 
 def draw_portfolio(now: datetime) -> None:
@@ -136,7 +136,7 @@ def draw_portfolio(now: datetime) -> None:
     if values.empty:
         st.info("No prices of your holdings in this range yet.")
     else:
-        st.altair_chart(portfolio_figure(values, zone), key="portfolio")
+        time_chart.draw(portfolio_figure(values, zone), key="portfolio")
 
 
 def prices_csv() -> str:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from stockmon.app import frame, ui, ui_login
+from stockmon.app import frame, time_chart, ui, ui_login
 from stockmon.app.charts import spending_figure
 from stockmon.app.dashboard import scheduler_is_late, why_late
 from stockmon.app.presentation import (
@@ -141,7 +141,7 @@ def draw_status() -> None:
 
     if report.spending is not None:
         st.subheader("Requests over the last 24 hours")
-        st.altair_chart(spending_figure(report.spending.per_bucket, zone), key="spending")
+        time_chart.draw(spending_figure(report.spending.per_bucket, zone), key="spending")
 
     st.subheader("Symbols")
     st.dataframe(

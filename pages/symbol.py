@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from stockmon.app import frame, ui, ui_alerts, ui_login, ui_positions
+from stockmon.app import frame, time_chart, ui, ui_alerts, ui_login, ui_positions
 from stockmon.app.chart_prices import RANGES, range_prices
 from stockmon.app.charts import price_figure, volume_figure
 from stockmon.app.presentation import EMPTY, age_text, escape_markdown, market_time_text
@@ -149,9 +149,9 @@ def live_chart() -> None:
             return
         previous_close = ui.market_snapshot().quotes["previous_close"].get(symbol)
         figure = price_figure(prices, previous_close if span == "1 day" else None, zone, symbol)
-        st.altair_chart(figure, key="symbol_price")
+        time_chart.draw(figure, key="symbol_price")
         if not bars.empty and bars["volume"].notna().any():
-            st.altair_chart(volume_figure(bars), key="symbol_volume")
+            time_chart.draw(volume_figure(bars), key="symbol_volume")
 
 
 live_chart()

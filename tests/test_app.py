@@ -24,11 +24,11 @@ from stockmon.domain.models import (
     WatchlistItem,
     utcnow,
 )
-from stockmon.domain.schema import prepare_database
 from stockmon.domain.positions import add_lot
+from stockmon.domain.schema import prepare_database
 from stockmon.domain.watchlists import get_picks, save_picks
 from tests.conftest import as_read
-from tests.vega import vega_charts
+from tests.time_charts import drawn_charts
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 30
@@ -306,9 +306,9 @@ def test_the_charts_page_draws_prices_and_a_comparison(engine, ann):
     at = logged_in_app("pages/charts.py")
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Compared", "Prices"]
-    assert len(vega_charts(at)) == 1  # only the open tab's chart is drawn
+    assert len(drawn_charts(at)) == 1  # only the open tab's chart is drawn
     at = logged_in_app("pages/charts.py", query={"view": "Prices"})
-    charts = vega_charts(at)
+    charts = drawn_charts(at)
     assert len(charts) == 2
     assert "previous close 228.00" in charts[0].text()
 
@@ -320,7 +320,7 @@ def test_a_charts_link_to_a_view_not_offered_opens_the_first(engine, ann):
         at = logged_in_app("pages/charts.py", query={"view": view})
         assert not at.exception, view
         assert [t.label for t in at.tabs] == ["Prices"]
-        assert "previous close 228.00" in vega_charts(at)[0].text()
+        assert "previous close 228.00" in drawn_charts(at)[0].text()
 
 
 def test_the_charts_page_shows_the_portfolio_value_in_its_own_tab(engine, ann):
@@ -331,8 +331,8 @@ def test_the_charts_page_shows_the_portfolio_value_in_its_own_tab(engine, ann):
     assert [t.label for t in at.tabs] == ["Prices", "Portfolio value"]  # one symbol: no comparison
     at = logged_in_app("pages/charts.py", query={"view": "Portfolio value"})
     assert not at.exception
-    (chart,) = vega_charts(at)
-    values = chart.data.sort_values("time")["value"]
+    (chart,) = drawn_charts(at)
+    values = chart.data.sort_values("time")["value"]  # in USD, the lot's currency
     assert values.iloc[-1] == pytest.approx(2305.0) and values.iloc[0] == pytest.approx(2276.0)
 
 

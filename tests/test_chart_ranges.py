@@ -12,7 +12,7 @@ from stockmon.domain.models import PriceHistory, utcnow
 from stockmon.domain.watchlists import save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 from tests.test_history_app import backfill
-from tests.vega import vega_charts
+from tests.time_charts import drawn_charts
 
 
 def frame(symbol: str, moments: list[str], prices: list[float]) -> pd.DataFrame:
@@ -56,11 +56,10 @@ def charted(at, symbol: str) -> tuple[pd.Timestamp, int, str]:
     """The first time (the person's wall-clock time, as the chart is given it; a few hours do
     not matter here), the points and the colour of ``symbol``'s line on the comparison
     chart."""
-    comparison = vega_charts(at)[0]
-    line = comparison.data[comparison.data["symbol"] == symbol]
-    scale = comparison.spec["layer"][0]["encoding"]["color"]["scale"]
-    color = dict(zip(scale["domain"], scale["range"], strict=True))[symbol]
-    return pd.Timestamp(line["time"].iloc[0]).tz_localize(None), len(line), color
+    comparison = drawn_charts(at)[0]
+    line = comparison.data[comparison.data["label"] == symbol]
+    first = pd.Timestamp(line["time"].iloc[0]).tz_localize(None)
+    return first, len(line), comparison.colors[symbol]
 
 
 def test_every_range_shows_at_least_what_a_shorter_one_does(engine, ann):  # noqa: F811
@@ -108,9 +107,5 @@ def test_charts_are_given_the_persons_wall_clock_so_any_browser_shows_it():
     ts = pd.Series(pd.date_range("2026-07-01 08:00", periods=3, freq="h", tz="UTC"))
     chart = price_figure(pd.DataFrame({"ts": ts, "price": [1.0, 2.0, 3.0]}), None,
                          ZoneInfo("Europe/Berlin"), "X")  # fmt: skip
-    spec = chart.to_dict()
-    (line, *_rest) = spec["layer"]
-    assert line["encoding"]["x"]["scale"] == {"type": "utc"}
-    given = [chart.data, *(layer.data for layer in chart.layer)]
-    times = next(data for data in given if isinstance(data, pd.DataFrame))["time"]
-    assert times.dt.strftime("%H:%M %Z").tolist() == ["10:00 UTC", "11:00 UTC", "12:00 UTC"]
+    times = pd.to_datetime(chart.times, unit="s", utc=True)  # the browser shows them as UTC
+    assert times.strftime("%H:%M").tolist() == ["10:00", "11:00", "12:00"]

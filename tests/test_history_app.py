@@ -7,7 +7,7 @@ from stockmon.providers import DemoProvider
 from stockmon.scheduler.backfill import Backfill
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 from tests.test_dashboard_page import heartbeat
-from tests.vega import vega_charts
+from tests.time_charts import drawn_charts
 
 
 def backfill(engine, symbols) -> None:  # noqa: F811
@@ -24,7 +24,7 @@ def test_a_year_of_history_on_the_charts_page(engine, ann):  # noqa: F811
     assert not at.exception
     assert at.button_group(key="range").value == "1 year"
     assert "Daily history for 1 of 2 symbols so far" in " ".join(c.value for c in at.caption)
-    assert len(vega_charts(at)) == 2  # AAPL's year, MSFT's recorded days
+    assert len(drawn_charts(at)) == 2  # AAPL's year, MSFT's recorded days
     at.toggle(key="candles").set_value(True).run()
     assert not at.exception
     assert any('"type":"candlestick"' in c.proto.spec for c in at.get("plotly_chart"))

@@ -15,6 +15,7 @@ from stockmon.domain.positions import add_lot
 from stockmon.domain.watchlists import save_picks
 from tests.test_app import ann, engine, logged_in_app, seed_quote  # noqa: F401 (fixtures)
 from tests.test_history_app import backfill
+from tests.time_charts import drawn_charts
 
 PAGE = "pages/symbol.py"
 
@@ -43,7 +44,7 @@ def test_one_stock_with_its_quote_ranges_chart_lots_alerts_and_lists(engine, ann
     facts = " ".join(c.value for c in at.caption)
     assert "fetched" in facts
     assert "None" not in facts and "nan" not in facts
-    assert at.get("vega_lite_chart")  # the price over the range (a month by default)
+    assert drawn_charts(at)  # the price over the range (a month by default)
     assert any(label.startswith("Market value") for label in shown)  # the 10 shares held
     rules = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert len(rules) == 1 and "AAPL" in rules[0] and "250" in rules[0]

@@ -2,7 +2,8 @@
 ("1,234.50", "+12.30", "+1.25%").
 
 Each surface has its own notation for the same rule: Python's format language (text, pandas
-Stylers), printf for Streamlit's column formats and d3 for Plotly's axes and hovers.
+Stylers), printf for Streamlit's column formats, d3 for Plotly's axes and hovers, and
+Intl.NumberFormat options for the charts drawn in the browser.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ SIGNED_MONEY = "{:+,.2f}"
 CHANGE_PERCENT = "{:+.2f}%"
 POINTS = "{:+,.2f}"  # a signed distance in % or percentage points, unit in the column name
 COLUMN_MONEY = "%,.2f"
-CHART_MONEY = ",.2f"  # d3-format, which Vega-Lite and Plotly share
-CHART_CHANGE_PERCENT = "+.2f"
+CHART_MONEY = ",.2f"  # d3-format, for Plotly's candlesticks
+BROWSER_MONEY: dict[str, object] = {"minimumFractionDigits": 2, "maximumFractionDigits": 2}
+BROWSER_CHANGE_PERCENT: dict[str, object] = {**BROWSER_MONEY, "signDisplay": "always"}
 # A price typed into a field: no separators (the field reads back what it shows), and four
 # decimals below 1, where two would round a penny stock's price away.
 INPUT_PRICE = "%.2f"
