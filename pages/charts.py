@@ -33,7 +33,6 @@ engine = ui.engine()
 zone = frame.timezone(account)
 picks = get_picks(engine, account.id)
 book = book_of(engine, account.id)
-st.html(CHARTS_CSS)
 
 st.title("Charts")
 if not picks:
@@ -156,6 +155,8 @@ for view, tab in zip(views, tabs, strict=True):
                 and span in DAILY_RANGES
                 and st.toggle("Candlesticks", key="candles", bind="query-params")
             )
+            if candles:
+                st.html(CHARTS_CSS)  # Plotly's toolbar hidden on phones
             live_view(view, candles)
 st.download_button(
     "Download prices (CSV)",
