@@ -98,11 +98,11 @@ def bare_app(folder: Path):
 
 # The page's clock [when its first run had ended with its heading, when its content was drawn
 # too] once both hold, else false
-DRAWN_AT = """([heading, content]) => {
+DRAWN_AT = """([heading, content, chart]) => {
     const app = document.querySelector('[data-testid="stApp"]');
     const drawn = {
         chart: () => [...document.querySelectorAll("*")].some(
-            (host) => host.shadowRoot?.querySelector(CHART)),
+            (host) => host.shadowRoot?.querySelector(chart)),
         table: () => document.querySelector('[data-testid="stDataFrame"] canvas') !== null,
     };
     const titled = heading === null
@@ -112,7 +112,7 @@ DRAWN_AT = """([heading, content]) => {
     window.benchTitledAt ??= performance.now() / 1000;
     return content === null || drawn[content]()
         ? [window.benchTitledAt, performance.now() / 1000] : false;
-}""".replace("CHART", repr(TIME_CHART))
+}"""
 
 
 def first_load(
@@ -121,7 +121,9 @@ def first_load(
     """Seconds from the navigation to ``url`` to its first run ended with its ``heading``
     drawn, and to its ``content`` (``chart``, ``table`` or None) drawn too."""
     page.goto(url)
-    loaded = page.wait_for_function(DRAWN_AT, arg=[heading, content], polling="raf", timeout=60_000)
+    loaded = page.wait_for_function(
+        DRAWN_AT, arg=[heading, content, TIME_CHART], polling="raf", timeout=60_000
+    )
     titled, drawn = loaded.json_value()
     return titled, drawn
 

@@ -18,7 +18,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from stockmon.app.presentation import FLAT, GAIN, LOSS, change_color
-from stockmon.app.time_chart import POINTER_DAY, Reference, TimeChart, series_over_time
+from stockmon.app.time_chart import (
+    POINTER_DAY,
+    Reference,
+    TimeChart,
+    one_line,
+    series_over_time,
+)
 from stockmon.domain.export import csv_text
 from stockmon.domain.money import BROWSER_CHANGE_PERCENT, BROWSER_MONEY, CHART_MONEY, money
 
@@ -55,12 +61,8 @@ def price_figure(
     last = float(series["price"].iloc[-1])
     close = math.nan if previous_close is None else previous_close
     has_close = not math.isnan(close)
-    data = pd.DataFrame(
-        {"symbol": symbol, "time": _wall_clock(series["ts"], zone), "price": series["price"]}
-    )
-    times, lines = series_over_time(
-        data, "symbol", "price", [symbol], [change_color(last - close) if has_close else FLAT]
-    )
+    color = change_color(last - close) if has_close else FLAT
+    times, lines = one_line(_wall_clock(series["ts"], zone), series["price"], symbol, color)
     reference = Reference(close, f"previous close {money(close)}") if has_close else None
     return TimeChart(times, lines, BROWSER_MONEY, reference=reference)
 
@@ -108,14 +110,9 @@ def history_csv(history: pd.DataFrame, zone: tzinfo) -> str:
 
 def spending_figure(buckets: pd.DataFrame, zone: tzinfo) -> TimeChart:
     """Requests per time bucket (``start``, ``requests``): how the budget was spent."""
-    data = pd.DataFrame(
-        {
-            "series": "requests",
-            "time": _wall_clock(buckets["start"], zone),
-            "requests": buckets["requests"],
-        }
+    times, lines = one_line(
+        _wall_clock(buckets["start"], zone), buckets["requests"], "requests", SERIES_COLORS[0]
     )
-    times, lines = series_over_time(data, "series", "requests", ["requests"], [SERIES_COLORS[0]])
     return TimeChart(times, lines, _WHOLE, kind="bars", height=220)
 
 
@@ -137,14 +134,8 @@ def portfolio_figure(values: pd.DataFrame, zone: tzinfo) -> TimeChart:
 
 def volume_figure(bars: pd.DataFrame) -> TimeChart:
     """Shares traded each day (``day``, ``volume``), as bars under the price chart."""
-    data = pd.DataFrame(
-        {
-            "series": "shares",
-            "time": pd.to_datetime(bars["day"]).dt.tz_localize(UTC),  # midnight, as days' labels
-            "volume": bars["volume"],
-        }
-    )
-    times, lines = series_over_time(data, "series", "volume", ["shares"], [FLAT])
+    days = pd.to_datetime(bars["day"]).dt.tz_localize(UTC)  # midnight, as the days' labels
+    times, lines = one_line(days, bars["volume"], "shares", FLAT)
     return TimeChart(
         times, lines, _COMPACT, kind="bars", height=140, time_label="day", time_format=POINTER_DAY
     )

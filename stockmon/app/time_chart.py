@@ -107,6 +107,15 @@ def series_over_time(
     return _seconds(table.index.to_series()), lines
 
 
+def one_line(
+    times: pd.Series, values: pd.Series, label: str, color: str
+) -> tuple[list[float], list[Line]]:
+    """(times, one line) of ``values`` at ``times`` (sharing an index), as ``series_over_time``
+    gives them."""
+    data = pd.DataFrame({"series": label, "time": times, "value": values})
+    return series_over_time(data, "series", "value", [label], [color])
+
+
 def draw(chart: TimeChart, key: str) -> None:
     """Put ``chart`` on the page (``key``: unique on the page, so a refresh redraws it)."""
     _component(data=asdict(chart), key=key)
